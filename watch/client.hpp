@@ -1,0 +1,84 @@
+// The asynchronous Kubernetes API client: Boost.Asio C++20 coroutines over Beast,
+// HTTP/1.1 with keep-alive connection reuse, TLS with SNI and server verification, client
+// certificates, bearer tokens (re-read on rotation), a deadline on every request, and
+// streaming of watch answers line by line. Asio and Beast stay out of this header.
+#pragma once
+
+#include "watch/config.hpp"
+#include "watch/request.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fdb::kube {
+
+struct ClientOptions {
+  std::chrono::milliseconds request_timeout{30'000};  // a whole non-watch request
+  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect plus TLS handshake
+  std::size_t max_idle_connections = 8;               // kept alive for reuse
+  std::size_t max_body_bytes = std::size_t{1} << 30;  // a non-watch answer
+  std::size_t max_line_bytes = 16u << 20;             // one watch event
+  std::string user_agent = "foreman-dispatch-bridge";
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  std::string retry_after;  // raw header value
+};
+
+// Observes every finished request: for metrics (verb, HTTP status or 0, seconds).
+using RequestObserver = std::function<void(std::string_view method, int status, double seconds)>;
+
+class Client {
+ public:
+  // Throws ConfigError when the TLS material in `cfg` is unusable.
+  Client(boost::asio::any_io_executor ex, ClusterConfig cfg, ClientOptions opts = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends a request and returns the answer whatever its status. Throws ApiError (kind
+  // Transport, Timeout or Cancelled) when no answer came. `timeout` defaults to
+  // options().request_timeout.
+  boost::asio::awaitable<HttpResponse> send(HttpRequest req,
+                                            std::optional<std::chrono::milliseconds> timeout = {});
+
+  // Sends a request and returns the body of a 2xx answer; any other answer throws the
+  // ApiError decoded from its Status.
+  boost::asio::awaitable<std::string> call(HttpRequest req,
+                                           std::optional<std::chrono::milliseconds> timeout = {});
+
+  // Opens a streaming request (a watch) and calls on_line for each line as it arrives,
+  // until the server ends the answer (returns normally) or `idle_timeout` passes without
+  // a byte (throws ApiError Timeout). A non-2xx answer throws its ApiError before any
+  // line. A line longer than max_line_bytes throws ApiError Decode. The connection used
+  // is never returned to the pool. Cancel it with the awaiting coroutine's cancellation
+  // slot (e.g. `||` with a timer).
+  boost::asio::awaitable<void> stream(HttpRequest req,
+                                      std::function<void(std::string_view line)> on_line,
+                                      std::chrono::milliseconds idle_timeout);
+
+  void set_observer(RequestObserver observer);
+  const ClusterConfig& config() const noexcept;
+  const ClientOptions& options() const noexcept;
+  // Connections opened since start (for tests of keep-alive reuse).
+  std::size_t connections_opened() const noexcept;
+  // Closes idle pooled connections.
+  void close_idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace fdb::kube

@@ -1,0 +1,61 @@
+// How to reach the API server: from a kubeconfig file (KUBECONFIG or --kubeconfig, the
+// current context) or from inside a pod (the service-account folder). The result is a
+// plain struct; the client builds its TLS context and auth from it.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace fdb::kube {
+
+// A clear, single-line message naming the file and field at fault.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ClusterConfig {
+  std::string server;                 // "https://host:port" or "http://host:port", maybe a path prefix
+  std::string ca_pem;                 // PEM of the CA(s) that sign the server certificate; empty: system roots
+  bool insecure_skip_tls_verify = false;
+  std::string tls_server_name;        // SNI and verification name; empty: the server's host
+  std::string client_cert_pem;        // client certificate (PEM), with client_key_pem
+  std::string client_key_pem;
+  std::string token;                  // a static bearer token
+  std::string token_file;             // a bearer token read from this file and re-read on change
+  std::string username;               // basic auth, rarely used
+  std::string password;
+  std::string default_namespace = "default";  // context namespace or the pod's namespace
+  std::string source;                 // for logs: "kubeconfig /path (context x)" or "in-cluster"
+};
+
+using GetEnv = std::function<std::optional<std::string>(std::string_view)>;
+
+// The process environment.
+std::optional<std::string> process_env(std::string_view name);
+
+// Parses kubeconfig YAML text. Relative file paths are resolved against `base_dir`.
+// `context` overrides current-context when not empty.
+ClusterConfig parse_kubeconfig(std::string_view yaml, const std::filesystem::path& base_dir,
+                               std::string_view context = {}, std::string_view origin = "kubeconfig");
+
+// Loads a kubeconfig file; `paths` may be a colon-separated list as in KUBECONFIG (the
+// first file that sets a key wins, as kubectl merges them).
+ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context = {});
+
+inline constexpr std::string_view kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+// In-cluster: KUBERNETES_SERVICE_HOST/PORT, and token, ca.crt, namespace in `sa_dir`.
+ClusterConfig load_in_cluster(const GetEnv& env = process_env,
+                              const std::filesystem::path& sa_dir = kServiceAccountDir);
+
+// The explicit kubeconfig when given, else $KUBECONFIG, else in-cluster, else
+// ~/.kube/config when it exists. Throws ConfigError naming what is missing.
+ClusterConfig load_cluster_config(std::optional<std::string> kubeconfig_flag,
+                                  const GetEnv& env = process_env);
+
+}  // namespace fdb::kube
