@@ -1,0 +1,1 @@
+// keeps fdb_operator non-empty while its sources arrive

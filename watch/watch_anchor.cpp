@@ -1,0 +1,1 @@
+// keeps fdb_watch non-empty while its sources arrive
