@@ -17,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace fdb::kube {
 
@@ -27,6 +29,8 @@ struct ClientOptions {
   std::size_t max_body_bytes = std::size_t{1} << 30;  // a non-watch answer
   std::size_t max_line_bytes = 16u << 20;             // one watch event
   std::string user_agent = "foreman-dispatch-bridge";
+  // Sent with every request, e.g. {"X-Agent-Name", "foreman-coder"} for dispatch.
+  std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 
 struct HttpResponse {

@@ -1,0 +1,452 @@
+// The asynchronous API client. This file and the HTTP server sources are the only places
+// that include Beast; Asio itself is compiled once in asio_impl.cpp.
+#include "watch/client.hpp"
+
+#include "watch/errors.hpp"
+#include "watch/event_stream.hpp"
+#include "watch/token.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <fmt/format.h>
+
+#include <deque>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace fdb::kube {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One connection to the API server, plain or TLS, with its read buffer.
+struct Conn {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  bool reused = false;
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  void close() {
+    boost::system::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
+  }
+};
+
+struct Endpoint {
+  bool tls = false;
+  std::string host;         // for connecting: a name or an address without brackets
+  std::string port;
+  std::string host_header;  // "host" or "host:port", brackets kept for IPv6
+  std::string path_prefix;  // "" or "/prefix" (no trailing slash)
+  bool host_is_ip = false;
+};
+
+Endpoint parse_server(const std::string& server) {
+  auto r = boost::urls::parse_uri(server);
+  if (!r) throw ConfigError(fmt::format("server {:?}: not a valid URL", server));
+  Endpoint ep;
+  const auto scheme = r->scheme();
+  if (scheme == "https") ep.tls = true;
+  else if (scheme != "http") throw ConfigError(fmt::format("server {:?}: scheme must be http or https", server));
+  ep.host = std::string(r->host_address());
+  if (ep.host.empty()) throw ConfigError(fmt::format("server {:?}: has no host", server));
+  ep.host_is_ip = r->host_type() == boost::urls::host_type::ipv4 ||
+                  r->host_type() == boost::urls::host_type::ipv6;
+  ep.port = r->has_port() ? std::string(r->port()) : (ep.tls ? "443" : "80");
+  ep.host_header = std::string(r->encoded_host_and_port());
+  ep.path_prefix = std::string(r->encoded_path());
+  while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
+  return ep;
+}
+
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out;
+}
+
+[[noreturn]] void throw_io(const boost::system::error_code& ec, const std::string& context) {
+  if (ec == beast::error::timeout) {
+    throw ApiError(ErrorKind::Timeout, 0, {}, "the request timed out", context);
+  }
+  if (ec == asio::error::operation_aborted) {
+    throw ApiError(ErrorKind::Cancelled, 0, {}, "the request was cancelled", context);
+  }
+  std::string msg = ec.message();
+  if (ec.category() == asio::error::get_ssl_category()) {
+    if (auto more = openssl_errors(); !more.empty()) msg += " (" + more + ")";
+  }
+  throw ApiError(ErrorKind::Transport, 0, {}, msg, context);
+}
+
+// A failure that means a pooled connection was closed by the server while idle; the
+// request can be sent again on a fresh connection.
+bool stale_connection(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == ssl::error::stream_truncated;
+}
+
+std::string base64_encode(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], kAlphabet[v & 63]};
+  }
+  if (const std::size_t rest = in.size() - i; rest > 0) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string header(const http::fields& f, http::field name) {
+  const auto it = f.find(name);
+  return it == f.end() ? std::string{} : std::string(it->value());
+}
+
+}  // namespace
+
+struct Client::Impl {
+  asio::any_io_executor ex;
+  ClusterConfig cfg;
+  ClientOptions opts;
+  Endpoint ep;
+  std::unique_ptr<ssl::context> ssl_ctx;
+  TokenSource token;
+  std::string basic_auth;
+  std::deque<std::unique_ptr<Conn>> idle;
+  std::size_t opened = 0;
+  RequestObserver observer;
+
+  Impl(asio::any_io_executor e, ClusterConfig c, ClientOptions o)
+      : ex(std::move(e)), cfg(std::move(c)), opts(std::move(o)), ep(parse_server(cfg.server)) {
+    if (!cfg.token_file.empty()) token = TokenSource::from_file(cfg.token_file);
+    else if (!cfg.token.empty()) token = TokenSource::fixed(cfg.token);
+    if (!cfg.username.empty()) {
+      const std::string raw = cfg.username + ":" + cfg.password;
+      basic_auth = "Basic " + base64_encode(raw);
+    }
+    if (ep.tls) make_ssl_context();
+  }
+
+  void make_ssl_context() {
+    ssl_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    ssl_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    if (cfg.insecure_skip_tls_verify) {
+      ssl_ctx->set_verify_mode(ssl::verify_none);
+    } else {
+      ssl_ctx->set_verify_mode(ssl::verify_peer);
+      if (!cfg.ca_pem.empty()) {
+        ssl_ctx->add_certificate_authority(asio::buffer(cfg.ca_pem), ec);
+        if (ec) throw ConfigError(fmt::format("{}: the certificate authority is not valid PEM ({})", cfg.source, ec.message()));
+      } else {
+        ssl_ctx->set_default_verify_paths(ec);
+        if (ec) throw ConfigError(fmt::format("{}: cannot load the system CA roots ({})", cfg.source, ec.message()));
+      }
+      const std::string name = cfg.tls_server_name.empty() ? ep.host : cfg.tls_server_name;
+      ssl_ctx->set_verify_callback(ssl::host_name_verification(name));
+    }
+    if (!cfg.client_cert_pem.empty()) {
+      ssl_ctx->use_certificate_chain(asio::buffer(cfg.client_cert_pem), ec);
+      if (ec) throw ConfigError(fmt::format("{}: the client certificate is not valid PEM ({})", cfg.source, ec.message()));
+      ssl_ctx->use_private_key(asio::buffer(cfg.client_key_pem), ssl::context::pem, ec);
+      if (ec) throw ConfigError(fmt::format("{}: the client key is not valid PEM or does not match ({})", cfg.source, ec.message()));
+    }
+  }
+
+  std::string context_of(const HttpRequest& req) const {
+    // The path only: query strings carry selectors, never secrets, but keep logs short.
+    const auto q = req.target.find('?');
+    return fmt::format("{} {}", req.method, q == std::string::npos ? req.target : req.target.substr(0, q));
+  }
+
+  http::request<http::string_body> make_request(const HttpRequest& req) {
+    const auto verb = http::string_to_verb(req.method);
+    if (verb == http::verb::unknown) {
+      throw ApiError(ErrorKind::BadRequest, 0, {}, fmt::format("unknown HTTP method {:?}", req.method));
+    }
+    http::request<http::string_body> r{verb, ep.path_prefix + req.target, 11};
+    r.set(http::field::host, ep.host_header);
+    r.set(http::field::user_agent, opts.user_agent);
+    r.set(http::field::accept, "application/json");
+    if (!token.empty()) r.set(http::field::authorization, "Bearer " + token.token());
+    else if (!basic_auth.empty()) r.set(http::field::authorization, basic_auth);
+    for (const auto& [name, value] : opts.extra_headers) r.set(name, value);
+    if (!req.content_type.empty()) r.set(http::field::content_type, req.content_type);
+    r.keep_alive(true);
+    r.body() = req.body;
+    r.prepare_payload();
+    return r;
+  }
+
+  // Resolves, connects and handshakes within connect_timeout (the resolver has no
+  // deadline of its own, so the whole step races a timer).
+  awaitable<std::unique_ptr<Conn>> connect(const std::string& context) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(ex, opts.connect_timeout);
+    auto result = co_await (open_connection(context) || timer.async_wait(use_awaitable));
+    if (result.index() == 1) {
+      throw ApiError(ErrorKind::Timeout, 0, {},
+                     fmt::format("connecting to {} took longer than {} ms", ep.host_header,
+                                 opts.connect_timeout.count()),
+                     context);
+    }
+    co_return std::move(std::get<0>(result));
+  }
+
+  awaitable<std::unique_ptr<Conn>> open_connection(const std::string& context) {
+    auto conn = std::make_unique<Conn>();
+    tcp::resolver resolver(ex);
+    auto [rec, endpoints] = co_await resolver.async_resolve(
+        ep.host, ep.port, asio::as_tuple(use_awaitable));
+    if (rec) throw_io(rec, context + " (resolving " + ep.host + ")");
+    if (ep.tls) {
+      conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ex, *ssl_ctx);
+    } else {
+      conn->plain = std::make_unique<beast::tcp_stream>(ex);
+    }
+    auto& low = conn->lowest();
+    low.expires_after(opts.connect_timeout);
+    auto [cec, _] = co_await low.async_connect(endpoints, asio::as_tuple(use_awaitable));
+    if (cec) throw_io(cec, context + " (connecting to " + ep.host_header + ")");
+    low.socket().set_option(tcp::no_delay(true));
+    if (ep.tls) {
+      const std::string sni = cfg.tls_server_name.empty() ? ep.host : cfg.tls_server_name;
+      if (!(ep.host_is_ip && cfg.tls_server_name.empty()) &&
+          !SSL_set_tlsext_host_name(conn->tls->native_handle(), sni.c_str())) {
+        throw ApiError(ErrorKind::Transport, 0, {}, "cannot set TLS SNI: " + openssl_errors(), context);
+      }
+      auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, asio::as_tuple(use_awaitable));
+      if (hec) throw_io(hec, context + " (TLS handshake with " + ep.host_header + ")");
+    }
+    low.expires_never();
+    ++opened;
+    co_return conn;
+  }
+
+  awaitable<std::unique_ptr<Conn>> acquire(const std::string& context) {
+    while (!idle.empty()) {
+      auto c = std::move(idle.front());
+      idle.pop_front();
+      if (c->lowest().socket().is_open()) {
+        c->reused = true;
+        co_return c;
+      }
+    }
+    co_return co_await connect(context);
+  }
+
+  void release(std::unique_ptr<Conn> c) {
+    c->lowest().expires_never();
+    if (idle.size() >= opts.max_idle_connections) {
+      c->close();
+      return;
+    }
+    idle.push_back(std::move(c));
+  }
+
+  // Writes the request and reads the whole answer on `s`.
+  template <class Stream>
+  static awaitable<boost::system::error_code> exchange(Stream& s, Conn& c,
+                                                       http::request<http::string_body>& req,
+                                                       http::response_parser<http::string_body>& parser,
+                                                       bool& wrote) {
+    auto [wec, wn] = co_await http::async_write(s, req, asio::as_tuple(use_awaitable));
+    if (wec) co_return wec;
+    wrote = true;
+    auto [rec, rn] = co_await http::async_read(s, c.buffer, parser, asio::as_tuple(use_awaitable));
+    co_return rec;
+  }
+
+  void observe(const HttpRequest& req, int status, std::chrono::steady_clock::time_point start) {
+    if (!observer) return;
+    const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+    observer(req.method, status, d.count());
+  }
+
+  awaitable<HttpResponse> send(const HttpRequest& req, std::chrono::milliseconds timeout) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string context = context_of(req);
+    try {
+      for (int attempt = 0;; ++attempt) {
+        auto conn = co_await acquire(context);
+        auto r = make_request(req);
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(opts.max_body_bytes);
+        parser.header_limit(64 * 1024);
+        conn->lowest().expires_after(timeout);
+        bool wrote = false;
+        const auto ec = conn->tls ? co_await exchange(*conn->tls, *conn, r, parser, wrote)
+                                  : co_await exchange(*conn->plain, *conn, r, parser, wrote);
+        if (ec) {
+          const bool retry = conn->reused && attempt == 0 && stale_connection(ec) && !parser.got_some();
+          conn->close();
+          if (retry) continue;
+          if (ec == http::error::body_limit) {
+            throw ApiError(ErrorKind::Decode, 0, {},
+                           fmt::format("the answer is larger than {} bytes", opts.max_body_bytes), context);
+          }
+          throw_io(ec, context);
+        }
+        auto res = parser.release();
+        HttpResponse out;
+        out.status = static_cast<int>(res.result_int());
+        out.content_type = header(res, http::field::content_type);
+        out.retry_after = header(res, http::field::retry_after);
+        const bool keep = res.keep_alive();
+        out.body = std::move(res.body());
+        if (keep) release(std::move(conn));
+        else conn->close();
+        observe(req, out.status, start);
+        co_return out;
+      }
+    } catch (const ApiError&) {
+      observe(req, 0, start);
+      throw;
+    }
+  }
+
+  template <class Stream>
+  static awaitable<void> read_stream(Stream& s, Conn& c, http::request<http::string_body>& req,
+                                     const std::string& context, std::chrono::milliseconds timeout,
+                                     std::chrono::milliseconds idle_timeout, std::size_t max_line,
+                                     const std::function<void(std::string_view)>& on_line,
+                                     int& status_out) {
+    c.lowest().expires_after(timeout);
+    auto [wec, wn] = co_await http::async_write(s, req, asio::as_tuple(use_awaitable));
+    if (wec) throw_io(wec, context);
+
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);  // a watch never ends by itself
+    auto [hec, hn] = co_await http::async_read_header(s, c.buffer, parser, asio::as_tuple(use_awaitable));
+    if (hec) throw_io(hec, context);
+    const int status = static_cast<int>(parser.get().result_int());
+    status_out = status;
+    const std::string retry_after = header(parser.get(), http::field::retry_after);
+
+    std::array<char, 64 * 1024> chunk{};
+    LineSplitter splitter(max_line);
+    std::string error_body;
+    const bool ok = status >= 200 && status < 300;
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      c.lowest().expires_after(ok ? idle_timeout : timeout);
+      auto [rec, rn] = co_await http::async_read_some(s, c.buffer, parser, asio::as_tuple(use_awaitable));
+      if (rec == http::error::need_buffer) rec = {};
+      const std::size_t got = chunk.size() - parser.get().body().size;
+      if (rec) {
+        // A server that closes mid-chunk ends the watch; it is resumed by the caller.
+        if (ok && (rec == http::error::partial_message || stale_connection(rec))) co_return;
+        throw_io(rec, context);
+      }
+      if (got == 0) continue;
+      if (ok) {
+        try {
+          splitter.feed(std::string_view(chunk.data(), got), on_line);
+        } catch (const LineTooLong& e) {
+          throw ApiError(ErrorKind::Decode, status, {}, e.what(), context);
+        }
+      } else if (error_body.size() < 64 * 1024) {
+        error_body.append(chunk.data(), std::min(got, 64 * 1024 - error_body.size()));
+      }
+    }
+    if (!ok) throw decode_status(status, error_body, retry_after, context);
+    if (auto rest = splitter.take_rest(); !rest.empty()) on_line(rest);
+  }
+
+  awaitable<void> stream(const HttpRequest& req, const std::function<void(std::string_view)>& on_line,
+                         std::chrono::milliseconds idle_timeout) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string context = context_of(req);
+    int status = 0;
+    // A watch gets a connection of its own, never returned to the pool.
+    auto conn = co_await connect(context);
+    auto r = make_request(req);
+    try {
+      if (conn->tls) {
+        co_await read_stream(*conn->tls, *conn, r, context, opts.request_timeout, idle_timeout,
+                             opts.max_line_bytes, on_line, status);
+      } else {
+        co_await read_stream(*conn->plain, *conn, r, context, opts.request_timeout, idle_timeout,
+                             opts.max_line_bytes, on_line, status);
+      }
+    } catch (...) {
+      conn->close();
+      observe(req, status, start);
+      throw;
+    }
+    conn->close();
+    observe(req, status, start);
+  }
+};
+
+Client::Client(asio::any_io_executor ex, ClusterConfig cfg, ClientOptions opts)
+    : impl_(std::make_shared<Impl>(std::move(ex), std::move(cfg), std::move(opts))) {}
+
+Client::~Client() { close_idle(); }
+
+awaitable<HttpResponse> Client::send(HttpRequest req, std::optional<std::chrono::milliseconds> timeout) {
+  auto impl = impl_;  // keeps the state alive across suspension
+  co_return co_await impl->send(req, timeout.value_or(impl->opts.request_timeout));
+}
+
+awaitable<std::string> Client::call(HttpRequest req, std::optional<std::chrono::milliseconds> timeout) {
+  auto impl = impl_;
+  HttpResponse res = co_await impl->send(req, timeout.value_or(impl->opts.request_timeout));
+  if (res.status >= 200 && res.status < 300) co_return std::move(res.body);
+  throw decode_status(res.status, res.body, res.retry_after, impl->context_of(req));
+}
+
+awaitable<void> Client::stream(HttpRequest req, std::function<void(std::string_view)> on_line,
+                               std::chrono::milliseconds idle_timeout) {
+  auto impl = impl_;
+  co_await impl->stream(req, on_line, idle_timeout);
+}
+
+void Client::set_observer(RequestObserver observer) { impl_->observer = std::move(observer); }
+const ClusterConfig& Client::config() const noexcept { return impl_->cfg; }
+const ClientOptions& Client::options() const noexcept { return impl_->opts; }
+std::size_t Client::connections_opened() const noexcept { return impl_->opened; }
+
+void Client::close_idle() {
+  for (auto& c : impl_->idle) c->close();
+  impl_->idle.clear();
+}
+
+}  // namespace fdb::kube
