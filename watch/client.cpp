@@ -219,14 +219,26 @@ struct Client::Impl {
   awaitable<std::unique_ptr<Conn>> connect(const std::string& context) {
     using namespace asio::experimental::awaitable_operators;
     asio::steady_timer timer(ex, opts.connect_timeout);
-    auto result = co_await (open_connection(context) || timer.async_wait(use_awaitable));
+    // `||` waits for the first branch to *succeed*, so the connect branch reports its
+    // failure as a value rather than throwing.
+    auto result = co_await (open_connection_noexcept(context) || timer.async_wait(use_awaitable));
     if (result.index() == 1) {
       throw ApiError(ErrorKind::Timeout, 0, {},
                      fmt::format("connecting to {} took longer than {} ms", ep.host_header,
                                  opts.connect_timeout.count()),
                      context);
     }
-    co_return std::move(std::get<0>(result));
+    auto [conn, error] = std::move(std::get<0>(result));
+    if (error) std::rethrow_exception(error);
+    co_return std::move(conn);
+  }
+
+  awaitable<std::pair<std::unique_ptr<Conn>, std::exception_ptr>> open_connection_noexcept(const std::string& context) {
+    try {
+      co_return std::pair{co_await open_connection(context), std::exception_ptr{}};
+    } catch (...) {
+      co_return std::pair{std::unique_ptr<Conn>{}, std::current_exception()};
+    }
   }
 
   awaitable<std::unique_ptr<Conn>> open_connection(const std::string& context) {
@@ -421,21 +433,25 @@ Client::Client(asio::any_io_executor ex, ClusterConfig cfg, ClientOptions opts)
 
 Client::~Client() { close_idle(); }
 
-awaitable<HttpResponse> Client::send(HttpRequest req, std::optional<std::chrono::milliseconds> timeout) {
+awaitable<HttpResponse> Client::send(const HttpRequest& request, std::optional<std::chrono::milliseconds> timeout) {
   auto impl = impl_;  // keeps the state alive across suspension
+  const HttpRequest req = request;
   co_return co_await impl->send(req, timeout.value_or(impl->opts.request_timeout));
 }
 
-awaitable<std::string> Client::call(HttpRequest req, std::optional<std::chrono::milliseconds> timeout) {
+awaitable<std::string> Client::call(const HttpRequest& request, std::optional<std::chrono::milliseconds> timeout) {
   auto impl = impl_;
+  const HttpRequest req = request;
   HttpResponse res = co_await impl->send(req, timeout.value_or(impl->opts.request_timeout));
   if (res.status >= 200 && res.status < 300) co_return std::move(res.body);
   throw decode_status(res.status, res.body, res.retry_after, impl->context_of(req));
 }
 
-awaitable<void> Client::stream(HttpRequest req, std::function<void(std::string_view)> on_line,
+awaitable<void> Client::stream(const HttpRequest& request, const std::function<void(std::string_view)>& line_handler,
                                std::chrono::milliseconds idle_timeout) {
   auto impl = impl_;
+  const HttpRequest req = request;
+  const std::function<void(std::string_view)> on_line = line_handler;
   co_await impl->stream(req, on_line, idle_timeout);
 }
 

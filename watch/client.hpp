@@ -51,15 +51,20 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // Requests are taken by reference (GCC 12 mishandles by-value class parameters of
+  // coroutines given temporaries in a co_await expression) and copied before the first
+  // suspension, so a temporary argument is fine — but not a braced-init-list written
+  // inside the co_await expression, which GCC 12 destroys twice: name it first.
+  //
   // Sends a request and returns the answer whatever its status. Throws ApiError (kind
   // Transport, Timeout or Cancelled) when no answer came. `timeout` defaults to
   // options().request_timeout.
-  boost::asio::awaitable<HttpResponse> send(HttpRequest req,
+  boost::asio::awaitable<HttpResponse> send(const HttpRequest& req,
                                             std::optional<std::chrono::milliseconds> timeout = {});
 
   // Sends a request and returns the body of a 2xx answer; any other answer throws the
   // ApiError decoded from its Status.
-  boost::asio::awaitable<std::string> call(HttpRequest req,
+  boost::asio::awaitable<std::string> call(const HttpRequest& req,
                                            std::optional<std::chrono::milliseconds> timeout = {});
 
   // Opens a streaming request (a watch) and calls on_line for each line as it arrives,
@@ -68,8 +73,8 @@ class Client {
   // line. A line longer than max_line_bytes throws ApiError Decode. The connection used
   // is never returned to the pool. Cancel it with the awaiting coroutine's cancellation
   // slot (e.g. `||` with a timer).
-  boost::asio::awaitable<void> stream(HttpRequest req,
-                                      std::function<void(std::string_view line)> on_line,
+  boost::asio::awaitable<void> stream(const HttpRequest& req,
+                                      const std::function<void(std::string_view line)>& on_line,
                                       std::chrono::milliseconds idle_timeout);
 
   void set_observer(RequestObserver observer);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace fdb::kube {
 
@@ -74,7 +75,10 @@ std::string encode_query_value(std::string_view value);
 // namespaces for list and watch (and is an error for the other verbs of a namespaced type).
 class Requests {
  public:
-  Requests(ResourceType type, std::string ns = {});
+  // No defaulted class-type arguments here: GCC 12 destroys a defaulted `= {}` temporary
+  // twice when the call sits inside a co_await expression, so these are overloads.
+  explicit Requests(ResourceType type) : Requests(std::move(type), std::string()) {}
+  Requests(ResourceType type, std::string ns);
 
   const ResourceType& type() const noexcept { return type_; }
   const std::string& ns() const noexcept { return ns_; }
@@ -85,14 +89,17 @@ class Requests {
   std::string object_path(std::string_view name, std::string_view subresource = {}) const;
 
   HttpRequest get(std::string_view name) const;
-  HttpRequest list(const ListOptions& opts = {}) const;
-  HttpRequest watch(const WatchOptions& opts = {}) const;
+  HttpRequest list() const { return list(ListOptions()); }
+  HttpRequest list(const ListOptions& opts) const;
+  HttpRequest watch() const { return watch(WatchOptions()); }
+  HttpRequest watch(const WatchOptions& opts) const;
   HttpRequest create(std::string body) const;
   HttpRequest replace(std::string_view name, std::string body) const;
   HttpRequest replace_status(std::string_view name, std::string body) const;
   HttpRequest patch(std::string_view name, PatchType type, std::string body,
                     std::string_view subresource = {}) const;
-  HttpRequest remove(std::string_view name, const DeleteOptions& opts = {}) const;
+  HttpRequest remove(std::string_view name) const { return remove(name, DeleteOptions()); }
+  HttpRequest remove(std::string_view name, const DeleteOptions& opts) const;
 
  private:
   ResourceType type_;
