@@ -1,0 +1,169 @@
+#include "watch/log.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+
+namespace fdb::log {
+
+namespace {
+
+std::atomic<Level> g_level{Level::Info};
+std::atomic<Format> g_format{Format::Json};
+std::FILE* g_out = stderr;
+std::mutex g_mu;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = (a[i] >= 'a' && a[i] <= 'z') ? static_cast<char>(a[i] - 32) : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+void json_escape(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else out += c;
+    }
+  }
+}
+
+// Text values with spaces or quotes are quoted; control characters never reach a line.
+void text_value(std::string& out, std::string_view s) {
+  const bool quote = s.empty() || s.find_first_of(" \"=\t\n\r") != std::string_view::npos;
+  if (!quote) {
+    out += s;
+    return;
+  }
+  out += '"';
+  json_escape(out, s);
+  out += '"';
+}
+
+std::string timestamp(std::int64_t unix_millis) {
+  const std::time_t secs = static_cast<std::time_t>(unix_millis / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_millis % 1000));
+}
+
+}  // namespace
+
+bool parse_level(std::string_view t, Level& out) noexcept {
+  if (iequals(t, "DEBUG") || iequals(t, "TRACE")) out = Level::Debug;
+  else if (iequals(t, "INFO")) out = Level::Info;
+  else if (iequals(t, "WARN") || iequals(t, "WARNING")) out = Level::Warn;
+  else if (iequals(t, "ERROR") || iequals(t, "CRITICAL")) out = Level::Error;
+  else return false;
+  return true;
+}
+
+bool parse_format(std::string_view t, Format& out) noexcept {
+  if (iequals(t, "JSON")) out = Format::Json;
+  else if (iequals(t, "TEXT")) out = Format::Text;
+  else return false;
+  return true;
+}
+
+std::string_view to_string(Level l) noexcept {
+  switch (l) {
+    case Level::Debug: return "DEBUG";
+    case Level::Info: return "INFO";
+    case Level::Warn: return "WARNING";
+    case Level::Error: return "ERROR";
+  }
+  return "INFO";
+}
+
+void configure(Format format, Level level, std::FILE* out) {
+  std::lock_guard lock(g_mu);
+  g_format = format;
+  g_level = level;
+  g_out = out;
+}
+
+Level level() noexcept { return g_level.load(std::memory_order_relaxed); }
+
+std::string format_line(Format format, Level l, std::string_view logger, std::string_view msg, Fields fields,
+                        std::int64_t unix_millis) {
+  std::string out;
+  out.reserve(160);
+  if (format == Format::Json) {
+    out += R"({"ts":")";
+    out += timestamp(unix_millis);
+    out += R"(","level":")";
+    out += to_string(l);
+    out += R"(","logger":")";
+    json_escape(out, logger);
+    out += R"(","msg":")";
+    json_escape(out, msg);
+    out += '"';
+    for (const auto& [key, value] : fields) {
+      out += ",\"";
+      json_escape(out, key);
+      out += "\":";
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string_view>) {
+              out += '"';
+              json_escape(out, v);
+              out += '"';
+            } else if constexpr (std::is_same_v<T, bool>) {
+              out += v ? "true" : "false";
+            } else if constexpr (std::is_same_v<T, double>) {
+              out += fmt::format("{}", v);
+            } else {
+              out += std::to_string(v);
+            }
+          },
+          value.get());
+    }
+    out += "}\n";
+  } else {
+    out += timestamp(unix_millis);
+    out += fmt::format(" {:<7} {}: ", to_string(l), logger);
+    for (const char c : msg) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+    for (const auto& [key, value] : fields) {
+      out += ' ';
+      out += key;
+      out += '=';
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string_view>) text_value(out, v);
+            else if constexpr (std::is_same_v<T, bool>) out += v ? "true" : "false";
+            else out += fmt::format("{}", v);
+          },
+          value.get());
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+void Logger::write(Level l, std::string_view msg, Fields fields) const {
+  if (!enabled(l)) return;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const std::string line = format_line(g_format.load(), l, name_, msg, fields, now);
+  std::lock_guard lock(g_mu);
+  std::fwrite(line.data(), 1, line.size(), g_out);
+  std::fflush(g_out);
+}
+
+}  // namespace fdb::log
