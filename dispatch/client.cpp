@@ -1,0 +1,273 @@
+#include "dispatch/client.hpp"
+
+#include "watch/client.hpp"
+#include "watch/errors.hpp"
+#include "watch/request.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+namespace fdb::dispatch {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace std::chrono_literals;
+
+DispatchError::DispatchError(std::string endpoint, int status, std::string message, bool transient)
+    : std::runtime_error(fmt::format("dispatch {}: {}", endpoint, message)),
+      endpoint_(std::move(endpoint)),
+      status_(status),
+      transient_(transient) {}
+
+std::string redact_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const auto host_start = scheme + 3;
+  const auto path = url.find('/', host_start);
+  const auto at = url.rfind('@', path == std::string_view::npos ? url.size() : path);
+  if (at == std::string_view::npos || at < host_start) return std::string(url);
+  return std::string(url.substr(0, host_start)) + "***@" + std::string(url.substr(at + 1));
+}
+
+namespace {
+
+bool transient_status(int status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+// A short excerpt of an answer for an error message (never the request).
+std::string excerpt(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, 160)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+  if (body.size() > 160) out += "…";
+  return out;
+}
+
+json::value parse_or_null(std::string_view body) {
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 64;
+  json::value v = json::parse(body, ec, {}, opts);
+  return ec ? json::value() : v;
+}
+
+}  // namespace
+
+struct Client::Impl {
+  asio::any_io_executor ex;
+  ClientOptions opts;
+  kube::Client http;
+  Observer observer;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  static kube::ClusterConfig transport_config(const ClientOptions& o) {
+    kube::ClusterConfig c;
+    c.server = o.url;
+    c.token = o.token;
+    c.source = "DISPATCH_URL";
+    return c;
+  }
+  static kube::ClientOptions transport_options(const ClientOptions& o) {
+    kube::ClientOptions k;
+    k.request_timeout = std::max(o.get_timeout, o.post_timeout);
+    k.connect_timeout = std::min<std::chrono::milliseconds>(10s, o.get_timeout);
+    k.max_body_bytes = 64u << 20;
+    k.extra_headers = {{"X-Agent-Name", o.agent_name}};
+    k.user_agent = "foreman-dispatch-bridge";
+    return k;
+  }
+
+  Impl(asio::any_io_executor e, ClientOptions o)
+      : ex(e), opts(std::move(o)), http(e, transport_config(opts), transport_options(opts)) {}
+
+  std::chrono::milliseconds backoff(int retry, std::optional<std::chrono::seconds> retry_after) {
+    if (retry_after) {
+      return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(opts.max_backoff, 60s));
+    }
+    auto cap = opts.base_backoff * (1LL << std::min(retry, 16));
+    cap = std::min<std::chrono::milliseconds>(cap, opts.max_backoff);
+    std::uniform_int_distribution<long long> d(0, std::max<long long>(cap.count(), 0));
+    return std::chrono::milliseconds(d(rng));  // full jitter
+  }
+
+  // One call with its retries. Returns the final answer (any non-transient status);
+  // throws DispatchError when the retries run out.
+  awaitable<kube::HttpResponse> exchange(const kube::HttpRequest& req, std::string_view endpoint_label) {
+    const std::string endpoint(endpoint_label);
+    const auto timeout = req.method == "GET" ? opts.get_timeout : opts.post_timeout;
+    std::string last_error;
+    int last_status = 0;
+    for (int attempt = 1;; ++attempt) {
+      std::optional<std::chrono::seconds> retry_after;
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        kube::HttpResponse res = co_await http.send(req, timeout);
+        notify(endpoint, res.status, start);
+        if (!transient_status(res.status)) co_return res;
+        last_status = res.status;
+        last_error = fmt::format("HTTP {}: {}", res.status, excerpt(res.body));
+        retry_after = kube::parse_retry_after(res.retry_after);
+      } catch (const kube::ApiError& e) {
+        notify(endpoint, 0, start);
+        if (e.kind() == kube::ErrorKind::Cancelled) throw;
+        last_status = 0;
+        last_error = e.message();
+      }
+      if (attempt >= opts.max_attempts) {
+        throw DispatchError(endpoint, last_status,
+                            fmt::format("{} (gave up after {} attempts)", last_error, attempt), true);
+      }
+      asio::steady_timer t(ex, backoff(attempt - 1, retry_after));
+      co_await t.async_wait(use_awaitable);
+    }
+  }
+
+  void notify(const std::string& endpoint, int status, std::chrono::steady_clock::time_point start) {
+    if (!observer) return;
+    const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+    observer(endpoint, status, d.count());
+  }
+
+  static kube::HttpRequest get(std::string target) { return {"GET", std::move(target), {}, {}, false}; }
+  static kube::HttpRequest post(std::string target, const json::object& body) {
+    return {"POST", std::move(target), json::serialize(body), "application/json", false};
+  }
+
+  json::object issue_body(const IssueRef& i) const {
+    return {{"issueId", i.issue_id}, {"repoFullName", i.repo_full_name}, {"issueNumber", i.number}};
+  }
+
+  // A 2xx answer's JSON, or a DispatchError naming the status.
+  static json::value expect_ok(const kube::HttpResponse& res, const std::string& endpoint) {
+    if (res.status < 200 || res.status >= 300) {
+      throw DispatchError(endpoint, res.status, fmt::format("HTTP {}: {}", res.status, excerpt(res.body)), false);
+    }
+    return parse_or_null(res.body);
+  }
+};
+
+Client::Client(asio::any_io_executor ex, ClientOptions opts)
+    : impl_(std::make_shared<Impl>(std::move(ex), std::move(opts))) {}
+Client::~Client() = default;
+
+void Client::set_observer(Observer observer) { impl_->observer = std::move(observer); }
+const ClientOptions& Client::options() const noexcept { return impl_->opts; }
+
+awaitable<json::value> Client::queue(const std::string& lane) {
+  auto impl = impl_;
+  const auto req = Impl::get(fmt::format("/api/agents/{}/queue?lane={}&includeClaimed=true",
+                                         kube::encode_query_value(impl->opts.agent_name),
+                                         kube::encode_query_value(lane)));
+  const auto res = co_await impl->exchange(req, "queue");
+  if (res.status >= 200 && res.status < 300) {
+    boost::system::error_code ec;
+    json::parse_options popts;
+    popts.max_depth = 64;
+    json::value v = json::parse(res.body, ec, {}, popts);
+    if (ec) throw DispatchError("queue", res.status, fmt::format("lane {}: the answer is not JSON ({})", lane, ec.message()), false);
+    co_return v;
+  }
+  throw DispatchError("queue", res.status, fmt::format("lane {}: HTTP {}: {}", lane, res.status, excerpt(res.body)), false);
+}
+
+awaitable<ClaimResult> Client::claim(const IssueRef& issue) {
+  auto impl = impl_;
+  json::object body = impl->issue_body(issue);
+  body["agentName"] = impl->opts.agent_name;
+  const auto req = Impl::post("/api/issues/claim", body);
+  const auto res = co_await impl->exchange(req, "claim");
+  ClaimResult out;
+  out.answer = parse_or_null(res.body);
+  switch (res.status) {
+    case 200: case 201: out.outcome = ClaimOutcome::Claimed; break;
+    case 409: out.outcome = ClaimOutcome::Taken; break;
+    case 400: out.outcome = ClaimOutcome::Closed; break;
+    case 404: out.outcome = ClaimOutcome::Unknown; break;
+    default:
+      throw DispatchError("claim", res.status, fmt::format("{}#{}: HTTP {}: {}", issue.repo_full_name, issue.number,
+                                                           res.status, excerpt(res.body)), false);
+  }
+  co_return out;
+}
+
+awaitable<bool> Client::unclaim(const IssueRef& issue) {
+  auto impl = impl_;
+  json::object body = impl->issue_body(issue);
+  body["agentName"] = impl->opts.agent_name;
+  const auto req = Impl::post("/api/issues/unclaim", body);
+  const auto res = co_await impl->exchange(req, "unclaim");
+  if (res.status == 400) co_return true;  // not ours any more: done
+  Impl::expect_ok(res, "unclaim");
+  co_return true;
+}
+
+awaitable<json::value> Client::set_status(const IssueRef& issue, const std::string& status) {
+  auto impl = impl_;
+  json::object body = impl->issue_body(issue);
+  body["status"] = status;
+  body["agentName"] = impl->opts.agent_name;
+  const auto req = Impl::post("/api/issues/status", body);
+  co_return Impl::expect_ok(co_await impl->exchange(req, "status"), "status");
+}
+
+awaitable<void> Client::label(const IssueRef& issue, const std::string& label) {
+  auto impl = impl_;
+  json::object body = impl->issue_body(issue);
+  body["number"] = issue.number;
+  body["label"] = label;
+  const auto req = Impl::post("/api/issues/label", body);
+  Impl::expect_ok(co_await impl->exchange(req, "label"), "label");
+}
+
+awaitable<void> Client::unlabel(const IssueRef& issue, const std::string& label) {
+  auto impl = impl_;
+  json::object body = impl->issue_body(issue);
+  body["number"] = issue.number;
+  body["label"] = label;
+  const auto req = Impl::post("/api/issues/unlabel", body);
+  Impl::expect_ok(co_await impl->exchange(req, "unlabel"), "unlabel");
+}
+
+awaitable<void> Client::comment(const IssueRef& issue, const std::string& text) {
+  auto impl = impl_;
+  json::object body = impl->issue_body(issue);
+  body["number"] = issue.number;
+  body["body"] = text;
+  const auto req = Impl::post("/api/issues/comment", body);
+  Impl::expect_ok(co_await impl->exchange(req, "comment"), "comment");
+}
+
+awaitable<void> Client::relane(const std::string& issue_id, const std::string& lane, const std::string& reason) {
+  auto impl = impl_;
+  const json::object body{{"model", "bridge-escalation"},
+                          {"classification", json::object{{"lane", lane}, {"confidence", "high"}, {"reason", reason}}}};
+  const auto req = Impl::post(fmt::format("/api/issues/{}/lane", kube::encode_query_value(issue_id)), body);
+  Impl::expect_ok(co_await impl->exchange(req, "lane"), "lane");
+}
+
+awaitable<json::value> Client::claimed(const std::string& status) {
+  auto impl = impl_;
+  std::string target = "/api/issues/claimed?agentName=" + kube::encode_query_value(impl->opts.agent_name);
+  if (!status.empty()) target += "&status=" + kube::encode_query_value(status);
+  const auto req = Impl::get(std::move(target));
+  co_return Impl::expect_ok(co_await impl->exchange(req, "claimed"), "claimed");
+}
+
+awaitable<std::optional<json::value>> Client::issue_state(const std::string& repo, std::int64_t number) {
+  auto impl = impl_;
+  const auto req = Impl::get(fmt::format("/api/issues/state?repo={}&number={}", kube::encode_query_value(repo), number));
+  const auto res = co_await impl->exchange(req, "state");
+  if (res.status == 404) co_return std::nullopt;
+  co_return Impl::expect_ok(res, "state");
+}
+
+}  // namespace fdb::dispatch
