@@ -1,0 +1,84 @@
+// The crash-safe retry flow, as a pure function. A retry (or an escalation) is recorded
+// as an *intent* — a ConfigMap `bridge-intent-<workload>` labelled
+// `foreman.llmkube.dev/retry-intent=true` — before the Workload is deleted, so that a
+// process killed at any point, or a new leader, finishes it exactly once:
+//
+//   Failed ──decide──▶ record intent ──▶ delete (Foreground, precondition uid)
+//        ──▶ watch reports it gone ──▶ create attempt N+1 (or unclaim, for an escalation)
+//        ──▶ clear intent
+//
+// next_step() looks at what the caches hold for one Workload name and says which single
+// step comes next; the reconciler performs it and runs again when something changes.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fdb::op {
+
+// What the Workload cache holds for a name (absent: no such object).
+struct WorkloadView {
+  std::string name;
+  std::string uid;
+  std::string phase;         // status.phase
+  bool terminating = false;  // metadata.deletionTimestamp is set
+  bool bridge_owned = false; // label created-by=dispatch-bridge
+  int attempt = 1;           // annotation foreman.llmkube.dev/attempt (garbage reads 1)
+};
+
+struct Intent {
+  enum class Kind { Retry, Escalate };
+  Kind kind = Kind::Retry;
+  std::string workload;       // the Workload name (also in the ConfigMap name)
+  std::string old_uid;        // the object being replaced: only it may be deleted
+  int next_attempt = 2;       // Retry: the attempt to create
+  int infra_attempts = 0;     // Retry: the infra-retry count to write on the new object
+  std::string issue_id;
+  std::string repo;           // owner/repo
+  std::int64_t number = 0;
+  std::string title;
+  std::string lane;           // Retry: the lane of the new object; Escalate: the new lane
+  std::string feedback;       // Retry: feedback for the pipeline spec (may be empty)
+  std::string branch;         // Retry: branch that was pushed (empty when none)
+  std::string reason;         // why, for logs and Events
+};
+
+enum class StepKind {
+  Nothing,       // nothing to do for this name
+  Decide,        // a Failed Workload without an intent: run the retry decision
+  Delete,        // delete the old object (Foreground, precondition uid = old_uid)
+  AwaitGone,     // the old object is terminating: wait for the watch to report it gone
+  Create,        // create the next attempt from the intent (and the current configuration)
+  Unclaim,       // escalation: the old object is gone; unclaim the issue
+  ClearIntent,   // the intent is fulfilled: delete its ConfigMap
+};
+
+std::string_view to_string(StepKind k) noexcept;
+
+struct Step {
+  StepKind kind = StepKind::Nothing;
+  std::string why;  // a short reason, for debug logs
+};
+
+Step next_step(const std::optional<WorkloadView>& workload, const std::optional<Intent>& intent);
+
+// Reads the projection fields from a Workload object (full or projected).
+WorkloadView view_of(const boost::json::object& workload);
+
+// "1" → 1; missing, empty, garbage, zero or negative → 1; huge → clamped to 1000000.
+int parse_attempt(std::string_view text) noexcept;
+
+inline constexpr std::string_view kIntentLabel = "foreman.llmkube.dev/retry-intent";
+inline constexpr std::string_view kIntentPrefix = "bridge-intent-";
+
+// The ConfigMap that records an intent (namespace set by the caller), and back. A
+// ConfigMap that is not a well-formed intent reads as nullopt with `error` set.
+boost::json::object intent_to_configmap(const Intent& intent, std::string_view ns);
+std::optional<Intent> intent_from_configmap(const boost::json::object& cm, std::string* error = nullptr);
+std::string intent_name(std::string_view workload);
+
+}  // namespace fdb::op
