@@ -1,0 +1,82 @@
+#include "operator/cache_view.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace fdb::op {
+
+namespace asio = boost::asio;
+
+namespace {
+const boost::json::object* obj(const boost::json::object* o, std::string_view key) {
+  if (o == nullptr) return nullptr;
+  const auto* v = o->if_contains(key);
+  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
+}
+std::string str(const boost::json::object* o, std::string_view key) {
+  if (o == nullptr) return {};
+  const auto* v = o->if_contains(key);
+  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
+}
+}  // namespace
+
+std::string coder_of(const boost::json::object& w) {
+  const auto* spec = obj(&w, "spec");
+  if (auto name = str(obj(spec, "coderAgentRef"), "name"); !name.empty()) return name;
+  if (spec == nullptr) return {};
+  const auto* steps = spec->if_contains("pipeline");
+  if (steps == nullptr || !steps->is_array()) return {};
+  for (const auto& step : steps->get_array()) {
+    if (!step.is_object()) continue;
+    if (str(&step.get_object(), "kind") == "issue-fix") return str(obj(&step.get_object(), "agentRef"), "name");
+  }
+  return {};
+}
+
+bool in_progress(const boost::json::object& w) {
+  const auto* md = obj(&w, "metadata");
+  if (str(obj(md, "labels"), "created-by") != "dispatch-bridge") return false;
+  if (md != nullptr && md->if_contains("deletionTimestamp") != nullptr && !md->at("deletionTimestamp").is_null()) {
+    return false;
+  }
+  const std::string phase = str(obj(&w, "status"), "phase");
+  return phase != "Completed" && phase != "Failed";
+}
+
+struct GoneWaiter::Impl {
+  asio::any_io_executor ex;
+  std::multimap<std::string, asio::steady_timer*> waiters;
+};
+
+GoneWaiter::GoneWaiter(asio::any_io_executor ex) : impl_(std::make_unique<Impl>()) { impl_->ex = std::move(ex); }
+GoneWaiter::~GoneWaiter() = default;
+
+void GoneWaiter::notify(const std::string& name) {
+  auto [begin, end] = impl_->waiters.equal_range(name);
+  for (auto it = begin; it != end; ++it) it->second->cancel();
+}
+
+std::size_t GoneWaiter::waiting() const noexcept { return impl_->waiters.size(); }
+
+asio::awaitable<bool> GoneWaiter::wait(std::string name, std::chrono::milliseconds timeout,
+                                       std::function<bool()> present) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer timer(impl_->ex);
+  while (present()) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    timer.expires_at(deadline);
+    const auto it = impl_->waiters.emplace(name, &timer);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    impl_->waiters.erase(it);
+    // operation_aborted: a notify() (or our cancellation, which the next await surfaces).
+    (void)ec;
+    if (auto cs = co_await asio::this_coro::cancellation_state; cs.cancelled() != asio::cancellation_type::none) {
+      co_return !present();
+    }
+  }
+  co_return true;
+}
+
+}  // namespace fdb::op

@@ -1,0 +1,60 @@
+// What the bridge reads from its watch caches, and how it waits for a Workload to be
+// gone. Both live on the operator's single io_context thread: no locking.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fdb::op {
+
+// Read-only view of the caches (backed by informers in the program, by maps in tests).
+class CacheView {
+ public:
+  virtual ~CacheView() = default;
+  // The cached Workload of that name in FOREMAN_NAMESPACE (the stored projection).
+  virtual std::optional<boost::json::object> workload(std::string_view name) const = 0;
+  // The intent ConfigMap recorded for that Workload name, if any.
+  virtual std::optional<boost::json::object> intent(std::string_view workload) const = 0;
+  // Every cached bridge Workload.
+  virtual void for_each_workload(const std::function<void(const boost::json::object&)>& f) const = 0;
+  // True once every informer has listed.
+  virtual bool synced() const = 0;
+};
+
+// The coder Agent a Workload runs on: spec.coderAgentRef.name, else the agentRef of its
+// first `issue-fix` pipeline step; empty when neither.
+std::string coder_of(const boost::json::object& workload);
+// In progress: a bridge Workload that is neither Completed nor Failed nor being deleted.
+bool in_progress(const boost::json::object& workload);
+
+// Wakes coroutines waiting for a Workload name to disappear from the cache. The program
+// calls notify() from the informer's delete handler; nothing polls.
+class GoneWaiter {
+ public:
+  explicit GoneWaiter(boost::asio::any_io_executor ex);
+  ~GoneWaiter();
+  GoneWaiter(const GoneWaiter&) = delete;
+  GoneWaiter& operator=(const GoneWaiter&) = delete;
+
+  void notify(const std::string& name);
+  // Waits until `present()` is false, re-checking it on each notify() of `name`, for at
+  // most `timeout`. Returns true when gone.
+  boost::asio::awaitable<bool> wait(std::string name, std::chrono::milliseconds timeout,
+                                    std::function<bool()> present);
+  std::size_t waiting() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fdb::op

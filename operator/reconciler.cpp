@@ -1,0 +1,361 @@
+#include "operator/reconciler.hpp"
+
+#include "dispatch/client.hpp"
+#include "dispatch/items.hpp"
+#include "dispatch/workload.hpp"
+#include "operator/cache_view.hpp"
+#include "operator/events.hpp"
+#include "operator/metrics.hpp"
+#include "operator/retry_decision.hpp"
+#include "watch/client.hpp"
+#include "watch/errors.hpp"
+#include "watch/log.hpp"
+#include "watch/request.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+namespace fdb::op {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+using namespace std::chrono_literals;
+
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger l("reconciler");
+  return l;
+}
+
+constexpr std::string_view kParkedAnnotation = "foreman.llmkube.dev/parked";
+constexpr std::string_view kTombstoneAnnotation = "foreman.llmkube.dev/tombstone";
+
+const json::object* obj(const json::object* o, std::string_view key) {
+  if (o == nullptr) return nullptr;
+  const auto* v = o->if_contains(key);
+  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
+}
+
+std::string str(const json::object* o, std::string_view key) {
+  if (o == nullptr) return {};
+  const auto* v = o->if_contains(key);
+  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
+}
+
+std::string annotation(const json::object& wl, std::string_view key) {
+  return str(obj(obj(&wl, "metadata"), "annotations"), key);
+}
+
+dispatch::IssueRef issue_ref(const FailedWorkload& f) { return {f.issue_id, f.repo, f.number}; }
+dispatch::IssueRef issue_ref(const Intent& i) { return {i.issue_id, i.repo, i.number}; }
+
+ReconcileResult done(std::string step) { return {std::nullopt, false, std::move(step)}; }
+ReconcileResult later(std::string step, std::chrono::milliseconds after) { return {after, false, std::move(step)}; }
+ReconcileResult failed(std::string step) { return {std::nullopt, true, std::move(step)}; }
+
+// Errors that are worth trying again (the queue backs off per key); anything else too,
+// since the flow is idempotent — but those are logged as errors rather than warnings.
+bool transient(const kube::ApiError& e) { return e.retryable(); }
+
+dispatch::LoadMap coder_load(const CacheView& cache) {
+  dispatch::LoadMap load;
+  cache.for_each_workload([&](const json::object& w) {
+    if (!in_progress(w)) return;
+    if (auto coder = coder_of(w); !coder.empty()) ++load[coder];
+  });
+  return load;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(Deps deps) : d_(std::move(deps)) {}
+
+std::optional<Intent> Reconciler::find_intent(const std::string& name) const {
+  if (auto it = local_intents_.find(name); it != local_intents_.end()) return it->second;
+  if (auto cm = d_.cache.intent(name)) {
+    std::string error;
+    if (auto intent = intent_from_configmap(*cm, &error)) return intent;
+    logger().error("ignoring a malformed retry intent", {{"workload", name}, {"error", error}});
+  }
+  return std::nullopt;
+}
+
+awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
+  std::optional<WorkloadView> view;
+  if (auto wl = d_.cache.workload(name)) view = view_of(*wl);
+  const auto intent = find_intent(name);
+  const Step step = next_step(view, intent);
+  logger().debug("reconcile", {{"workload", name}, {"step", to_string(step.kind)}, {"why", step.why}});
+  try {
+    switch (step.kind) {
+      case StepKind::Nothing:
+        co_return done("nothing");
+      case StepKind::Decide:
+        co_return co_await decide(name);
+      case StepKind::Delete:
+        co_return co_await delete_old(*intent);
+      case StepKind::AwaitGone: {
+        // The watch's delete event requeues this name; the deadline only reports a
+        // deletion that is stuck (a finalizer that never goes).
+        auto& t = timings_[name];
+        const auto timeout = std::chrono::seconds(d_.config.delete_workload_timeout_s);
+        if (t.delete_sent.time_since_epoch().count() != 0 &&
+            std::chrono::steady_clock::now() - t.delete_sent >= timeout) {
+          logger().warn("the old Workload is still being deleted", {{"workload", name},
+                        {"timeout_s", d_.config.delete_workload_timeout_s}});
+          t.delete_sent = std::chrono::steady_clock::now();  // report again after another timeout
+        }
+        co_return later("await-gone", std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+      }
+      case StepKind::Create:
+        co_return co_await create_next(*intent);
+      case StepKind::Unclaim:
+        co_return co_await unclaim(*intent);
+      case StepKind::ClearIntent:
+        co_return co_await clear_intent(name, "clear-intent");
+    }
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ErrorKind::Cancelled) throw;
+    (transient(e) ? logger().warn("reconcile step failed", {{"workload", name}, {"step", to_string(step.kind)}, {"error", e.what()}})
+                  : logger().error("reconcile step failed", {{"workload", name}, {"step", to_string(step.kind)}, {"error", e.what()}}));
+    co_return failed(std::string(to_string(step.kind)));
+  } catch (const dispatch::DispatchError& e) {
+    logger().warn("dispatch call failed", {{"workload", name}, {"step", to_string(step.kind)}, {"error", e.what()}});
+    co_return failed(std::string(to_string(step.kind)));
+  }
+  co_return done("nothing");
+}
+
+awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
+  const auto seen = std::chrono::steady_clock::now();
+  const std::string& ns = d_.config.workload.namespace_name;
+  // Fresh copies: the cache holds a projection, and tasks die with the Workload.
+  const auto get = kube::Requests(kube::workloads(), ns).get(name);
+  json::object wl;
+  try {
+    wl = json::parse(co_await d_.kube.call(get)).as_object();
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ErrorKind::NotFound) co_return done("gone");
+    throw;
+  }
+  const FailedWorkload f = read_workload(wl);
+  if (f.phase != "Failed" || f.terminating || !f.bridge_owned) co_return done("not failed any more");
+
+  kube::ListOptions task_opts;
+  task_opts.label_selector = "foreman.llmkube.dev/workload=" + name;
+  const auto list = kube::Requests(kube::agentic_tasks(), ns).list(task_opts);
+  const json::value tasks_answer = json::parse(co_await d_.kube.call(list));
+  json::array tasks;
+  if (const auto* items = tasks_answer.is_object() ? tasks_answer.get_object().if_contains("items") : nullptr;
+      items != nullptr && items->is_array()) {
+    tasks = items->get_array();
+  }
+
+  IssueState state = IssueState::Unknown;
+  if (auto answer = co_await d_.dispatch.issue_state(f.repo, f.number)) {
+    auto parsed = dispatch::parse_issue_state(*answer);
+    if (auto* ok = std::get_if<dispatch::IssueStateAnswer>(&parsed)) {
+      state = ok->state;
+    } else {
+      logger().warn("malformed issue state from dispatch; treating it as unknown",
+                    {{"workload", name}, {"error", std::get<dispatch::ParseError>(parsed).what()}});
+    }
+  }
+
+  const RetryAction action = decide_retry(wl, tasks, state, d_.config);
+  logger().info("decided", {{"workload", name}, {"issue", fmt::format("{}#{}", f.repo, f.number)},
+                            {"attempt", f.attempt}, {"action", action_name(action)}, {"reason", action_reason(action)}});
+
+  if (const auto* p = std::get_if<action::Park>(&action)) co_return co_await park(wl, p->reason);
+  if (const auto* t = std::get_if<action::Tombstone>(&action)) co_return co_await tombstone(wl, t->reason);
+  if (std::holds_alternative<action::Nothing>(action)) co_return done("nothing: " + action_reason(action));
+
+  const std::string uid = str(obj(&wl, "metadata"), "uid");
+  Intent intent;
+  intent.workload = name;
+  intent.old_uid = uid;
+  intent.issue_id = f.issue_id;
+  intent.repo = f.repo;
+  intent.number = f.number;
+  intent.title = f.title;
+  intent.reason = action_reason(action);
+
+  if (const auto* e = std::get_if<action::Escalate>(&action)) {
+    // Re-lane first: when it fails nothing else has happened and the issue stays
+    // claimed where it was.
+    co_await d_.dispatch.relane(f.issue_id, e->lane, e->reason);
+    intent.kind = Intent::Kind::Escalate;
+    intent.lane = e->lane;
+    if (d_.metrics) d_.metrics->escalations_total.labels({f.lane, e->lane}).inc();
+    co_await event(wl, "Normal", "Escalated", "Escalate",
+                   fmt::format("attempt {} of {} failed; moved to lane {}: {}", f.attempt,
+                               d_.config.retry_max_attempts, e->lane, e->reason));
+  } else {
+    const auto build = rebuild_request(f, action);
+    if (!build) co_return done("no request to rebuild");
+    intent.kind = Intent::Kind::Retry;
+    intent.next_attempt = build->attempt;
+    intent.infra_attempts = build->infra_attempts;
+    intent.lane = build->issue.lane;
+    intent.feedback = build->feedback;
+    intent.branch = build->revise_from_branch;
+    if (intent.next_attempt < 2 && intent.infra_attempts == 0) intent.next_attempt = 2;
+  }
+  co_await record_intent(intent);
+  timings_[name].failed_seen = seen;
+  co_return co_await delete_old(intent);
+}
+
+awaitable<void> Reconciler::record_intent(const Intent& intent) {
+  const std::string& ns = d_.config.workload.namespace_name;
+  const auto body = json::serialize(intent_to_configmap(intent, ns));
+  const auto req = kube::Requests(kube::config_maps(), ns).create(body);
+  try {
+    co_await d_.kube.call(req);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::AlreadyExists) throw;
+    // An intent for this name already exists: a previous leader got this far. Replace it
+    // only if it is about an older object (it cannot be: it would have been cleared).
+    logger().warn("a retry intent already exists; continuing with it", {{"workload", intent.workload}});
+  }
+  local_intents_[intent.workload] = intent;
+}
+
+awaitable<ReconcileResult> Reconciler::delete_old(const Intent& intent) {
+  const std::string& ns = d_.config.workload.namespace_name;
+  kube::DeleteOptions opts;
+  opts.propagation_policy = "Foreground";
+  opts.precondition_uid = intent.old_uid;
+  const auto req = kube::Requests(kube::workloads(), ns).remove(intent.workload, opts);
+  timings_[intent.workload].delete_sent = std::chrono::steady_clock::now();
+  try {
+    co_await d_.kube.call(req);
+  } catch (const kube::ApiError& e) {
+    // Gone already, or replaced (the uid precondition failed): either way the old
+    // object is not there to delete.
+    if (e.kind() != kube::ErrorKind::NotFound && e.kind() != kube::ErrorKind::Conflict) throw;
+  }
+  logger().info("deleted with foreground propagation; waiting for it to be gone",
+                {{"workload", intent.workload}, {"next_attempt", intent.next_attempt}});
+  co_return later("delete", std::chrono::seconds(d_.config.delete_workload_timeout_s));
+}
+
+awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
+  auto& t = timings_[intent.workload];
+  t.gone_seen = std::chrono::steady_clock::now();
+  dispatch::BuildRequest build;
+  build.issue = {intent.repo, intent.number, intent.title, intent.lane, intent.issue_id};
+  build.attempt = intent.next_attempt;
+  build.infra_attempts = intent.infra_attempts;
+  build.feedback = intent.feedback;
+  build.revise_from_branch = intent.branch;
+  // The current configuration, and the coders' current load.
+  const json::object manifest = dispatch::build_workload(build, d_.config.workload, coder_load(d_.cache));
+  const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).create(json::serialize(manifest));
+  t.create_sent = std::chrono::steady_clock::now();
+  try {
+    co_await d_.kube.call(req);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::AlreadyExists) throw;
+    // Created already (by us before a crash, or by a claim). If it were the old object
+    // still there, the cache would not have reported it gone: the next step decides.
+    logger().info("the next attempt exists already", {{"workload", intent.workload}});
+  }
+  logger().info("recreated", {{"workload", intent.workload}, {"attempt", intent.next_attempt},
+                              {"infra_attempts", intent.infra_attempts},
+                              {"mode", intent.feedback.empty() ? "issue-batch" : "pipeline"}});
+  if (d_.metrics) {
+    d_.metrics->retries_total.labels({std::to_string(intent.next_attempt)}).inc();
+    if (t.failed_seen.time_since_epoch().count() != 0) {
+      const std::chrono::duration<double> d = t.create_sent - t.failed_seen;
+      d_.metrics->failed_to_recreate_seconds.get().observe(d.count());
+    }
+  }
+  if (d_.events) {
+    co_await d_.events->record({intent.workload, d_.config.workload.namespace_name, {}},
+                               {"Normal", "Retried", "Retry",
+                                fmt::format("attempt {} created after attempt {} failed: {}", intent.next_attempt,
+                                            intent.next_attempt - 1, intent.reason)});
+  }
+  if (d_.on_retry_done) d_.on_retry_done(intent.workload, t);
+  co_return co_await clear_intent(intent.workload, "create");
+}
+
+awaitable<ReconcileResult> Reconciler::unclaim(const Intent& intent) {
+  co_await d_.dispatch.unclaim(issue_ref(intent));
+  logger().info("escalated and unclaimed", {{"workload", intent.workload}, {"lane", intent.lane}});
+  co_return co_await clear_intent(intent.workload, "unclaim");
+}
+
+awaitable<ReconcileResult> Reconciler::clear_intent(const std::string& name, const char* step) {
+  const auto req = kube::Requests(kube::config_maps(), d_.config.workload.namespace_name).remove(intent_name(name));
+  try {
+    co_await d_.kube.call(req);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::NotFound) throw;
+  }
+  local_intents_.erase(name);
+  timings_.erase(name);
+  co_return done(step);
+}
+
+awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::string& reason) {
+  const FailedWorkload f = read_workload(wl);
+  const std::string& ns = d_.config.workload.namespace_name;
+  // Park once: the annotation says the dispatch side is done, so a crash before the
+  // delete does not comment twice.
+  if (annotation(wl, kParkedAnnotation).empty()) {
+    co_await d_.dispatch.set_status(issue_ref(f), "backlog");
+    try {
+      co_await d_.dispatch.label(issue_ref(f), "needs-human");
+      co_await d_.dispatch.comment(issue_ref(f), park_comment(f, reason));
+    } catch (const dispatch::DispatchError& e) {
+      logger().warn("park: label or comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
+    }
+    const json::object patch{{"metadata", json::object{{"annotations", json::object{{kParkedAnnotation, reason.empty() ? "true" : reason}}}}}};
+    const auto req = kube::Requests(kube::workloads(), ns).patch(f.name, kube::PatchType::Merge, json::serialize(patch));
+    co_await d_.kube.call(req);
+    if (d_.metrics) d_.metrics->parks_total.labels({reason.substr(0, reason.find(':'))}).inc();
+    co_await event(wl, "Warning", "Parked", "Park", "Needs a human decision: " + reason);
+  }
+  kube::DeleteOptions opts;
+  opts.propagation_policy = "Foreground";
+  opts.precondition_uid = str(obj(&wl, "metadata"), "uid");
+  const auto del = kube::Requests(kube::workloads(), ns).remove(f.name, opts);
+  try {
+    co_await d_.kube.call(del);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::NotFound && e.kind() != kube::ErrorKind::Conflict) throw;
+  }
+  logger().info("parked for a human", {{"workload", f.name}, {"reason", reason}});
+  co_return done("park");
+}
+
+awaitable<ReconcileResult> Reconciler::tombstone(const json::object& wl, const std::string& reason) {
+  if (!annotation(wl, kTombstoneAnnotation).empty()) co_return done("tombstone (already)");
+  const FailedWorkload f = read_workload(wl);
+  const json::object patch{{"metadata", json::object{{"annotations", json::object{{kTombstoneAnnotation, "true"}}}}}};
+  const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name)
+                       .patch(f.name, kube::PatchType::Merge, json::serialize(patch));
+  co_await d_.kube.call(req);
+  if (d_.metrics) d_.metrics->tombstones_total.labels({"attempts-exhausted"}).inc();
+  co_await event(wl, "Warning", "Tombstoned", "GiveUp",
+                 fmt::format("attempt {} of {} failed; left as a Failed tombstone: {}", f.attempt,
+                             d_.config.retry_max_attempts, reason));
+  logger().info("left as a tombstone", {{"workload", f.name}, {"attempt", f.attempt}, {"reason", reason}});
+  co_return done("tombstone");
+}
+
+awaitable<void> Reconciler::event(const json::object& wl, std::string type, std::string reason, std::string action,
+                                  std::string note) {
+  if (d_.events == nullptr) co_return;
+  const auto* md = obj(&wl, "metadata");
+  EventTarget target{str(md, "name"), str(md, "namespace"), str(md, "uid")};
+  EventSpec spec{std::move(type), std::move(reason), std::move(action), std::move(note)};
+  co_await d_.events->record(std::move(target), std::move(spec));
+}
+
+}  // namespace fdb::op

@@ -1,0 +1,91 @@
+// The retry reconciler: for one Workload name, performs the next step of the retry flow
+// (operator/retry_flow.hpp) — deciding on a Failed Workload, recording the intent,
+// deleting with Foreground propagation, creating the next attempt once the watch reports
+// the old object gone, unclaiming after an escalation, parking, tombstoning — and says
+// when to run again. Runs on the operator's io_context thread, leader only.
+#pragma once
+
+#include "operator/config.hpp"
+#include "operator/retry_flow.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace fdb::kube {
+class Client;
+}
+namespace fdb::dispatch {
+class Client;
+}
+
+namespace fdb::metrics {
+struct BridgeMetrics;
+}
+
+namespace fdb::op {
+
+class CacheView;
+class EventRecorder;
+using metrics::BridgeMetrics;
+
+struct ReconcileResult {
+  // Run again after this long even without a change (a deadline, or a backoff after an
+  // error); nullopt: only when the caches change.
+  std::optional<std::chrono::milliseconds> requeue_after;
+  bool error = false;  // the step failed; the queue applies its per-key backoff
+  std::string step;    // what was done, for logs and metrics
+};
+
+// Timestamps of the steps of the retry in flight for a name, for the latency figures.
+struct RetryTimings {
+  std::chrono::steady_clock::time_point failed_seen;   // the reconcile that decided
+  std::chrono::steady_clock::time_point delete_sent;   // the DELETE request went out
+  std::chrono::steady_clock::time_point gone_seen;     // the reconcile that found it gone
+  std::chrono::steady_clock::time_point create_sent;   // the POST of the next attempt went out
+};
+
+class Reconciler {
+ public:
+  struct Deps {
+    kube::Client& kube;
+    dispatch::Client& dispatch;
+    const Config& config;
+    const CacheView& cache;
+    EventRecorder* events = nullptr;   // optional
+    BridgeMetrics* metrics = nullptr;  // optional
+    // Called after each completed retry with its timings (benchmarks, metrics).
+    std::function<void(const std::string& name, const RetryTimings&)> on_retry_done;
+  };
+
+  explicit Reconciler(Deps deps);
+
+  boost::asio::awaitable<ReconcileResult> reconcile(std::string name);
+
+  // Intents this process wrote and has not cleared yet: the cache may not have seen them.
+  std::size_t intents_in_flight() const noexcept { return local_intents_.size(); }
+
+ private:
+  boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
+  boost::asio::awaitable<ReconcileResult> delete_old(const Intent& intent);
+  boost::asio::awaitable<ReconcileResult> create_next(const Intent& intent);
+  boost::asio::awaitable<ReconcileResult> unclaim(const Intent& intent);
+  boost::asio::awaitable<ReconcileResult> clear_intent(const std::string& name, const char* step);
+  boost::asio::awaitable<ReconcileResult> park(const boost::json::object& wl, const std::string& reason);
+  boost::asio::awaitable<ReconcileResult> tombstone(const boost::json::object& wl, const std::string& reason);
+  boost::asio::awaitable<void> record_intent(const Intent& intent);
+  boost::asio::awaitable<void> event(const boost::json::object& wl, std::string type, std::string reason,
+                                     std::string action, std::string note);
+  std::optional<Intent> find_intent(const std::string& name) const;
+
+  Deps d_;
+  std::map<std::string, Intent, std::less<>> local_intents_;
+  std::map<std::string, RetryTimings, std::less<>> timings_;
+};
+
+}  // namespace fdb::op
