@@ -1,0 +1,190 @@
+// The reflector as a table: given this input in this state, expect these actions.
+#include "watch/reflector.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace fdb::kube;
+using namespace fdb::kube::reflector;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+const Clock::time_point T0{};
+
+json::object obj(const std::string& name, const std::string& rv) {
+  return json::parse(R"({"metadata":{"namespace":"llm","name":")" + name + R"(","resourceVersion":")" + rv + R"("}})")
+      .as_object();
+}
+WatchEvent ev(EventType t, const std::string& name, const std::string& rv) { return {t, obj(name, rv)}; }
+WatchEvent error_event(int code, const std::string& reason) {
+  return {EventType::Error,
+          json::parse(R"({"kind":"Status","status":"Failure","code":)" + std::to_string(code) + R"(,"reason":")" + reason + R"("})")
+              .as_object()};
+}
+
+// A one-line description of actions, for table comparisons.
+std::string show(const Actions& actions) {
+  std::string out;
+  for (const auto& a : actions) {
+    if (!out.empty()) out += " ";
+    if (const auto* l = std::get_if<List>(&a)) {
+      out += "list(rv=" + (l->options.resource_version ? *l->options.resource_version : std::string("-")) +
+             (l->options.continue_token.empty() ? "" : ",continue=" + l->options.continue_token) +
+             (l->options.resource_version_match.empty() ? "" : "," + l->options.resource_version_match) + ")";
+    } else if (const auto* w = std::get_if<Watch>(&a)) {
+      out += "watch(rv=" + w->options.resource_version.value_or("-") + ")";
+    } else if (const auto* s = std::get_if<Sleep>(&a)) {
+      out += "sleep";
+      (void)s;
+    } else if (const auto* r = std::get_if<Replace>(&a)) {
+      out += "replace(" + std::to_string(r->objects.size()) + ")";
+    } else if (std::holds_alternative<Upsert>(a)) {
+      out += "upsert";
+    } else if (std::holds_alternative<Remove>(a)) {
+      out += "remove";
+    }
+  }
+  return out;
+}
+
+Reflector make() { return Reflector(ReflectorConfig{}, [] { return 0.5; }); }
+
+// Brings a reflector to Watching at list resourceVersion 10 with objects a, b.
+Reflector watching() {
+  auto r = make();
+  r.start(T0);
+  r.on_list_page(T0, {obj("a", "5"), obj("b", "9")}, "10", "");
+  return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reflector_table)
+
+BOOST_AUTO_TEST_CASE(list_pages_then_watch) {
+  auto r = make();
+  BOOST_TEST(show(r.start(T0)) == "list(rv=0)");
+  BOOST_TEST(to_string(r.phase()) == "listing");
+  BOOST_TEST(!r.synced());
+  BOOST_TEST(show(r.on_list_page(T0, {obj("a", "1")}, "", "tok1")) == "list(rv=-,continue=tok1)");
+  BOOST_TEST(!r.synced());
+  BOOST_TEST(show(r.on_list_page(T0, {obj("b", "2"), obj("c", "3")}, "7", "")) == "replace(3) watch(rv=7)");
+  BOOST_TEST(r.synced());
+  BOOST_TEST(to_string(r.phase()) == "watching");
+}
+
+BOOST_AUTO_TEST_CASE(watch_timeout_is_random_in_range) {
+  for (double x : {0.0, 0.5, 0.999999}) {
+    Reflector r(ReflectorConfig{}, [x] { return x; });
+    r.start(T0);
+    const auto acts = r.on_list_page(T0, {}, "1", "");
+    const auto& w = std::get<Watch>(acts.back());
+    BOOST_TEST(*w.options.timeout_seconds >= 300);
+    BOOST_TEST(*w.options.timeout_seconds <= 600);
+    BOOST_TEST(w.options.allow_watch_bookmarks);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(events_advance_the_resource_version) {
+  struct Row {
+    const char* given;
+    WatchEvent event;
+    std::string actions;
+    std::string rv_after;
+  };
+  const Row rows[] = {
+      {"added", ev(EventType::Added, "c", "11"), "upsert", "11"},
+      {"modified", ev(EventType::Modified, "a", "12"), "upsert", "12"},
+      {"deleted", ev(EventType::Deleted, "b", "13"), "remove", "13"},
+      {"bookmark", ev(EventType::Bookmark, "", "20"), "", "20"},
+      {"event without a resourceVersion", {EventType::Added, json::parse(R"({"metadata":{"name":"x"}})").as_object()}, "upsert", "10"},
+      {"410 Expired error event", error_event(410, "Expired"), "list(rv=10,NotOlderThan)", "10"},
+      {"410 Gone (old servers)", error_event(410, "Gone"), "list(rv=10,NotOlderThan)", "10"},
+      {"500 error event", error_event(500, "InternalError"), "sleep", "10"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      auto ref = watching();
+      BOOST_TEST(show(ref.on_event(T0, r.event)) == r.actions);
+      BOOST_TEST(ref.last_resource_version() == r.rv_after);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_drop_mid_stream_resumes_from_the_last_version) {
+  auto r = watching();
+  r.on_event(T0, ev(EventType::Added, "c", "11"));
+  r.on_event(T0, ev(EventType::Modified, "c", "12"));
+  // The connection breaks: wait, then watch again from 12 (not from the list's 10).
+  ApiError drop(ErrorKind::Transport, 0, {}, "connection reset");
+  BOOST_TEST(show(r.on_watch_failed(T0, drop)) == "sleep");
+  BOOST_TEST(show(r.on_timer(T0 + 1s)) == "watch(rv=12)");
+  // The server's timeoutSeconds ends the stream cleanly: resume at once.
+  r.on_event(T0 + 2s, ev(EventType::Modified, "c", "14"));
+  BOOST_TEST(show(r.on_watch_ended(T0 + 3s)) == "watch(rv=14)");
+  BOOST_TEST(r.watch_restarts() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_bookmark_only_stream_keeps_moving) {
+  auto r = watching();
+  for (int rv = 100; rv <= 300; rv += 100) r.on_event(T0, ev(EventType::Bookmark, "", std::to_string(rv)));
+  BOOST_TEST(show(r.on_watch_ended(T0)) == "watch(rv=300)");
+}
+
+BOOST_AUTO_TEST_CASE(expired_relists_then_falls_back_to_a_fresh_list) {
+  auto r = watching();
+  r.on_event(T0, ev(EventType::Added, "c", "11"));
+  // HTTP 410 on the watch (or an ERROR event): relist at the last version...
+  ApiError gone(ErrorKind::Expired, 410, "Expired", "too old resource version");
+  BOOST_TEST(show(r.on_watch_failed(T0, gone)) == "list(rv=11,NotOlderThan)");
+  // ...which is too old for the list as well: a fresh, consistent list.
+  BOOST_TEST(show(r.on_list_failed(T0, gone)) == "list(rv=-)");
+  BOOST_TEST(r.relists() == 2u);
+  // The relist no longer has b (deleted while we were away): Replace carries only a, c,
+  // and the cache turns the missing b into a delete (see object_cache tests).
+  const auto acts = r.on_list_page(T0, {obj("a", "5"), obj("c", "11")}, "50", "");
+  BOOST_TEST(show(acts) == "replace(2) watch(rv=50)");
+}
+
+BOOST_AUTO_TEST_CASE(backoff_grows_caps_honours_retry_after_and_resets) {
+  auto r = make();
+  r.start(T0);
+  ApiError down(ErrorKind::ServiceUnavailable, 503, {}, "down");
+  std::vector<long> backoffs;
+  auto t = T0;
+  for (int i = 0; i < 8; ++i) {
+    const auto acts = r.on_list_failed(t, down);
+    BOOST_TEST(show(acts) == "sleep");
+    backoffs.push_back(r.current_backoff().count());
+    BOOST_TEST(show(r.on_timer(t)) == "list(rv=0)");
+  }
+  const std::vector<long> expected = {800, 1600, 3200, 6400, 12800, 25600, 30000, 30000};
+  BOOST_TEST(backoffs == expected, boost::test_tools::per_element());
+  // Jitter: the sleep is between the backoff and 1.5 times it (random() = 0.5 → 1.25x).
+  auto acts = r.on_list_failed(t, down);
+  BOOST_TEST(std::get<Sleep>(acts[0]).duration.count() == 37500);
+  r.on_timer(t);
+  // Retry-After longer than the backoff wins.
+  ApiError slow(ErrorKind::TooManyRequests, 429, {}, "slow down", {}, std::chrono::seconds(90));
+  acts = r.on_list_failed(t, slow);
+  BOOST_TEST(std::get<Sleep>(acts[0]).duration.count() == 90000);
+  r.on_timer(t);
+  // Two healthy minutes reset the backoff.
+  r.on_list_page(t + 3min, {}, "5", "");
+  BOOST_TEST(r.current_backoff().count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(inputs_out_of_phase_are_ignored) {
+  auto r = make();
+  r.start(T0);
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "a", "1"))) == "");
+  BOOST_TEST(show(r.on_watch_ended(T0)) == "");
+  BOOST_TEST(show(r.on_timer(T0)) == "");
+  auto w = watching();
+  BOOST_TEST(show(w.on_list_page(T0, {}, "1", "")) == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,179 @@
+#include "watch/reflector.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace fdb::kube {
+
+namespace json = boost::json;
+using namespace reflector;
+
+std::string_view to_string(Phase p) noexcept {
+  switch (p) {
+    case Phase::Idle: return "idle";
+    case Phase::Listing: return "listing";
+    case Phase::Watching: return "watching";
+    case Phase::Waiting: return "waiting";
+  }
+  return "?";
+}
+
+namespace {
+const json::object* metadata(const json::object& o) {
+  const auto* md = o.if_contains("metadata");
+  return (md != nullptr && md->is_object()) ? &md->get_object() : nullptr;
+}
+std::string md_string(const json::object& o, std::string_view key) {
+  const auto* md = metadata(o);
+  if (md == nullptr) return {};
+  const auto* v = md->if_contains(key);
+  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
+}
+}  // namespace
+
+std::string object_key(const json::object& o) {
+  const std::string ns = md_string(o, "namespace");
+  const std::string name = md_string(o, "name");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+std::string resource_version_of(const json::object& o) { return md_string(o, "resourceVersion"); }
+
+Reflector::Reflector(ReflectorConfig config, std::function<double()> random)
+    : config_(std::move(config)), random_(std::move(random)) {}
+
+Actions Reflector::start(Clock::time_point now) {
+  healthy_since_ = now;
+  // The first list is served from the server's watch cache, as client-go does.
+  return begin_list(std::string("0"));
+}
+
+Actions Reflector::begin_list(std::optional<std::string> rv) {
+  phase_ = Phase::Listing;
+  pages_.clear();
+  list_rv_ = std::move(rv);
+  ListOptions o;
+  o.label_selector = config_.label_selector;
+  o.field_selector = config_.field_selector;
+  o.limit = config_.page_size;
+  o.resource_version = list_rv_;
+  if (list_rv_ && !list_rv_->empty() && *list_rv_ != "0") o.resource_version_match = "NotOlderThan";
+  if (list_rv_ && list_rv_->empty()) o.resource_version.reset();
+  return {List{std::move(o)}};
+}
+
+Actions Reflector::begin_watch() {
+  phase_ = Phase::Watching;
+  WatchOptions o;
+  o.label_selector = config_.label_selector;
+  o.field_selector = config_.field_selector;
+  o.resource_version = last_rv_;
+  o.allow_watch_bookmarks = true;
+  const auto span = (config_.max_watch_timeout - config_.min_watch_timeout).count();
+  o.timeout_seconds = config_.min_watch_timeout.count() +
+                      static_cast<std::int64_t>(random_() * static_cast<double>(span + 1));
+  if (*o.timeout_seconds > config_.max_watch_timeout.count()) o.timeout_seconds = config_.max_watch_timeout.count();
+  return {Watch{std::move(o)}};
+}
+
+Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object> items, std::string rv,
+                                std::string cont) {
+  if (phase_ != Phase::Listing) return {};
+  for (auto& item : items) pages_.push_back(std::move(item));
+  if (!cont.empty()) {
+    ListOptions o;
+    o.label_selector = config_.label_selector;
+    o.field_selector = config_.field_selector;
+    o.limit = config_.page_size;
+    o.continue_token = std::move(cont);  // a continue carries no resourceVersion
+    return {List{std::move(o)}};
+  }
+  last_rv_ = std::move(rv);
+  synced_ = true;
+  if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+  Actions out;
+  out.push_back(Replace{std::exchange(pages_, {})});
+  auto w = begin_watch();
+  out.push_back(std::move(w.front()));
+  return out;
+}
+
+Actions Reflector::on_list_failed(Clock::time_point now, const ApiError& error) {
+  if (phase_ != Phase::Listing) return {};
+  pages_.clear();
+  if (error.expired()) {
+    // The resourceVersion (or the continue token) is too old: a fresh, consistent list.
+    ++relists_;
+    return begin_list(std::string());
+  }
+  after_ = After::List;
+  return wait(now, error.retry_after());
+}
+
+Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
+  if (phase_ != Phase::Watching) return {};
+  switch (ev.type) {
+    case EventType::Added:
+    case EventType::Modified:
+    case EventType::Deleted: {
+      if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
+      if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+      if (ev.type == EventType::Deleted) return {Remove{std::move(ev.object)}};
+      return {Upsert{std::move(ev.object)}};
+    }
+    case EventType::Bookmark:
+      if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
+      return {};
+    case EventType::Error: {
+      const ApiError e = decode_status(200, boost::json::serialize(ev.object), "", "watch");
+      if (e.expired()) return expired(now);
+      ++watch_restarts_;
+      after_ = After::Watch;
+      return wait(now, e.retry_after());
+    }
+  }
+  return {};
+}
+
+Actions Reflector::expired(Clock::time_point /*now*/) {
+  ++relists_;
+  // client-go: relist at the last resourceVersion first (cheap, from the watch cache);
+  // if that is too old as well, on_list_failed falls back to a fresh list.
+  return begin_list(last_rv_.empty() ? std::string() : last_rv_);
+}
+
+Actions Reflector::on_watch_ended(Clock::time_point now) {
+  if (phase_ != Phase::Watching) return {};
+  ++watch_restarts_;
+  if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+  return begin_watch();
+}
+
+Actions Reflector::on_watch_failed(Clock::time_point now, const ApiError& error) {
+  if (phase_ != Phase::Watching) return {};
+  if (error.expired()) return expired(now);
+  ++watch_restarts_;
+  after_ = After::Watch;
+  return wait(now, error.retry_after());
+}
+
+Actions Reflector::wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after) {
+  phase_ = Phase::Waiting;
+  healthy_since_ = now;  // the healthy period starts again after this failure
+  backoff_ = backoff_.count() == 0 ? config_.initial_backoff : std::min(backoff_ * 2, config_.max_backoff);
+  // Jitter: between the backoff and 1.5 times it (never below the server's Retry-After).
+  auto d = std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(backoff_.count()) * (1.0 + 0.5 * random_())));
+  if (retry_after) d = std::max<std::chrono::milliseconds>(d, *retry_after);
+  return {Sleep{d}};
+}
+
+Actions Reflector::on_timer(Clock::time_point /*now*/) {
+  if (phase_ != Phase::Waiting) return {};
+  if (after_ == After::Watch && synced_) return begin_watch();
+  return begin_list(last_rv_.empty() ? std::optional<std::string>(std::string("0")) : std::optional<std::string>(last_rv_));
+}
+
+}  // namespace fdb::kube

@@ -1,0 +1,127 @@
+// The list-then-watch state machine (after kube-runtime's watcher.rs and client-go's
+// reflector), free of I/O: it is stepped with what the server answered and returns what
+// to do next. The driver (watch/informer) performs the actions on a real client.
+//
+//   Start ─▶ list pages (limit 500, first at resourceVersion "0") ─▶ Replace(all)
+//     ─▶ watch from the list's resourceVersion (bookmarks, timeoutSeconds 300–600)
+//     ─▶ events: Upsert/Remove, last resourceVersion advanced (bookmarks too)
+//     ─▶ the stream ends: watch again from the last resourceVersion
+//     ─▶ 410 Expired/Gone (ERROR event or HTTP 410): relist at the last resourceVersion,
+//        and if that is too old as well, a fresh list (resourceVersion "")
+//     ─▶ other failures: wait (800 ms doubling to 30 s, jitter; reset after 2 min of
+//        health, or Retry-After on 429) and try the same step again
+#pragma once
+
+#include "watch/errors.hpp"
+#include "watch/event_stream.hpp"
+#include "watch/request.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace fdb::kube {
+
+struct ReflectorConfig {
+  std::string label_selector;
+  std::string field_selector;
+  std::int64_t page_size = 500;
+  std::chrono::seconds min_watch_timeout{300};
+  std::chrono::seconds max_watch_timeout{600};
+  std::chrono::milliseconds initial_backoff{800};
+  std::chrono::milliseconds max_backoff{30'000};
+  std::chrono::milliseconds backoff_reset_after{120'000};
+};
+
+namespace reflector {
+
+// Actions.
+struct List {
+  ListOptions options;
+};
+struct Watch {
+  WatchOptions options;
+};
+struct Sleep {
+  std::chrono::milliseconds duration;
+};
+// Store operations, applied in order.
+struct Replace {  // the full state after a list: objects missing from it are deleted
+  std::vector<boost::json::object> objects;
+};
+struct Upsert {
+  boost::json::object object;
+};
+struct Remove {
+  boost::json::object object;
+};
+
+using Action = std::variant<List, Watch, Sleep, Replace, Upsert, Remove>;
+using Actions = std::vector<Action>;
+
+enum class Phase { Idle, Listing, Watching, Waiting };
+
+}  // namespace reflector
+
+std::string_view to_string(reflector::Phase p) noexcept;
+
+class Reflector {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // `random` returns a uniform value in [0, 1) (injected for deterministic tests).
+  Reflector(ReflectorConfig config, std::function<double()> random);
+
+  reflector::Actions start(Clock::time_point now);
+  // A page of a list answer: its items, the list's resourceVersion and continue token.
+  reflector::Actions on_list_page(Clock::time_point now, std::vector<boost::json::object> items,
+                                  std::string resource_version, std::string continue_token);
+  reflector::Actions on_list_failed(Clock::time_point now, const ApiError& error);
+  // One decoded watch event (ERROR events included).
+  reflector::Actions on_event(Clock::time_point now, WatchEvent event);
+  // The watch answer ended without an error (server timeoutSeconds, a closed stream).
+  reflector::Actions on_watch_ended(Clock::time_point now);
+  reflector::Actions on_watch_failed(Clock::time_point now, const ApiError& error);
+  // The Sleep action's time passed.
+  reflector::Actions on_timer(Clock::time_point now);
+
+  reflector::Phase phase() const noexcept { return phase_; }
+  // True once a full list has been applied.
+  bool synced() const noexcept { return synced_; }
+  const std::string& last_resource_version() const noexcept { return last_rv_; }
+  std::uint64_t relists() const noexcept { return relists_; }
+  std::uint64_t watch_restarts() const noexcept { return watch_restarts_; }
+  std::chrono::milliseconds current_backoff() const noexcept { return backoff_; }
+
+ private:
+  reflector::Actions begin_list(std::optional<std::string> rv);
+  reflector::Actions begin_watch();
+  reflector::Actions wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after);
+  reflector::Actions expired(Clock::time_point now);
+
+  ReflectorConfig config_;
+  std::function<double()> random_;
+  reflector::Phase phase_ = reflector::Phase::Idle;
+  bool synced_ = false;
+  std::string last_rv_;
+  // Listing.
+  std::vector<boost::json::object> pages_;
+  std::optional<std::string> list_rv_;  // the resourceVersion the current list asked for
+  // What to do when the wait ends.
+  enum class After { List, Watch } after_ = After::List;
+  std::chrono::milliseconds backoff_{0};
+  Clock::time_point healthy_since_{};
+  std::uint64_t relists_ = 0;
+  std::uint64_t watch_restarts_ = 0;
+};
+
+// "namespace/name" (or "name" for cluster-scoped objects).
+std::string object_key(const boost::json::object& object);
+std::string resource_version_of(const boost::json::object& object);
+
+}  // namespace fdb::kube
