@@ -67,6 +67,13 @@ class Reconciler {
 
   boost::asio::awaitable<ReconcileResult> reconcile(std::string name);
 
+  // Drops what this process remembers of retries in flight (on losing leadership: the
+  // next leader may finish them; the caches are the truth from then on).
+  void forget_local_state() {
+    local_intents_.clear();
+    timings_.clear();
+  }
+
   // Intents this process wrote and has not cleared yet: the cache may not have seen them.
   std::size_t intents_in_flight() const noexcept { return local_intents_.size(); }
 

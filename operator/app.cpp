@@ -1,0 +1,464 @@
+#include "operator/app.hpp"
+
+#include "dispatch/client.hpp"
+#include "operator/cache_view.hpp"
+#include "operator/claimer.hpp"
+#include "operator/events.hpp"
+#include "operator/http_server.hpp"
+#include "operator/metrics.hpp"
+#include "operator/reconciler.hpp"
+#include "operator/retry_flow.hpp"
+#include "operator/version.hpp"
+#include "watch/client.hpp"
+#include "watch/config.hpp"
+#include "watch/errors.hpp"
+#include "watch/leader.hpp"
+#include "watch/log.hpp"
+#include "watch/watch_cache.hpp"
+#include "watch/work_queue.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <csignal>
+
+namespace fdb::op {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using namespace std::chrono_literals;
+
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger l("main");
+  return l;
+}
+
+// The cached projection of a Workload: what the reconciler and the claim loop read, not
+// the whole object (the reconciler fetches that when it decides).
+json::object project_workload(json::object w) {
+  json::object out;
+  out["apiVersion"] = "foreman.llmkube.dev/v1alpha1";
+  out["kind"] = "Workload";
+  if (auto* md = w.if_contains("metadata"); md != nullptr && md->is_object()) {
+    json::object m;
+    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"}) {
+      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
+    }
+    if (auto* ann = md->get_object().if_contains("annotations"); ann != nullptr && ann->is_object()) {
+      json::object keep;
+      for (auto& [k, v] : ann->get_object()) {
+        if (k.starts_with("foreman.llmkube.dev/")) keep[k] = std::move(v);
+      }
+      m["annotations"] = std::move(keep);
+    }
+    out["metadata"] = std::move(m);
+  }
+  if (auto* spec = w.if_contains("spec"); spec != nullptr && spec->is_object()) {
+    json::object s;
+    if (auto* c = spec->get_object().if_contains("coderAgentRef")) s["coderAgentRef"] = std::move(*c);
+    if (auto* p = spec->get_object().if_contains("pipeline"); p != nullptr && p->is_array()) {
+      json::array steps;
+      for (auto& step : p->get_array()) {
+        if (!step.is_object()) continue;
+        const auto* kind = step.get_object().if_contains("kind");
+        if (kind == nullptr || !kind->is_string() || kind->get_string() != "issue-fix") continue;
+        json::object st{{"kind", "issue-fix"}};
+        if (auto* a = step.get_object().if_contains("agentRef")) st["agentRef"] = std::move(*a);
+        steps.push_back(std::move(st));
+      }
+      s["pipeline"] = std::move(steps);
+    }
+    out["spec"] = std::move(s);
+  }
+  if (auto* st = w.if_contains("status"); st != nullptr && st->is_object()) {
+    json::object s;
+    if (auto* p = st->get_object().if_contains("phase")) s["phase"] = std::move(*p);
+    if (auto* cs = st->get_object().if_contains("conditions"); cs != nullptr && cs->is_array()) {
+      json::array conds;
+      for (auto& c : cs->get_array()) {
+        if (!c.is_object()) continue;
+        json::object keep;
+        for (const char* k : {"type", "status", "reason"}) {
+          if (auto* v = c.get_object().if_contains(k)) keep[k] = std::move(*v);
+        }
+        conds.push_back(std::move(keep));
+      }
+      s["conditions"] = std::move(conds);
+    }
+    out["status"] = std::move(s);
+  }
+  return out;
+}
+
+std::string name_of(const json::object& o) {
+  const auto* md = o.if_contains("metadata");
+  if (md == nullptr || !md->is_object()) return {};
+  const auto* n = md->get_object().if_contains("name");
+  return (n != nullptr && n->is_string()) ? std::string(n->get_string()) : std::string();
+}
+
+// The Workload an intent ConfigMap is about, from its name.
+std::string intent_workload(const json::object& cm) {
+  const std::string name = name_of(cm);
+  return name.starts_with(kIntentPrefix) ? name.substr(kIntentPrefix.size()) : std::string();
+}
+
+class Caches final : public CacheView {
+ public:
+  Caches(const kube::WatchCache& workloads, const kube::WatchCache& intents, std::string ns)
+      : workloads_(workloads), intents_(intents), ns_(std::move(ns)) {}
+
+  std::optional<json::object> workload(std::string_view name) const override {
+    if (const auto* o = workloads_.cache().get(ns_ + "/" + std::string(name))) return *o;
+    return std::nullopt;
+  }
+  std::optional<json::object> intent(std::string_view workload) const override {
+    if (const auto* o = intents_.cache().get(ns_ + "/" + intent_name(workload))) return *o;
+    return std::nullopt;
+  }
+  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
+    workloads_.cache().for_each([&](const std::string&, const json::object& o) { f(o); });
+  }
+  bool synced() const override { return workloads_.synced() && intents_.synced(); }
+
+ private:
+  const kube::WatchCache& workloads_;
+  const kube::WatchCache& intents_;
+  std::string ns_;
+};
+
+constexpr int kWorkers = 4;
+
+struct Runtime {
+  const Config& cfg;
+  asio::io_context& io;
+  kube::WorkQueue& queue;
+  Reconciler& reconciler;
+  Claimer& claimer;
+  metrics::BridgeMetrics& m;
+  asio::cancellation_signal leader_cancel;
+  bool leading = false;
+  bool stopping = false;
+};
+
+awaitable<void> worker(Runtime& rt) {
+  for (;;) {
+    std::optional<std::string> key = co_await rt.queue.get();
+    if (!key) co_return;
+    const auto start = std::chrono::steady_clock::now();
+    ReconcileResult r;
+    bool cancelled = false;
+    try {
+      r = co_await rt.reconciler.reconcile(*key);
+    } catch (const kube::ApiError& e) {
+      if (e.kind() == kube::ErrorKind::Cancelled) {
+        cancelled = true;
+      } else {
+        logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
+        r.error = true;
+      }
+    } catch (const boost::system::system_error& e) {
+      if (e.code() != asio::error::operation_aborted) {
+        logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
+        r.error = true;
+      } else {
+        cancelled = true;
+      }
+    } catch (const std::exception& e) {
+      // Bad input from the API server or dispatch: never a crash; retried with backoff.
+      logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
+      r.error = true;
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (cancelled) {
+      rt.queue.done(*key);
+      rt.queue.add(*key);  // the next leader term picks it up again
+      co_return;
+    }
+    rt.m.reconcile_total.labels({"retry", r.error ? "error" : "ok"}).inc();
+    rt.m.reconcile_duration_seconds.labels({"retry"}).observe(took.count());
+    if (r.error) {
+      rt.queue.add_rate_limited(*key);
+    } else {
+      rt.queue.forget(*key);
+      if (r.requeue_after) rt.queue.add_after(*key, *r.requeue_after);
+    }
+    rt.queue.done(*key);
+  }
+}
+
+awaitable<void> leader_work(Runtime* rt) {
+  using namespace asio::experimental::awaitable_operators;
+  co_await ((worker(*rt) && worker(*rt) && worker(*rt) && worker(*rt)) && rt->claimer.run());
+}
+
+void start_leading(Runtime& rt) {
+  if (rt.leading || rt.stopping) return;
+  rt.leading = true;
+  rt.m.leader_election_master_status.labels({rt.cfg.lease_name}).set(1);
+  logger().info("leading: claiming and retrying");
+  Runtime* p = &rt;
+  asio::co_spawn(rt.io, leader_work(p),
+                 asio::bind_cancellation_slot(rt.leader_cancel.slot(), [p](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const boost::system::system_error& se) {
+                     if (se.code() == asio::error::operation_aborted) return;
+                     logger().error("leader work failed", {{"error", se.what()}});
+                   } catch (const kube::ApiError& ae) {
+                     if (ae.kind() == kube::ErrorKind::Cancelled) return;
+                     logger().error("leader work failed", {{"error", ae.what()}});
+                   } catch (const std::exception& ex) {
+                     logger().error("leader work failed", {{"error", ex.what()}});
+                   }
+                   (void)p;
+                 }));
+}
+
+void stop_leading(Runtime& rt) {
+  if (!rt.leading) return;
+  rt.leading = false;
+  rt.m.leader_election_master_status.labels({rt.cfg.lease_name}).set(0);
+  // Stop writing at once: in-flight requests are cancelled.
+  rt.leader_cancel.emit(asio::cancellation_type::terminal);
+  rt.reconciler.forget_local_state();
+  logger().info("not leading: stopped claiming and retrying");
+}
+
+void log_exception(const char* what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& se) {
+    if (se.code() == asio::error::operation_aborted) return;
+    logger().error(what, {{"error", se.what()}});
+  } catch (const kube::ApiError& ae) {
+    if (ae.kind() == kube::ErrorKind::Cancelled) return;
+    logger().error(what, {{"error", ae.what()}});
+  } catch (const std::exception& ex) {
+    logger().error(what, {{"error", ex.what()}});
+  }
+}
+
+}  // namespace
+
+int run_app(const Config& cfg, const AppOptions& options) {
+  for (const auto& w : cfg.warnings) logger().warn(w);
+  logger().info("starting", {{"version", kVersion}, {"config", cfg.describe()}});
+
+  asio::io_context io(1);
+  auto ex = io.get_executor();
+  const std::string& ns = cfg.workload.namespace_name;
+
+  kube::ClusterConfig cluster;
+  try {
+    cluster = kube::load_cluster_config(cfg.kubeconfig, kube::process_env);
+  } catch (const kube::ConfigError& e) {
+    const std::string msg = e.what();
+    throw kube::ConfigError(msg.starts_with("KUBECONFIG") || msg.starts_with("KUBERNETES_") ? msg : "KUBECONFIG: " + msg);
+  }
+  logger().info("Kubernetes API", {{"server", cluster.server}, {"source", cluster.source}});
+  kube::ClientOptions kopts;
+  kopts.user_agent = fmt::format("foreman-dispatch-bridge/{}", kVersion);
+  kube::Client kube(ex, cluster, kopts);
+
+  metrics::Registry registry;
+  metrics::BridgeMetrics m = metrics::declare_bridge_metrics(registry);
+  m.build_info.labels({kVersion}).set(1);
+  m.leader_election_master_status.labels({cfg.lease_name}).set(0);
+  kube.set_observer(metrics::rest_client_observer(m));
+
+  dispatch::ClientOptions dopts;
+  dopts.url = cfg.dispatch_url;
+  dopts.token = cfg.dispatch_agent_token;
+  dopts.agent_name = cfg.workload.agent_name;
+  dispatch::Client dispatch(ex, dopts);
+  dispatch.set_observer([&m](std::string_view endpoint, int status, double seconds) {
+    const std::string code = metrics::status_code_label(status);
+    m.dispatch_requests_total.labels({endpoint, code}).inc();
+    m.dispatch_request_duration_seconds.labels({endpoint, code}).observe(seconds);
+  });
+
+  kube::WatchCacheOptions wopts;
+  wopts.type = kube::workloads();
+  wopts.ns = ns;
+  wopts.reflector.label_selector = "created-by=dispatch-bridge";
+  wopts.transform = project_workload;
+  wopts.resync_period = 10min;
+  kube::WatchCache workloads(ex, kube, wopts);
+
+  kube::WatchCacheOptions iopts;
+  iopts.type = kube::config_maps();
+  iopts.ns = ns;
+  iopts.reflector.label_selector = std::string(kIntentLabel) + "=true";
+  kube::WatchCache intents(ex, kube, iopts);
+
+  Caches caches(workloads, intents, ns);
+  GoneWaiter gone(ex);
+  kube::WorkQueue queue(ex);
+  queue.set_hooks({[&m](std::size_t d) { m.workqueue_depth.labels({"workloads"}).set(static_cast<double>(d)); },
+                   [&m] { m.workqueue_adds_total.labels({"workloads"}).inc(); },
+                   [&m](double s) { m.workqueue_queue_duration_seconds.labels({"workloads"}).observe(s); },
+                   [&m](double s) { m.workqueue_work_duration_seconds.labels({"workloads"}).observe(s); },
+                   [&m] { m.workqueue_retries_total.labels({"workloads"}).inc(); }});
+  registry.on_collect([&] {
+    const auto now = std::chrono::steady_clock::now();
+    m.workqueue_unfinished_work_seconds.labels({"workloads"}).set(queue.core().unfinished_work(now));
+    m.workqueue_longest_running_processor_seconds.labels({"workloads"}).set(queue.core().longest_running(now));
+    m.cache_objects.labels({"workloads"}).set(static_cast<double>(workloads.cache().size()));
+    m.cache_objects.labels({"intents"}).set(static_cast<double>(intents.cache().size()));
+  });
+
+  auto trouble = [&m](const char* resource) {
+    return [&m, resource](std::string_view what, std::string_view detail) {
+      logger().warn(what, {{"resource", resource}, {"detail", detail}});
+      if (what.find("relist") != std::string_view::npos || detail.find("relist") != std::string_view::npos) {
+        m.watch_relists_total.labels({resource}).inc();
+      }
+      m.watch_restarts_total.labels({resource}).inc();
+    };
+  };
+  workloads.set_handlers({
+      [&](const json::object& o) { queue.add(name_of(o)); },
+      [&](const json::object&, const json::object& o) { queue.add(name_of(o)); },
+      [&](const json::object& o) {
+        const std::string name = name_of(o);
+        gone.notify(name);
+        queue.add(name);
+      },
+      [&](const std::string& key) { queue.add(key.substr(key.find('/') + 1)); },
+      trouble("workloads"),
+  });
+  auto intent_changed = [&](const json::object& o) {
+    if (auto w = intent_workload(o); !w.empty()) queue.add(w);
+  };
+  intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
+                        intent_changed, {}, trouble("intents")});
+
+  EventRecorder events(kube, ns, cfg.identity);
+  Reconciler reconciler({kube, dispatch, cfg, caches, &events, &m, {}});
+  Claimer claimer({kube, dispatch, cfg, caches, gone, &m});
+
+  // Health and metrics.
+  Routes routes;
+  routes.metrics = [&registry] { return registry.expose(); };
+  routes.healthz = [] { return Health{true, {}}; };
+  routes.readyz = [&] {
+    if (!caches.synced()) return Health{false, "caches not synced"};
+    if (!workloads.healthy() || !intents.healthy()) return Health{false, "a watch is restarting"};
+    return Health{true, {}};
+  };
+  std::vector<std::unique_ptr<HttpServer>> servers;
+  if (cfg.metrics_addr.text() == cfg.health_addr.text()) {
+    servers.push_back(std::make_unique<HttpServer>(ex, cfg.metrics_addr.text(), routes));
+  } else {
+    Routes metrics_only;
+    metrics_only.metrics = routes.metrics;
+    metrics_only.healthz = routes.healthz;
+    Routes health_only;
+    health_only.healthz = routes.healthz;
+    health_only.readyz = routes.readyz;
+    servers.push_back(std::make_unique<HttpServer>(ex, cfg.metrics_addr.text(), metrics_only));
+    servers.push_back(std::make_unique<HttpServer>(ex, cfg.health_addr.text(), health_only));
+  }
+  for (auto& s : servers) {
+    s->start();
+    logger().info("serving", {{"address", s->local_address()}});
+  }
+
+  Runtime rt{cfg, io, queue, reconciler, claimer, m, {}, false, false};
+
+  // Informers run on every replica: followers keep their caches warm.
+  asio::cancellation_signal informers_cancel;
+  auto informers = [](kube::WatchCache* a, kube::WatchCache* b) -> awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    co_await (a->run() && b->run());
+  };
+  asio::co_spawn(io, informers(&workloads, &intents),
+                 asio::bind_cancellation_slot(informers_cancel.slot(),
+                                              [](std::exception_ptr e) { log_exception("informers stopped", e); }));
+
+  std::unique_ptr<kube::LeaderElector> elector;
+  if (cfg.leader_elect) {
+    kube::LeaderConfig lc;
+    lc.identity = cfg.identity;
+    lc.lease_duration = std::chrono::seconds(cfg.lease_duration_s);
+    lc.renew_deadline = std::chrono::seconds(cfg.renew_deadline_s);
+    lc.retry_period = std::chrono::seconds(cfg.retry_period_s);
+    kube::LeaderCallbacks cb;
+    cb.on_started_leading = [&rt] { start_leading(rt); };
+    cb.on_stopped_leading = [&rt] { stop_leading(rt); };
+    cb.on_new_leader = [](const std::string& holder) { logger().info("leader", {{"holder", holder}}); };
+    elector = std::make_unique<kube::LeaderElector>(ex, kube, ns, cfg.lease_name, lc, cb);
+    auto* e = elector.get();
+    auto run_elector = [](kube::LeaderElector* el) -> awaitable<void> { co_await el->run(); };
+    asio::co_spawn(io, run_elector(e), [](std::exception_ptr ep) { log_exception("leader election stopped", ep); });
+  } else {
+    start_leading(rt);
+  }
+
+  // Shutdown: stop leading (release the lease), stop the informers and servers.
+  bool shut = false;
+  auto shutdown = [&](const char* why) {
+    if (shut) return;
+    shut = true;
+    logger().info("shutting down", {{"why", why}});
+    rt.stopping = true;
+    stop_leading(rt);
+    if (elector) elector->stop();
+    informers_cancel.emit(asio::cancellation_type::terminal);
+    queue.shutdown();
+    for (auto& s : servers) s->stop();
+  };
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (!ec) shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  asio::steady_timer stop_timer(io);
+  if (options.stop_after) {
+    stop_timer.expires_after(*options.stop_after);
+    stop_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) shutdown("run time over");
+    });
+  }
+
+  // Run until shutdown() is called; then give what is in flight (the lease release
+  // first of all) a few seconds to finish, and abandon the rest.
+  while (!shut && io.run_one() > 0) {
+  }
+  signals.cancel();
+  stop_timer.cancel();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (io.run_one_until(deadline) > 0) {
+  }
+
+  auto total = [](const metrics::CounterFamily& f, std::string_view last_label = {}) {
+    double sum = 0;
+    for (const auto& [labels, c] : f.children()) {
+      if (last_label.empty() || (!labels.empty() && labels.back() == last_label)) sum += c->value();
+    }
+    return static_cast<long>(sum);
+  };
+  const std::string summary = fmt::format(
+      "claimed {}, created {}, retried {}, tombstoned {}, parked {}, escalated {}; dispatch requests {}, API requests {}",
+      total(m.claims_total, "claimed"), total(m.workloads_created_total), total(m.retries_total), total(m.tombstones_total),
+      total(m.parks_total), total(m.escalations_total), total(m.dispatch_requests_total), total(m.rest_client_requests_total));
+  logger().info("stopped", {{"summary", summary}});
+  if (options.on_summary) options.on_summary(summary);
+  return 0;
+}
+
+}  // namespace fdb::op
