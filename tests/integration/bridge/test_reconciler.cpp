@@ -1,0 +1,303 @@
+// The reconciler against scripted API and dispatch servers and a cache the test controls:
+// the exact requests of each step of a retry, the cap, a closed issue, and a process that
+// restarts between the delete and the create.
+#include "dispatch/client.hpp"
+#include "operator/cache_view.hpp"
+#include "operator/config.hpp"
+#include "operator/events.hpp"
+#include "operator/reconciler.hpp"
+#include "operator/retry_flow.hpp"
+#include "support/test_server.hpp"
+#include "watch/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using namespace fdb;
+using namespace fdb::op;
+using namespace std::chrono_literals;
+using test::TestReply;
+using test::TestRequest;
+using test::TestServer;
+
+namespace {
+
+template <class F>
+void run(asio::io_context& io, F& body) {
+  std::exception_ptr error;
+  bool done = false;
+  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+    io.stop();
+  });
+  io.restart();
+  io.run_for(30s);
+  BOOST_REQUIRE_MESSAGE(done, "the test coroutine did not finish");
+  if (error) std::rethrow_exception(error);
+}
+
+class FakeCache final : public CacheView {
+ public:
+  std::map<std::string, json::object, std::less<>> workloads;
+  std::map<std::string, json::object, std::less<>> intents;
+  std::optional<json::object> workload(std::string_view n) const override {
+    auto it = workloads.find(n);
+    return it == workloads.end() ? std::nullopt : std::optional(it->second);
+  }
+  std::optional<json::object> intent(std::string_view n) const override {
+    auto it = intents.find(n);
+    return it == intents.end() ? std::nullopt : std::optional(it->second);
+  }
+  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
+    for (const auto& [k, v] : workloads) f(v);
+  }
+  bool synced() const override { return true; }
+};
+
+json::object failed_workload(int attempt, bool terminating = false) {
+  auto w = json::parse(R"({"apiVersion":"foreman.llmkube.dev/v1alpha1","kind":"Workload",
+    "metadata":{"name":"wl-o-r-7","namespace":"llm","uid":"u-1","resourceVersion":"5",
+      "labels":{"created-by":"dispatch-bridge","lane":"local"},
+      "annotations":{"foreman.llmkube.dev/attempt":")" + std::to_string(attempt) + R"(","foreman.llmkube.dev/issue-id":"I_7",
+        "foreman.llmkube.dev/agent-name":"foreman-coder"}},
+    "spec":{"intent":"Fix the parser","repo":"o/r","issues":[7],"coderAgentRef":{"name":"coder"}},
+    "status":{"phase":"Failed","conditions":[{"type":"Completed","status":"False","reason":"ChildrenFailed"}]}})")
+               .as_object();
+  if (terminating) w["metadata"].as_object()["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  return w;
+}
+
+const char* kTasks = R"({"kind":"AgenticTaskList","items":[
+  {"metadata":{"name":"wl-o-r-7-review-0","labels":{"foreman.llmkube.dev/workload":"wl-o-r-7","foreman.llmkube.dev/step":"review"}},
+   "spec":{"kind":"review"},
+   "status":{"phase":"Succeeded","verdict":"NO-GO","result":{"extra":{"modelSummary":"tests are missing"}}}}]})";
+
+struct World {
+  asio::io_context io;
+  std::string issue_state = "open";
+  json::object current;  // what GET on the Workload returns
+  TestServer api{io, [this](const TestRequest& r) { return api_answer(r); }};
+  TestServer dispatch_server{io, [this](const TestRequest& r) { return dispatch_answer(r); }};
+  kube::Client kube{io.get_executor(), cluster()};
+  dispatch::Client dispatch{io.get_executor(), dispatch_options()};
+  Config config = make_config();
+  FakeCache cache;
+
+  kube::ClusterConfig cluster() {
+    kube::ClusterConfig c;
+    c.server = api.url();
+    return c;
+  }
+  dispatch::ClientOptions dispatch_options() {
+    dispatch::ClientOptions o;
+    o.url = dispatch_server.url();
+    o.token = "t";
+    o.base_backoff = 1ms;
+    return o;
+  }
+  static Config make_config() {
+    LoadOptions lo;
+    lo.env = [](std::string_view n) -> std::optional<std::string> {
+      if (n == "DISPATCH_AGENT_TOKEN") return "t";
+      return std::nullopt;
+    };
+    return load_config(std::vector<std::string>{}, lo);
+  }
+  TestReply reply(int status, std::string body) {
+    TestReply r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+  TestReply api_answer(const TestRequest& r) {
+    if (r.target.find("/agentictasks") != std::string::npos) return reply(200, kTasks);
+    if (r.method == "GET" && r.target.find("/workloads/") != std::string::npos) return reply(200, json::serialize(current));
+    if (r.method == "POST" || r.method == "PATCH") return reply(201, r.body.empty() ? "{}" : r.body);
+    return reply(200, "{}");
+  }
+  TestReply dispatch_answer(const TestRequest& r) {
+    if (r.target.rfind("/api/issues/state", 0) == 0) {
+      return reply(200, R"({"issueId":"I_7","repoFullName":"o/r","number":7,"state":")" + issue_state + "\"}");
+    }
+    return reply(200, R"({"success":true})");
+  }
+  // Requests to the API server since `from`, as "METHOD path" lines (events excluded).
+  std::vector<std::string> api_log(std::size_t from = 0) const {
+    std::vector<std::string> out;
+    for (std::size_t i = from; i < api.requests().size(); ++i) {
+      const auto& r = api.requests()[i];
+      if (r.target.find("/events") != std::string::npos) continue;
+      out.push_back(r.method + " " + r.target.substr(0, r.target.find('?')));
+    }
+    return out;
+  }
+};
+
+const std::string kWl = "/apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/workloads";
+const std::string kCm = "/api/v1/namespaces/llm/configmaps";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reconciler)
+
+BOOST_AUTO_TEST_CASE(a_failed_workload_is_retried_step_by_step) {
+  World w;
+  w.current = failed_workload(1);
+  w.cache.workloads["wl-o-r-7"] = w.current;
+  Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+
+  // 1. Failed: decide, record the intent, delete with Foreground and the uid precondition.
+  ReconcileResult r;
+  auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+  run(w.io, step);
+  BOOST_TEST(!r.error);
+  BOOST_TEST(r.step == "delete");
+  BOOST_TEST(r.requeue_after.has_value());
+  const std::vector<std::string> first = {"GET " + kWl + "/wl-o-r-7", "GET /apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/agentictasks",
+                                          "POST " + kCm, "DELETE " + kWl + "/wl-o-r-7"};
+  BOOST_TEST(w.api_log() == first, boost::test_tools::per_element());
+  const auto& reqs = w.api.requests();
+  const auto intent_cm = json::parse(reqs[2].body).as_object();
+  BOOST_TEST(intent_cm.at("data").at("nextAttempt").as_string() == "2");
+  BOOST_TEST(intent_cm.at("data").at("oldUid").as_string() == "u-1");
+  BOOST_TEST(std::string(intent_cm.at("data").at("feedback").as_string()).find("tests are missing") != std::string::npos);
+  const auto del = json::parse(reqs[3].body).as_object();
+  BOOST_TEST(del.at("propagationPolicy").as_string() == "Foreground");
+  BOOST_TEST(del.at("preconditions").at("uid").as_string() == "u-1");
+  BOOST_TEST(w.dispatch_server.requests().at(0).target == "/api/issues/state?repo=o%2Fr&number=7");
+  BOOST_TEST(rec.intents_in_flight() == 1u);
+
+  // 2. Still terminating: wait for the watch, no request.
+  w.cache.workloads["wl-o-r-7"] = failed_workload(1, true);
+  std::size_t mark = w.api.requests().size();
+  run(w.io, step);
+  BOOST_TEST(r.step == "await-gone");
+  BOOST_TEST(w.api_log(mark).empty());
+
+  // 3. Gone: create attempt 2 in pipeline mode with the feedback, then clear the intent.
+  w.cache.workloads.erase("wl-o-r-7");
+  mark = w.api.requests().size();
+  run(w.io, step);
+  BOOST_TEST(!r.error);
+  const std::vector<std::string> third = {"POST " + kWl, "DELETE " + kCm + "/bridge-intent-wl-o-r-7"};
+  BOOST_TEST(w.api_log(mark) == third, boost::test_tools::per_element());
+  const auto created = json::parse(w.api.requests()[mark].body).as_object();
+  BOOST_TEST(created.at("metadata").at("name").as_string() == "wl-o-r-7");
+  BOOST_TEST(created.at("metadata").at("annotations").at("foreman.llmkube.dev/attempt").as_string() == "2");
+  BOOST_TEST(created.at("spec").as_object().contains("pipeline"));
+  BOOST_TEST(rec.intents_in_flight() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_between_delete_and_create_creates_once) {
+  World w;
+  w.current = failed_workload(2);
+  w.cache.workloads["wl-o-r-7"] = w.current;
+  {
+    Reconciler before_crash({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+    auto step = [&]() -> awaitable<void> { co_await before_crash.reconcile("wl-o-r-7"); };
+    run(w.io, step);
+  }
+  // The process dies after the DELETE. Its intent is in the API server (the cache of the
+  // next process lists it); the old object is gone.
+  const auto& reqs = w.api.requests();
+  auto cm = std::find_if(reqs.begin(), reqs.end(), [](const TestRequest& r) { return r.method == "POST" && r.target.find("configmaps") != std::string::npos; });
+  BOOST_REQUIRE(cm != reqs.end());
+  w.cache.intents["wl-o-r-7"] = json::parse(cm->body).as_object();
+  w.cache.workloads.erase("wl-o-r-7");
+
+  Reconciler after_restart({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+  const std::size_t mark = w.api.requests().size();
+  auto step = [&]() -> awaitable<void> { co_await after_restart.reconcile("wl-o-r-7"); };
+  run(w.io, step);
+  int creates = 0;
+  for (std::size_t i = mark; i < w.api.requests().size(); ++i) {
+    const auto& r = w.api.requests()[i];
+    if (r.method == "POST" && r.target == kWl) {
+      ++creates;
+      BOOST_TEST(json::parse(r.body).at("metadata").at("annotations").at("foreman.llmkube.dev/attempt").as_string() == "3");
+    }
+  }
+  BOOST_TEST(creates == 1);
+  // The intent is cleared; the new object shows up in the cache: nothing more to do.
+  w.cache.intents.clear();
+  auto created = failed_workload(3);
+  created["metadata"].as_object()["uid"] = "u-2";
+  created["status"].as_object()["phase"] = "Planning";
+  w.cache.workloads["wl-o-r-7"] = created;
+  const std::size_t mark2 = w.api.requests().size();
+  run(w.io, step);
+  BOOST_TEST(w.api_log(mark2).empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_nothing) {
+  struct Row {
+    const char* given;
+    int attempt;
+    std::string issue_state;
+    bool park;
+    std::vector<std::string> writes;  // API writes expected (no GETs)
+  };
+  const Row rows[] = {
+      {"attempt 3 of 3, PARK_ON_GIVE_UP=false", 3, "open", false, {"PATCH " + kWl + "/wl-o-r-7"}},
+      {"attempt 3 of 3, parked", 3, "open", true, {"PATCH " + kWl + "/wl-o-r-7", "DELETE " + kWl + "/wl-o-r-7"}},
+      {"issue closed", 1, "closed", true, {}},
+  };
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.given) {
+      World w;
+      w.config.park_on_give_up = row.park;
+      w.issue_state = row.issue_state;
+      w.current = failed_workload(row.attempt);
+      w.cache.workloads["wl-o-r-7"] = w.current;
+      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      auto step = [&]() -> awaitable<void> { co_await rec.reconcile("wl-o-r-7"); };
+      run(w.io, step);
+      std::vector<std::string> writes;
+      for (const auto& l : w.api_log()) {
+        if (l.rfind("GET", 0) != 0) writes.push_back(l);
+      }
+      BOOST_TEST(writes == row.writes, boost::test_tools::per_element());
+      bool backlog = false;
+      for (const auto& r : w.dispatch_server.requests()) backlog |= r.target == "/api/issues/status";
+      BOOST_TEST(backlog == (row.park && row.issue_state == "open"));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_api_error_spends_no_attempt) {
+  World w;
+  w.current = failed_workload(1);
+  w.cache.workloads["wl-o-r-7"] = w.current;
+  int deletes = 0;
+  TestServer flaky(w.io, [&](const TestRequest& r) {
+    if (r.method == "DELETE" && r.target.find("/workloads/") != std::string::npos && deletes++ == 0) {
+      return w.reply(503, R"({"kind":"Status","status":"Failure","reason":"ServiceUnavailable","code":503})");
+    }
+    return w.api_answer(r);
+  });
+  kube::ClusterConfig c;
+  c.server = flaky.url();
+  kube::Client client(w.io.get_executor(), c);
+  Reconciler rec({client, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+  ReconcileResult r;
+  auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+  run(w.io, step);
+  BOOST_TEST(r.error);  // the queue backs off; the intent is recorded
+  run(w.io, step);      // again: the intent says delete; same attempt
+  BOOST_TEST(!r.error);
+  int intents = 0;
+  for (const auto& q : flaky.requests()) intents += q.method == "POST" && q.target.find("configmaps") != std::string::npos;
+  BOOST_TEST(intents == 1);
+  BOOST_TEST(deletes == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
