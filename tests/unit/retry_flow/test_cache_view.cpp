@@ -1,0 +1,82 @@
+#include "operator/cache_view.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace fdb::op;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(cache_view)
+
+BOOST_AUTO_TEST_CASE(coder_and_in_progress) {
+  struct Row {
+    const char* wl;
+    std::string coder;
+    bool in_progress;
+  };
+  const Row rows[] = {
+      {R"({"metadata":{"labels":{"created-by":"dispatch-bridge"}},"spec":{"coderAgentRef":{"name":"coder-a"}},"status":{"phase":"Dispatched"}})", "coder-a", true},
+      {R"({"metadata":{"labels":{"created-by":"dispatch-bridge"}},"spec":{"pipeline":[{"kind":"verify","agentRef":{"name":"gate"}},{"kind":"issue-fix","agentRef":{"name":"coder-b"}}]}})", "coder-b", true},
+      {R"({"metadata":{"labels":{"created-by":"dispatch-bridge"}},"status":{"phase":"Completed"}})", "", false},
+      {R"({"metadata":{"labels":{"created-by":"dispatch-bridge"}},"status":{"phase":"Failed"}})", "", false},
+      {R"({"metadata":{"labels":{"created-by":"dispatch-bridge"},"deletionTimestamp":"2026-01-01T00:00:00Z"}})", "", false},
+      {R"({"metadata":{"labels":{"created-by":"someone-else"}},"spec":{"coderAgentRef":{"name":"x"}}})", "x", false},
+      {R"({"spec":{"pipeline":"not a list","coderAgentRef":7}})", "", false},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.wl) {
+      const auto w = json::parse(r.wl).as_object();
+      BOOST_TEST(coder_of(w) == r.coder);
+      BOOST_TEST(in_progress(w) == r.in_progress);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gone_waiter_wakes_on_notify_not_by_polling) {
+  asio::io_context io;
+  GoneWaiter gone(io.get_executor());
+  bool present = true;
+  int checks = 0;
+  bool result = false;
+  auto waiter = [&]() -> asio::awaitable<void> {
+    result = co_await gone.wait("wl-a", 10s, [&] {
+      ++checks;
+      return present;
+    });
+  };
+  auto deleter = [&]() -> asio::awaitable<void> {
+    asio::steady_timer t(io, 20ms);
+    co_await t.async_wait(asio::use_awaitable);
+    gone.notify("wl-b");  // another name: no wake-up
+    co_await t.async_wait(asio::use_awaitable);
+    present = false;
+    gone.notify("wl-a");
+  };
+  asio::co_spawn(io, waiter(), asio::detached);
+  asio::co_spawn(io, deleter(), asio::detached);
+  const auto start = std::chrono::steady_clock::now();
+  io.run_for(15s);
+  BOOST_TEST(result);
+  BOOST_TEST(checks == 2);  // once at the start, once after the notify of its name
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));
+  BOOST_TEST(gone.waiting() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(gone_waiter_times_out) {
+  asio::io_context io;
+  GoneWaiter gone(io.get_executor());
+  bool result = true;
+  auto waiter = [&]() -> asio::awaitable<void> { result = co_await gone.wait("wl-a", 50ms, [] { return true; }); };
+  asio::co_spawn(io, waiter(), asio::detached);
+  io.run_for(10s);
+  BOOST_TEST(!result);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
