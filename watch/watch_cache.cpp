@@ -120,6 +120,7 @@ struct WatchCache::Impl {
     for (auto& a : actions) {
       if (auto* r = std::get_if<reflector::Replace>(&a)) {
         cache.replace(std::move(r->objects));
+        if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
       } else if (auto* u = std::get_if<reflector::Upsert>(&a)) {
         cache.upsert(std::move(u->object));
       } else if (auto* d = std::get_if<reflector::Remove>(&a)) {

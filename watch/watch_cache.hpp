@@ -43,6 +43,8 @@ struct WatchCacheHandlers {
   std::function<void(const std::string& key)> on_resync;
   // A watch or list failure, a restart, a relist: for logs and metrics.
   std::function<void(std::string_view what, std::string_view detail)> on_trouble;
+  // After each full list has been applied (the first one: the cache is synced).
+  std::function<void(std::size_t objects)> on_listed;
 };
 
 // The cache itself, without I/O: applies reflector store operations and calls handlers.

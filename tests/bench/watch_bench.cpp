@@ -1,0 +1,180 @@
+// watch-bench: lists and watches a resource through the real informer (WatchCache) until
+// it has seen a given number of watch events, then prints one JSON line: objects listed,
+// list seconds, watch events per second, peak RSS, RSS per cached object, and the raw
+// Boost.JSON parse speed of the same event bytes (the ceiling).
+//
+//   watch-bench --kubeconfig K --namespace NS --resource workloads.foreman.llmkube.dev
+//               [--events N] [--timeout S] [--projection bridge|full]
+#include "watch/client.hpp"
+#include "watch/config.hpp"
+#include "watch/event_stream.hpp"
+#include "watch/watch_cache.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace po = boost::program_options;
+using namespace fdb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+long rss_kb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::string(field).size()));
+  }
+  return -1;
+}
+
+kube::ResourceType parse_resource(const std::string& r) {
+  // plural.group (workloads.foreman.llmkube.dev) or a core plural (configmaps).
+  if (r == "workloads.foreman.llmkube.dev" || r == "workloads") return kube::workloads();
+  if (r == "agentictasks.foreman.llmkube.dev" || r == "agentictasks") return kube::agentic_tasks();
+  if (r == "configmaps") return kube::config_maps();
+  if (r == "leases.coordination.k8s.io" || r == "leases") return kube::leases();
+  throw std::invalid_argument("--resource: unknown resource " + r);
+}
+
+// The projection the bridge stores (metadata, phase, conditions): what its memory costs.
+json::object bridge_projection(json::object w) {
+  json::object out;
+  if (auto* md = w.if_contains("metadata"); md && md->is_object()) {
+    json::object m;
+    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "labels"}) {
+      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
+    }
+    if (auto* a = md->get_object().if_contains("annotations"); a && a->is_object()) {
+      json::object keep;
+      for (auto& [k, v] : a->get_object()) {
+        if (k.starts_with("foreman.llmkube.dev/")) keep[k] = std::move(v);
+      }
+      m["annotations"] = std::move(keep);
+    }
+    out["metadata"] = std::move(m);
+  }
+  if (auto* st = w.if_contains("status"); st && st->is_object()) {
+    json::object s;
+    if (auto* p = st->get_object().if_contains("phase")) s["phase"] = std::move(*p);
+    out["status"] = std::move(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string kubeconfig, ns, resource, projection;
+  long events_wanted = 0;
+  double timeout_s = 0;
+  po::options_description desc("watch-bench options");
+  desc.add_options()("help", "this text")("kubeconfig", po::value(&kubeconfig)->required(), "kubeconfig path")(
+      "namespace", po::value(&ns)->default_value("llm"), "namespace")(
+      "resource", po::value(&resource)->default_value("workloads.foreman.llmkube.dev"), "resource")(
+      "events", po::value(&events_wanted)->default_value(100000), "watch events to see after the list")(
+      "timeout", po::value(&timeout_s)->default_value(120), "give up after this many seconds")(
+      "projection", po::value(&projection)->default_value("bridge"), "bridge (stored projection) or full");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << desc;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "watch-bench: %s\n", e.what());
+    return 2;
+  }
+
+  asio::io_context io(1);
+  kube::ClientOptions copts;
+  copts.request_timeout = std::chrono::seconds(120);
+  kube::Client client(io.get_executor(), kube::load_kubeconfig(kubeconfig), copts);
+  kube::WatchCacheOptions opts;
+  opts.type = parse_resource(resource);
+  opts.ns = ns;
+  if (projection == "bridge") opts.transform = bridge_projection;
+  kube::WatchCache cache(io.get_executor(), client, opts);
+
+  const long rss_before = rss_kb("VmRSS:");
+  const auto start = Clock::now();
+  Clock::time_point synced_at{}, watch_start{}, watch_end{};
+  long watch_events = 0;
+  bool done = false;
+  // Raw bytes of a sample of events, re-serialized, for the parse ceiling.
+  std::vector<std::string> sample;
+  bool listed = false;
+  auto count = [&](const json::object& o) {
+    if (!listed) return;
+    if (watch_events == 0) watch_start = Clock::now();
+    if (sample.size() < 20000) sample.push_back(R"({"type":"MODIFIED","object":)" + json::serialize(o) + "}");
+    if (++watch_events >= events_wanted && !done) {
+      done = true;
+      watch_end = Clock::now();
+      io.stop();
+    }
+  };
+  cache.set_handlers({[&](const json::object& o) { count(o); },
+                      [&](const json::object&, const json::object& o) { count(o); },
+                      [&](const json::object& o) { count(o); },
+                      {},
+                      [](std::string_view what, std::string_view detail) {
+                        std::fprintf(stderr, "watch-bench: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
+                                     static_cast<int>(detail.size()), detail.data());
+                      },
+                      [&](std::size_t n) {
+                        if (listed) return;
+                        listed = true;
+                        synced_at = Clock::now();
+                        std::fprintf(stderr, "watch-bench: listed %zu objects; waiting for %ld events\n", n, events_wanted);
+                      }});
+  auto run = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
+  asio::co_spawn(io, run(&cache), [](std::exception_ptr) {});
+  io.run_for(std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
+
+  const long rss_peak = rss_kb("VmHWM:");
+  const long rss_now = rss_kb("VmRSS:");
+  const std::size_t objects = cache.cache().size();
+  const double list_s = synced_at == Clock::time_point{} ? -1 : std::chrono::duration<double>(synced_at - start).count();
+  const double watch_s = done ? std::chrono::duration<double>(watch_end - watch_start).count() : -1;
+
+  // The ceiling: Boost.JSON parsing the same event bytes, nothing else.
+  double parse_eps = 0;
+  if (!sample.empty()) {
+    std::size_t bytes = 0;
+    const auto p0 = Clock::now();
+    int rounds = 0;
+    do {
+      for (const auto& line : sample) {
+        auto v = json::parse(line);
+        bytes += line.size();
+        if (!v.is_object()) std::abort();
+      }
+      ++rounds;
+    } while (Clock::now() - p0 < std::chrono::milliseconds(500));
+    parse_eps = static_cast<double>(sample.size() * rounds) / std::chrono::duration<double>(Clock::now() - p0).count();
+  }
+  std::printf(
+      "{\"tool\":\"watch-bench\",\"objects_listed\":%zu,\"list_seconds\":%.3f,\"watch_events\":%ld,"
+      "\"watch_seconds\":%.3f,\"watch_events_per_second\":%.0f,\"raw_parse_events_per_second\":%.0f,"
+      "\"peak_rss_kb\":%ld,\"rss_kb\":%ld,\"rss_per_object_bytes\":%.0f,\"projection\":\"%s\",\"completed\":%s}\n",
+      objects, list_s, watch_events, watch_s, watch_s > 0 ? static_cast<double>(watch_events) / watch_s : 0.0, parse_eps,
+      rss_peak, rss_now, objects ? static_cast<double>(rss_now - rss_before) * 1024.0 / static_cast<double>(objects) : 0.0,
+      projection.c_str(), done ? "true" : "false");
+  return done ? 0 : 1;
+}
