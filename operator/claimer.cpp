@@ -233,8 +233,9 @@ awaitable<bool> Claimer::create(const std::string& name, const std::string& body
       if (!is_terminating(*existing)) co_return true;
       logger().info("a Workload of that name is terminating; waiting until it is gone", {{"workload", name}});
       const CacheView& cache = d_.cache;
-      auto present = [&cache, name] { return cache.workload(name).has_value(); };
-      const bool gone = co_await d_.gone.wait(name, std::chrono::seconds(d_.config.delete_workload_timeout_s), present);
+      const std::function<bool()> present = [&cache, name] { return cache.workload(name).has_value(); };
+      const std::chrono::milliseconds timeout = std::chrono::seconds(d_.config.delete_workload_timeout_s);
+      const bool gone = co_await d_.gone.wait(name, timeout, present);
       if (!gone) {
         logger().warn("the old Workload was not gone in time", {{"workload", name}});
         co_return false;

@@ -275,10 +275,12 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
     }
   }
   if (d_.events) {
-    co_await d_.events->record({intent.workload, d_.config.workload.namespace_name, {}},
-                               {"Normal", "Retried", "Retry",
-                                fmt::format("attempt {} created after attempt {} failed: {}", intent.next_attempt,
-                                            intent.next_attempt - 1, intent.reason)});
+    // Named first: GCC 12 destroys braced temporaries inside a co_await expression twice.
+    EventTarget target{intent.workload, d_.config.workload.namespace_name, {}};
+    EventSpec spec{"Normal", "Retried", "Retry",
+                   fmt::format("attempt {} created after attempt {} failed: {}", intent.next_attempt,
+                               intent.next_attempt - 1, intent.reason)};
+    co_await d_.events->record(std::move(target), std::move(spec));
   }
   if (d_.on_retry_done) d_.on_retry_done(intent.workload, t);
   co_return co_await clear_intent(intent.workload, "create");
