@@ -52,6 +52,12 @@ json::value SimClient::del(const std::string& path) const {
   auto a = send("DELETE", path, {});
   return parse_or_throw("DELETE " + path, a.status, a.body);
 }
+std::string SimClient::text(const std::string& path) const {
+  auto a = send("GET", path, {});
+  if (a.status < 200 || a.status >= 300) throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(a.status));
+  return a.body;
+}
+
 int SimClient::status(const std::string& path) const { return send("GET", path, {}).status; }
 
 void SimClient::add_issue(const std::string& repo, int number, const std::string& lane, const std::string& title) const {

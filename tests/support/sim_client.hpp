@@ -19,6 +19,8 @@ class SimClient {
   boost::json::value get(const std::string& path) const;
   boost::json::value post(const std::string& path, const boost::json::value& body) const;
   boost::json::value del(const std::string& path) const;
+  // The raw body of a GET (e.g. /metrics); throws on non-2xx.
+  std::string text(const std::string& path) const;
   // The status of a GET (404 included), body ignored.
   int status(const std::string& path) const;
 

@@ -1,0 +1,232 @@
+"""kube-sim over raw HTTP: the CLI contract, token, watch details (bookmarks, initial-events
+end, timeoutSeconds, 410 ERROR event, dropped watches), API faults, seeding, and the dispatch
+side with its control API."""
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from simproc import Sim, wait_until  # noqa: E402
+
+WL = "/apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/workloads"
+N = 100  # seeded Workloads, about 250 KB listed: above the 128 KB gzip threshold
+
+
+def call(url, method, path, body=None, token=None, ctype="application/json"):
+    headers = {"Content-Type": ctype}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, json.loads(r.read() or b"null"), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = raw
+        return e.code, parsed, dict(e.headers)
+
+
+def wl(name, outcome="hang"):
+    return {"metadata": {"name": name, "annotations": {"sim.llmkube.dev/outcome": outcome}}, "spec": {"intent": "Fix it", "repo": "o/r", "issues": [1]}}
+
+
+def test_api(binary):
+    sim = Sim(binary, "--token", "s3cret", "--seed-workloads", str(N), "--bookmark-ms", "100",
+              "--dispatch-listen", "127.0.0.1:0", "--seed-issues", "12", "--foreman-step-ms", "20")
+    dline = sim._line(10)
+    assert dline.startswith("dispatch listening on http://127.0.0.1:"), dline
+    durl = dline.split(" on ")[1].strip()
+    kc = open(sim.kubeconfig).read()
+    assert sim.url in kc and "token: s3cret" in kc, kc
+    u, t = sim.url, "s3cret"
+
+    code, st, _ = call(u, "GET", WL)
+    assert code == 401 and st["kind"] == "Status" and st["code"] == 401, st
+    code, lst, _ = call(u, "GET", WL, token=t)
+    assert code == 200 and len(lst["items"]) == N, code
+    assert lst["items"][0]["status"]["conditions"][0]["type"] == "Completed"
+    rv0 = int(lst["metadata"]["resourceVersion"])
+
+    # Watch with bookmarks and a timeout: ends cleanly by itself.
+    def watch(q, timeout=10):
+        conn = http.client.HTTPConnection(u.split("//")[1], timeout=timeout)
+        conn.request("GET", WL + q, headers={"Authorization": "Bearer " + t})
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("Transfer-Encoding") == "chunked", r.status
+        return [json.loads(l) for l in r.read().decode().splitlines() if l.strip()]
+    ev = watch("?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=%d" % rv0)
+    bms = [e for e in ev if e["type"] == "BOOKMARK"]
+    assert bms and set(bms[0]["object"]["metadata"]) == {"resourceVersion"}, ev
+
+    ev = watch("?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
+    assert [e["type"] for e in ev[:N]] == ["ADDED"] * N
+    assert ev[N]["type"] == "BOOKMARK" and ev[N]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}, ev[N]
+
+    # gzip only when asked for, as the real server does.
+    import gzip
+    for enc in ("gzip", None):
+        conn = http.client.HTTPConnection(u.split("//")[1], timeout=10)
+        hdrs = {"Authorization": "Bearer " + t}
+        if enc:
+            hdrs["Accept-Encoding"] = enc
+        conn.request("GET", WL, headers=hdrs)
+        r = conn.getresponse()
+        raw = r.read()
+        assert r.getheader("Content-Encoding") == enc, r.getheader("Content-Encoding")
+        assert len(json.loads(gzip.decompress(raw) if enc else raw)["items"]) == N
+
+    # Foreman drives a new Workload to Completed.
+    code, created, _ = call(u, "POST", WL, wl("wl-fast", "succeed"), token=t)
+    assert code == 201, created
+    wait_until("Completed", lambda: call(u, "GET", WL + "/wl-fast", token=t)[1].get("status", {}).get("phase") == "Completed")
+
+    # A dropped watch ends its stream; a resume from an expired rv gets one ERROR 410 event.
+    result = {}
+    th = threading.Thread(target=lambda: result.setdefault("ev", watch("?watch=true&resourceVersion=%d" % rv0, 30)))
+    th.start()
+    wait_until("a live watcher", lambda: call(u, "GET", "/_sim/records")[1]["requests"].get("GET workloads", 0) >= 5)
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    call(u, "POST", "/_sim/faults", {"action": "dropWatches"})
+    th.join(10)
+    assert not th.is_alive() and time.monotonic() - t0 < 5
+    call(u, "POST", "/_sim/faults", {"action": "expireHistory"})
+    ev = watch("?watch=true&resourceVersion=%d" % rv0)
+    assert len(ev) == 1 and ev[0]["type"] == "ERROR", ev
+    assert ev[0]["object"]["code"] == 410 and ev[0]["object"]["reason"] == "Expired", ev
+
+    # Injected faults.
+    code, _, _ = call(u, "POST", "/_sim/faults", {"path": "/apis/foreman.llmkube.dev", "method": "POST", "code": 429, "count": 1, "retryAfter": 3})
+    assert code == 200
+    code, st, hdr = call(u, "POST", WL, wl("wl-f"), token=t)
+    assert code == 429 and hdr.get("Retry-After") == "3" and st["reason"] == "TooManyRequests", (code, st, hdr)
+    code, _, _ = call(u, "POST", WL, wl("wl-f"), token=t)
+    assert code == 201
+    code, st, _ = call(u, "POST", WL, wl("wl-f"), token=t)
+    assert code == 409 and st["reason"] == "AlreadyExists" and st["details"]["name"] == "wl-f", st
+    recs = call(u, "GET", "/_sim/records")[1]["workloads"]
+    assert [r["op"] for r in recs if r["name"] == "wl-f"] == ["create", "create-conflict"], recs
+    assert all(not r["liveExisted"] for r in recs if r["op"] == "create"), recs
+    call(u, "POST", "/_sim/faults", {"path": WL, "method": "GET", "latencyMs": 300, "count": 1})
+    t0 = time.monotonic()
+    call(u, "GET", WL, token=t)
+    assert time.monotonic() - t0 >= 0.3
+
+    # Dispatch side.
+    code, q, _ = call(durl, "GET", "/api/agents/me/queue?lane=local&includeClaimed=true", token=t)
+    assert code == 200 and len(q) == 4 and q[0]["type"] == "issue", q
+    code, _, _ = call(durl, "GET", "/api/agents/me/queue?lane=local")
+    assert code == 401
+    item = q[0]
+    claim = {"issueId": item["issueId"], "repoFullName": item["repoFullName"], "issueNumber": item["number"], "agentName": "me"}
+    assert call(durl, "POST", "/api/issues/claim", claim, token=t)[0] == 200
+    assert call(durl, "POST", "/api/issues/claim", dict(claim, agentName="other"), token=t)[0] == 409
+    call(durl, "POST", "/_sim/dispatch/faults", {"path": "/api/agents/", "lane": "cloud", "code": 503, "count": 1})
+    assert call(durl, "GET", "/api/agents/me/queue?lane=cloud", token=t)[0] == 503
+    assert call(durl, "GET", "/api/agents/me/queue?lane=cloud", token=t)[0] == 200
+    code, state, _ = call(durl, "GET", "/_sim/dispatch/state")
+    assert code == 200 and [i for i in state["issues"] if i["issueId"] == item["issueId"]][0]["claimedBy"] == "me"
+    # The control API is also reachable on the API port.
+    assert call(u, "GET", "/_sim/dispatch/state")[0] == 200
+    sim.stop()
+
+
+def test_slow_watcher(binary):
+    """A watcher that does not read is dropped once 5 MB behind; a reading one gets everything."""
+    sim = Sim(binary, "--seed-workloads", "400", "--watcher-buffer-mb", "5", "--history", "100000")
+    host = sim.url.split("//")[1]
+    rv = call(sim.url, "GET", WL + "?limit=1")[1]["metadata"]["resourceVersion"]
+    slow = http.client.HTTPConnection(host, timeout=30)
+    slow.request("GET", WL + "?watch=true&resourceVersion=" + rv)
+    slow_r = slow.getresponse()
+    fast = http.client.HTTPConnection(host, timeout=30)
+    fast.request("GET", WL + "?watch=true&timeoutSeconds=10&resourceVersion=" + rv)
+    fast_r = fast.getresponse()
+    got = [0]
+
+    def reader():
+        # Raw chunked stream: our chunks hold whole event lines, so count those.
+        while True:
+            line = fast_r.fp.readline()
+            if not line or line == b"0\r\n":
+                return
+            if line.startswith(b'{"type"'):
+                got[0] += 1
+    th = threading.Thread(target=reader)
+    th.start()
+    wait_until("both watchers", lambda: call(sim.url, "GET", "/_sim/records")[1]["requests"].get("GET workloads", 0) >= 3)
+    time.sleep(0.2)
+    for i in range(40):  # 10000 events, about 25 MB, in bursts of 0.6 MB that the fast reader keeps up with
+        call(sim.url, "POST", "/_sim/churn", {"count": 250})
+        wait_until("the fast watcher to catch up", lambda: got[0] >= 250 * (i + 1), timeout=30)
+    th.join(30)
+    assert got[0] == 10000, got[0]
+    try:
+        data = slow_r.read()
+        complete = True
+    except http.client.IncompleteRead as e:
+        data, complete = e.partial, False
+    assert not complete and data.count(b"\n") < 10000, (complete, data.count(b"\n"))
+    sim.stop()
+    with open(os.path.join(sim.dir, "stderr.log")) as f:
+        assert "dropping a watcher" in f.read()
+
+
+def test_crds(binary):
+    """With the CRDs (FDB_CRDS_DIR), unknown fields are pruned and enums/required enforced."""
+    crds = os.environ.get("FDB_CRDS_DIR")
+    if not crds or not os.path.isdir(crds):
+        print("FDB_CRDS_DIR not set: CRD checks skipped")
+        return
+    sim = Sim(binary, "--crds", crds, "--foreman-step-ms", "20")
+    body = wl("wl-crd", "succeed")
+    body["spec"]["reviseFromBranch"] = "foreman/x"  # not in the Workload spec: dropped
+    code, created, _ = call(sim.url, "POST", WL, body)
+    assert code == 201 and "reviseFromBranch" not in created["spec"], created
+    bad = wl("wl-bad")
+    bad["spec"]["pipeline"] = [{"name": "code-1", "kind": "fix-everything", "agentRef": {"name": "c"}, "payload": {}}]
+    code, st, _ = call(sim.url, "POST", WL, bad)
+    assert code == 422 and st["details"]["causes"][0]["field"] == "spec.pipeline[0].kind", st
+    del bad["spec"]["intent"]
+    code, st, _ = call(sim.url, "POST", WL, bad)
+    assert code == 422 and len(st["details"]["causes"]) == 2, st
+    code, st, _ = call(sim.url, "PATCH", WL + "/wl-crd/status", {"status": {"phase": "Exploded"}}, ctype="application/merge-patch+json")
+    assert code == 422 and "Unsupported value" in st["message"], st
+    # Foreman's own writes pass the schema: the Workload completes with its tasks.
+    wait_until("Completed", lambda: call(sim.url, "GET", WL + "/wl-crd")[1].get("status", {}).get("phase") == "Completed")
+    sim.stop()
+    with open(os.path.join(sim.dir, "stderr.log")) as f:
+        log = f.read()
+    assert "foreman:" not in log, log
+
+
+def test_cli(binary):
+    import subprocess
+    r = subprocess.run([binary, "--listen", "127.0.0.1:0", "--fail-rate", "2"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "--fail-rate" in r.stderr, r
+    r = subprocess.run([binary, "--bogus", "1"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "unknown flag --bogus" in r.stderr, r
+    r = subprocess.run([binary, "--listen", "nonsense"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "--listen" in r.stderr, r
+
+
+def main():
+    test_cli(sys.argv[1])
+    test_api(sys.argv[1])
+    test_slow_watcher(sys.argv[1])
+    test_crds(sys.argv[1])
+    print("kube-sim over HTTP: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

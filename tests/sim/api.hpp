@@ -1,0 +1,94 @@
+// The request router of kube-sim: Kubernetes API paths, discovery, the /_sim control API.
+// No I/O: a parsed request in, an answer (or a watch to start) out. The server drives it.
+#pragma once
+
+#include "sim/dispatch.hpp"
+#include "sim/foreman.hpp"
+#include "sim/store.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fdb::sim {
+
+struct Request {
+  std::string method;
+  std::string path;  // without the query
+  std::map<std::string, std::string> query;
+  std::string content_type;
+  std::string authorization;
+  std::string body;
+};
+
+// A watch to serve as a stream.
+struct WatchSpec {
+  Filter filter;
+  std::optional<std::uint64_t> from_rv;  // nullopt: synthetic ADDED of current state, then live
+  bool bookmarks = false;
+  bool initial_events_end = false;  // sendInitialEvents=true: end the initial ADDEDs with a bookmark
+  int timeout_s = 0;                // 0: no timeout
+};
+
+// A fault on Kubernetes API requests whose path starts with `path`.
+struct ApiFault {
+  std::string path;
+  std::string method;  // empty: any
+  int code = 0;        // 0: no error answer (latency or stall only)
+  int count = 1;       // -1: forever
+  int retry_after = -1;
+  int latency_ms = 0;  // added before answering
+  int stall_ms = 0;    // for a watch: send the header, then nothing for this long
+};
+
+struct Answer {
+  HttpAnswer http;
+  std::optional<WatchSpec> watch;
+  int stall_ms = 0;
+  bool drop_watches = false;  // control action for the server
+};
+
+struct WorkloadRecord {
+  std::string op;  // create, delete
+  std::string ns, name, uid, attempt;
+  std::uint64_t rv = 0;
+  std::string time;
+  bool live_existed = false;  // a live object of that name existed when this one was created
+  bool terminating = false;   // create-conflict only: the existing object had a deletionTimestamp
+};
+
+class Api {
+ public:
+  struct Options {
+    std::string token;
+    std::string host;  // for /api serverAddressByClientCIDRs
+  };
+  Api(Store& store, Foreman& foreman, Dispatch* dispatch, Options opts);
+
+  Answer handle(const Request& req, Clock::time_point now);
+  // Watch and record every store event (call from Store::on_event).
+  void observe(const Event& ev, Clock::time_point now);
+  const std::vector<WorkloadRecord>& records() const { return records_; }
+
+ private:
+  Answer control(const Request& req, Clock::time_point now);
+  Answer resource(const Request& req, const ResourceInfo& r, const std::optional<std::string>& ns,
+                  const std::string& name, const std::string& sub, Clock::time_point now);
+  Answer discovery(const std::string& path) const;
+
+  Store& store_;
+  Foreman& foreman_;
+  Dispatch* dispatch_;
+  Options opts_;
+  std::vector<ApiFault> faults_;
+  std::vector<WorkloadRecord> records_;
+  std::map<std::string, std::uint64_t> counters_;  // "METHOD resource[/sub]" or "METHOD path"
+  std::map<std::string, std::string> live_uid_;    // ns/name -> uid of live Workloads
+};
+
+Answer error_answer(const ApiError& e);
+std::string url_decode(std::string_view s, bool plus_is_space);
+std::map<std::string, std::string> parse_query(std::string_view q);
+
+}  // namespace fdb::sim

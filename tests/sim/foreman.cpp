@@ -1,0 +1,284 @@
+#include "sim/foreman.hpp"
+
+#include <boost/json.hpp>
+
+#include <fmt/format.h>
+
+namespace fdb::sim {
+namespace json = boost::json;
+
+const ResourceInfo& workloads() { return *find_resource("foreman.llmkube.dev", "v1alpha1", "workloads"); }
+const ResourceInfo& agentictasks() { return *find_resource("foreman.llmkube.dev", "v1alpha1", "agentictasks"); }
+
+namespace {
+const std::pair<const char*, Outcome> kOutcomes[] = {
+    {"succeed", Outcome::Succeed},       {"resolved", Outcome::Resolved},
+    {"fail-review", Outcome::FailReview}, {"fail-coder", Outcome::FailCoder},
+    {"infra", Outcome::Infra},           {"escalate-design", Outcome::EscalateDesign},
+    {"incomplete", Outcome::Incomplete}, {"hang", Outcome::Hang},
+};
+
+std::string str_at(const json::object& o, std::initializer_list<const char*> path) {
+  const json::value* v = nullptr;
+  const json::object* cur = &o;
+  for (const char* k : path) {
+    if (cur == nullptr) return {};
+    v = cur->if_contains(k);
+    if (v == nullptr) return {};
+    cur = v->is_object() ? &v->as_object() : nullptr;
+  }
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+json::object condition(bool ok, const std::string& reason, const std::string& msg, const std::string& when) {
+  return json::object{{"type", "Completed"},      {"status", ok ? "True" : "False"}, {"reason", reason},
+                      {"message", msg},           {"lastTransitionTime", when}};
+}
+
+struct StepDef {
+  std::string name, kind, agent;
+  json::object payload;
+};
+
+std::vector<StepDef> steps_of(const json::object& wl) {
+  std::vector<StepDef> out;
+  const json::value* spec = wl.if_contains("spec");
+  if (spec != nullptr && spec->is_object()) {
+    const auto& s = spec->as_object();
+    // Pipeline mode: the steps as given.
+    if (auto* steps = s.if_contains("pipeline"); steps != nullptr && steps->is_array() && !steps->as_array().empty()) {
+      for (const auto& st : steps->as_array()) {
+        if (!st.is_object()) continue;
+        const auto& o = st.as_object();
+        auto* p = o.if_contains("payload");
+        out.push_back({str_at(o, {"name"}), str_at(o, {"kind"}), str_at(o, {"agentRef", "name"}),
+                       p != nullptr && p->is_object() ? p->as_object() : json::object()});
+      }
+      return out;
+    }
+    // Issue-batch mode: Foreman plans code, verify (when a verifier is named), review.
+    json::object payload{{"repo", str_at(s, {"repo"})}};
+    if (auto* is = s.if_contains("issues"); is != nullptr && is->is_array() && !is->as_array().empty() &&
+                                            is->as_array().front().is_int64())
+      payload["issue"] = is->as_array().front();
+    std::string coder = str_at(s, {"coderAgentRef", "name"});
+    out.push_back({"code-1", "issue-fix", coder.empty() ? "coder" : coder, payload});
+    if (s.contains("verifierAgentRef"))
+      out.push_back({"verify-1", "verify", str_at(s, {"verifierAgentRef", "name"}), json::object{{"repo", payload["repo"]}}});
+    std::string reviewer = "reviewer";
+    if (auto* rv = s.if_contains("reviewerAgentRefs"); rv != nullptr && rv->is_array() && !rv->as_array().empty() &&
+                                                       rv->as_array().front().is_object())
+      reviewer = str_at(rv->as_array().front().as_object(), {"name"});
+    out.push_back({"review-1-0", "review", reviewer, json::object{{"openPullRequest", true}}});
+    return out;
+  }
+  out.push_back({"code-1", "issue-fix", "coder", json::object{}});
+  return out;
+}
+}  // namespace
+
+std::optional<Outcome> parse_outcome(const std::string& s) {
+  for (const auto& [n, o] : kOutcomes)
+    if (s == n) return o;
+  return std::nullopt;
+}
+std::string outcome_name(Outcome o) {
+  for (const auto& [n, v] : kOutcomes)
+    if (v == o) return n;
+  return "unknown";
+}
+
+Foreman::Foreman(Store& store, ForemanRules rules) : store_(store), rules_(std::move(rules)), rng_(rules_.seed) {}
+
+Outcome Foreman::decide(const json::object& wl) {
+  if (auto a = parse_outcome(str_at(wl, {"metadata", "annotations", "sim.llmkube.dev/outcome"}))) return *a;
+  std::string repo = str_at(wl, {"spec", "repo"});
+  std::string number;
+  if (auto* sp = wl.if_contains("spec"); sp != nullptr && sp->is_object())
+    if (auto* is = sp->as_object().if_contains("issues"); is != nullptr && is->is_array() && !is->as_array().empty()) {
+      const auto& n = is->as_array().front();
+      number = n.is_int64() ? std::to_string(n.as_int64()) : n.is_string() ? std::string(n.as_string()) : "";
+    }
+  std::string att = str_at(wl, {"metadata", "annotations", "foreman.llmkube.dev/attempt"});
+  int attempt = 1;
+  try {
+    attempt = att.empty() ? 1 : std::stoi(att);
+  } catch (const std::exception&) {
+    attempt = 1;
+  }
+  if (auto it = rules_.issues.find(repo + "#" + number); it != rules_.issues.end()) {
+    if (auto a = it->second.find(attempt); a != it->second.end()) return a->second;
+    if (auto a = it->second.find(0); a != it->second.end()) return a->second;
+  }
+  std::uniform_real_distribution<double> d(0.0, 1.0);
+  return d(rng_) < rules_.fail_rate ? Outcome::FailReview : Outcome::Succeed;
+}
+
+void Foreman::observe(const Event& ev, Clock::time_point now) {
+  if (ev.res != &workloads()) return;
+  if (ev.type == "DELETED") {
+    active_.erase(ev.meta.uid);
+    return;
+  }
+  if (ev.type == "ADDED" && !active_.count(ev.meta.uid)) {
+    json::object o = json::parse(*ev.object).as_object();
+    std::string phase = str_at(o, {"status", "phase"});
+    if (phase == "Completed" || phase == "Failed" || ev.meta.deleting) return;
+    active_[ev.meta.uid] = Track{ev.meta.ns, ev.meta.name, ev.meta.uid, now + rules_.step, std::nullopt};
+  }
+}
+
+void Foreman::tick(Clock::time_point now) {
+  for (auto it = active_.begin(); it != active_.end();) {
+    bool done = false;
+    if (it->second.next <= now) advance(it->second, now, done);
+    it = done ? active_.erase(it) : std::next(it);
+  }
+}
+
+void Foreman::advance(Track& t, Clock::time_point now, bool& done) {
+  auto cur = store_.get(workloads(), t.ns, t.name);
+  if (!cur || cur.object.meta.uid != t.uid || cur.object.meta.deleting) {
+    done = true;
+    return;
+  }
+  json::object wl = cur.object.parse();
+  std::string phase = str_at(wl, {"status", "phase"});
+  std::string when = format_time(now);
+  json::object status = wl.contains("status") && wl["status"].is_object() ? wl["status"].as_object() : json::object();
+  t.next = now + rules_.step;
+  auto write = [&](json::object st) {
+    wl["status"] = std::move(st);
+    auto r = store_.update(workloads(), t.ns, t.name, wl, true, now);
+    if (!r) {
+      done = true;
+      if (r.error->code != 404) errors_.push_back("updating workload " + t.name + " status: " + r.error->message);
+    }
+  };
+  auto steps = steps_of(wl);
+  if (phase.empty()) {
+    t.outcome = decide(wl);
+    status["phase"] = "Planning";
+    status["conditions"] = json::array();
+    status["plannerModel"] = "sim-planner";
+    write(std::move(status));
+    return;
+  }
+  if (!t.outcome) t.outcome = decide(wl);
+  if (phase == "Planning" || phase == "Planned") {
+    for (const auto& s : steps) {
+      json::object task{
+          {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
+          {"kind", "AgenticTask"},
+          {"metadata",
+           json::object{{"name", t.name + "-" + s.name},
+                        {"labels", json::object{{"foreman.llmkube.dev/workload", t.name},
+                                                {"foreman.llmkube.dev/step", s.name}}},
+                        {"ownerReferences",
+                         json::array{json::object{{"apiVersion", "foreman.llmkube.dev/v1alpha1"},
+                                                  {"kind", "Workload"},
+                                                  {"name", t.name},
+                                                  {"uid", t.uid},
+                                                  {"controller", true},
+                                                  {"blockOwnerDeletion", true}}}}}},
+          {"spec", json::object{{"kind", s.kind}, {"agentRef", json::object{{"name", s.agent}}}, {"payload", s.payload}}},
+          {"status", json::object{{"phase", "Running"}, {"startedAt", when}}}};
+      auto r = store_.create(agentictasks(), t.ns, std::move(task), now, true);
+      // An AlreadyExists task (left by an earlier Workload of that name) is reused.
+      if (!r && r.error->reason != "AlreadyExists") errors_.push_back("creating task " + t.name + "-" + s.name + ": " + r.error->message);
+    }
+    status["phase"] = "Dispatched";
+    write(std::move(status));
+    return;
+  }
+  if (phase != "Dispatched") {
+    done = true;
+    return;
+  }
+  if (*t.outcome == Outcome::Hang) return;
+  // Finish every task, then the Workload.
+  Outcome oc = *t.outcome;
+  std::string repo = str_at(wl, {"spec", "repo"});
+  std::string pr = fmt::format("https://github.com/{}/pull/{}", repo.empty() ? "o/r" : repo, 1000 + (t.uid.size() * 7 + t.name.size()) % 9000);
+  bool any_failed = false, incomplete = false;
+  std::int64_t n_ok = 0, n_failed = 0, n_incomplete = 0;
+  json::array refs;
+  for (const auto& s : steps) {
+    auto tr = store_.get(agentictasks(), t.ns, t.name + "-" + s.name);
+    if (!tr) continue;
+    json::object task = tr.object.parse();
+    json::object st = task.contains("status") && task["status"].is_object() ? task["status"].as_object() : json::object();
+    st["phase"] = "Succeeded";
+    st["verdict"] = "GO";
+    st["finishedAt"] = when;
+    json::object extra{{"outcome", "success"}, {"error", ""}, {"modelSummary", "Implemented the change and added tests."},
+                       {"modelExtra", json::object{}}};
+    if (s.kind == "issue-fix") {
+      if (oc == Outcome::Succeed || oc == Outcome::FailReview) extra["pullRequestURL"] = pr;
+      if (oc == Outcome::Resolved) extra["outcome"] = "already-resolved", extra["modelSummary"] = "The issue is already fixed on the default branch.";
+      if (oc == Outcome::FailCoder) {
+        st["phase"] = "Failed", st["verdict"] = "NO-GO";
+        extra["outcome"] = "failed", extra["error"] = "tests failed: 3 of 112 failing in test_parser.py";
+        any_failed = true;
+      }
+      if (oc == Outcome::Infra) {
+        st["phase"] = "Failed", st["verdict"] = "INCOMPLETE", st["failureReason"] = "InfrastructureError";
+        extra["outcome"] = "error", extra["error"] = "executor pod evicted: node out of memory";
+        any_failed = true;
+      }
+      if (oc == Outcome::EscalateDesign || oc == Outcome::Incomplete) {
+        st["phase"] = "Failed", st["verdict"] = "INCOMPLETE";
+        extra["outcome"] = "incomplete", extra["error"] = "could not finish: the fix needs a design decision";
+        if (oc == Outcome::EscalateDesign) extra["modelExtra"] = json::object{{"escalation", "DESIGN-DECISION"}};
+        incomplete = true;
+      }
+    } else if (s.kind == "review") {
+      if (oc == Outcome::FailReview) {
+        st["phase"] = "Failed", st["verdict"] = "NO-GO";
+        extra["outcome"] = "rejected";
+        extra["modelSummary"] = "The change does not handle the empty input case.";
+        extra["modelExtra"] = json::object{
+            {"findings", json::object{{"handlesEmptyInput", false}, {"testsAdded", true}, {"style", "inconsistent naming in parser.cpp"}}}};
+        any_failed = true;
+      } else if (oc != Outcome::Succeed && oc != Outcome::Resolved) {
+        st["phase"] = "Failed", st["verdict"] = "Skipped";
+      }
+    } else if (oc != Outcome::Succeed && oc != Outcome::Resolved && oc != Outcome::FailReview) {
+      st["phase"] = "Failed", st["verdict"] = "Skipped";
+    } else {
+      st["verdict"] = "GATE-PASS";
+    }
+    if (st["phase"] == "Succeeded") ++n_ok;
+    else if (st["verdict"] == "INCOMPLETE") ++n_incomplete;
+    else ++n_failed;
+    refs.push_back(json::object{{"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"kind", "AgenticTask"},
+                                {"name", t.name + "-" + s.name}, {"namespace", t.ns}, {"uid", tr.object.meta.uid}});
+    st["result"] = json::object{{"extra", std::move(extra)}};
+    task["status"] = std::move(st);
+    auto ur = store_.update(agentictasks(), t.ns, t.name + "-" + s.name, task, true, now);
+    if (!ur && ur.error->code != 404) errors_.push_back("finishing task " + t.name + "-" + s.name + ": " + ur.error->message);
+  }
+  json::array conds;
+  if (oc == Outcome::Succeed) {
+    status["phase"] = "Completed";
+    conds.push_back(condition(true, "AllChildrenSucceeded", "all tasks succeeded", when));
+  } else if (oc == Outcome::Resolved) {
+    status["phase"] = "Completed";
+    conds.push_back(condition(true, "AllAlreadyResolved", "every issue was already resolved", when));
+  } else if (incomplete && !any_failed) {
+    status["phase"] = "Failed";
+    conds.push_back(condition(false, "ChildrenIncomplete", "a task did not complete", when));
+  } else {
+    status["phase"] = "Failed";
+    conds.push_back(condition(false, "ChildrenFailed", "a task failed", when));
+  }
+  status["conditions"] = std::move(conds);
+  status["succeededTasks"] = n_ok;
+  status["failedTasks"] = n_failed;
+  status["incompleteTasks"] = n_incomplete;
+  status["tasks"] = std::move(refs);
+  write(std::move(status));
+  done = true;
+}
+
+}  // namespace fdb::sim
