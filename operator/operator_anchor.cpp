@@ -1,1 +1,0 @@
-// keeps fdb_operator non-empty while its sources arrive

@@ -1,1 +1,0 @@
-// keeps fdb_watch non-empty while its sources arrive
