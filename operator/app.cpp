@@ -22,6 +22,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -204,6 +205,33 @@ awaitable<void> leader_work(Runtime* rt) {
   co_await ((worker(*rt) && worker(*rt) && worker(*rt) && worker(*rt)) && rt->claimer.run());
 }
 
+// Cancellation, possibly wrapped by a parallel group: the normal end of a coroutine
+// tree at shutdown or when leadership ends, not an error.
+bool is_cancellation(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const asio::multiple_exceptions& m) {
+    return is_cancellation(m.first_exception());
+  } catch (const boost::system::system_error& se) {
+    return se.code() == asio::error::operation_aborted;
+  } catch (const kube::ApiError& ae) {
+    return ae.kind() == kube::ErrorKind::Cancelled;
+  } catch (...) {
+    return false;
+  }
+}
+
+void log_exception(const char* what, std::exception_ptr e) {
+  if (!e || is_cancellation(e)) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const asio::multiple_exceptions& m) {
+    log_exception(what, m.first_exception());
+  } catch (const std::exception& ex) {
+    logger().error(what, {{"error", ex.what()}});
+  }
+}
+
 void start_leading(Runtime& rt) {
   if (rt.leading || rt.stopping) return;
   rt.leading = true;
@@ -211,21 +239,8 @@ void start_leading(Runtime& rt) {
   logger().info("leading: claiming and retrying");
   Runtime* p = &rt;
   asio::co_spawn(rt.io, leader_work(p),
-                 asio::bind_cancellation_slot(rt.leader_cancel.slot(), [p](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const boost::system::system_error& se) {
-                     if (se.code() == asio::error::operation_aborted) return;
-                     logger().error("leader work failed", {{"error", se.what()}});
-                   } catch (const kube::ApiError& ae) {
-                     if (ae.kind() == kube::ErrorKind::Cancelled) return;
-                     logger().error("leader work failed", {{"error", ae.what()}});
-                   } catch (const std::exception& ex) {
-                     logger().error("leader work failed", {{"error", ex.what()}});
-                   }
-                   (void)p;
-                 }));
+                 asio::bind_cancellation_slot(rt.leader_cancel.slot(),
+                                              [](std::exception_ptr e) { log_exception("leader work failed", e); }));
 }
 
 void stop_leading(Runtime& rt) {
@@ -236,21 +251,6 @@ void stop_leading(Runtime& rt) {
   rt.leader_cancel.emit(asio::cancellation_type::terminal);
   rt.reconciler.forget_local_state();
   logger().info("not leading: stopped claiming and retrying");
-}
-
-void log_exception(const char* what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& se) {
-    if (se.code() == asio::error::operation_aborted) return;
-    logger().error(what, {{"error", se.what()}});
-  } catch (const kube::ApiError& ae) {
-    if (ae.kind() == kube::ErrorKind::Cancelled) return;
-    logger().error(what, {{"error", ae.what()}});
-  } catch (const std::exception& ex) {
-    logger().error(what, {{"error", ex.what()}});
-  }
 }
 
 }  // namespace

@@ -85,7 +85,11 @@ awaitable<void> Claimer::run() {
                                       {"in_progress", r.in_progress}, {"capped", r.capped}});
       }
     } else {
-      logger().debug("caches not synced yet; skipping this round");
+      // Not synced yet: look again soon rather than a whole interval later.
+      logger().debug("caches not synced yet; waiting");
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(use_awaitable);
+      continue;
     }
     timer.expires_at(start + std::chrono::seconds(d_.config.claim_interval_s));
     co_await timer.async_wait(use_awaitable);

@@ -95,8 +95,17 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
         co_return done("nothing");
       case StepKind::Decide:
         co_return co_await decide(name);
-      case StepKind::Delete:
+      case StepKind::Delete: {
+        // Sent already, and the cache has not shown the deletion yet (the intent's own
+        // watch event can run this before the Workload's MODIFIED arrives): wait for it.
+        const auto it = timings_.find(name);
+        const auto timeout = std::chrono::seconds(d_.config.delete_workload_timeout_s);
+        if (it != timings_.end() && it->second.delete_accepted.time_since_epoch().count() != 0 &&
+            std::chrono::steady_clock::now() - it->second.delete_accepted < timeout) {
+          co_return later("await-gone", std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+        }
         co_return co_await delete_old(*intent);
+      }
       case StepKind::AwaitGone: {
         // The watch's delete event requeues this name; the deadline only reports a
         // deletion that is stuck (a finalizer that never goes).
@@ -238,6 +247,7 @@ awaitable<ReconcileResult> Reconciler::delete_old(const Intent& intent) {
     // object is not there to delete.
     if (e.kind() != kube::ErrorKind::NotFound && e.kind() != kube::ErrorKind::Conflict) throw;
   }
+  timings_[intent.workload].delete_accepted = std::chrono::steady_clock::now();
   logger().info("deleted with foreground propagation; waiting for it to be gone",
                 {{"workload", intent.workload}, {"next_attempt", intent.next_attempt}});
   co_return later("delete", std::chrono::seconds(d_.config.delete_workload_timeout_s));

@@ -46,6 +46,7 @@ struct ReconcileResult {
 struct RetryTimings {
   std::chrono::steady_clock::time_point failed_seen;   // the reconcile that decided
   std::chrono::steady_clock::time_point delete_sent;   // the DELETE request went out
+  std::chrono::steady_clock::time_point delete_accepted;  // the API server accepted it
   std::chrono::steady_clock::time_point gone_seen;     // the reconcile that found it gone
   std::chrono::steady_clock::time_point create_sent;   // the POST of the next attempt went out
 };

@@ -40,6 +40,7 @@ Step next_step(const std::optional<WorkloadView>& wl, const std::optional<Intent
   }
   if (!wl || !wl->bridge_owned) return {StepKind::Nothing, "not a bridge Workload"};
   if (wl->terminating) return {StepKind::Nothing, "being deleted"};
+  if (wl->phase == "Failed" && wl->tombstoned) return {StepKind::Nothing, "a tombstone, left alone"};
   if (wl->phase == "Failed") return {StepKind::Decide, "Failed"};
   return {StepKind::Nothing, "phase " + (wl->phase.empty() ? std::string("(new)") : wl->phase)};
 }
@@ -81,6 +82,7 @@ WorkloadView view_of(const json::object& w) {
   v.bridge_owned = string_at(labels, "created-by") == "dispatch-bridge";
   const auto* ann = md ? object_at(*md, "annotations") : nullptr;
   v.attempt = parse_attempt(string_at(ann, "foreman.llmkube.dev/attempt"));
+  v.tombstoned = string_at(ann, "foreman.llmkube.dev/tombstone") == "true";
   v.phase = string_at(object_at(w, "status"), "phase");
   return v;
 }

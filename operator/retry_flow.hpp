@@ -28,6 +28,7 @@ struct WorkloadView {
   bool terminating = false;  // metadata.deletionTimestamp is set
   bool bridge_owned = false; // label created-by=dispatch-bridge
   int attempt = 1;           // annotation foreman.llmkube.dev/attempt (garbage reads 1)
+  bool tombstoned = false;   // annotation foreman.llmkube.dev/tombstone=true: decided, left alone
 };
 
 struct Intent {

@@ -18,6 +18,11 @@ WorkloadView wl(std::string uid, std::string phase, bool terminating = false, bo
   v.bridge_owned = owned;
   return v;
 }
+WorkloadView tombstone() {
+  WorkloadView v = wl("u", "Failed");
+  v.tombstoned = true;
+  return v;
+}
 Intent intent(Intent::Kind kind = Intent::Kind::Retry) {
   Intent i;
   i.kind = kind;
@@ -47,6 +52,7 @@ BOOST_AUTO_TEST_CASE(next_step_table) {
       {"failed", wl("u", "Failed"), std::nullopt, K::Decide},
       {"failed, not ours", wl("u", "Failed", false, false), std::nullopt, K::Nothing},
       {"failed, being deleted by someone", wl("u", "Failed", true), std::nullopt, K::Nothing},
+      {"failed, already a tombstone", tombstone(), std::nullopt, K::Nothing},
       // Retry intent: delete the old object, wait for it to go, create, clear.
       {"retry: old object live", wl("old", "Failed"), intent(), K::Delete},
       {"retry: old object terminating", wl("old", "Failed", true), intent(), K::AwaitGone},
