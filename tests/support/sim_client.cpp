@@ -18,13 +18,14 @@ namespace json = boost::json;
 
 SimClient::SimClient(std::string api_url, std::string token) : url_(std::move(api_url)), token_(std::move(token)) {}
 
-SimClient::Answer SimClient::send(const std::string& method, const std::string& path, const std::string& body) const {
+SimClient::Answer SimClient::send(const std::string& method, const std::string& path, const std::string& body,
+                                  const std::string& content_type) const {
   asio::io_context io;
   kube::ClusterConfig c;
   c.server = url_;
   c.token = token_;
   kube::Client client(io.get_executor(), c);
-  const kube::HttpRequest req{method, path, body, body.empty() ? "" : "application/json", false};
+  const kube::HttpRequest req{method, path, body, body.empty() ? "" : content_type, false};
   auto call = [&]() -> asio::awaitable<kube::HttpResponse> { co_return co_await client.send(req); };
   auto fut = asio::co_spawn(io, call(), asio::use_future);
   io.run();
@@ -56,6 +57,11 @@ std::string SimClient::text(const std::string& path) const {
   auto a = send("GET", path, {});
   if (a.status < 200 || a.status >= 300) throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(a.status));
   return a.body;
+}
+
+json::value SimClient::merge_patch(const std::string& path, const json::value& body) const {
+  auto a = send("PATCH", path, json::serialize(body), "application/merge-patch+json");
+  return parse_or_throw("PATCH " + path, a.status, a.body);
 }
 
 int SimClient::status(const std::string& path) const { return send("GET", path, {}).status; }

@@ -19,6 +19,7 @@ class SimClient {
   boost::json::value get(const std::string& path) const;
   boost::json::value post(const std::string& path, const boost::json::value& body) const;
   boost::json::value del(const std::string& path) const;
+  boost::json::value merge_patch(const std::string& path, const boost::json::value& body) const;
   // The raw body of a GET (e.g. /metrics); throws on non-2xx.
   std::string text(const std::string& path) const;
   // The status of a GET (404 included), body ignored.
@@ -43,7 +44,8 @@ class SimClient {
     int status;
     std::string body;
   };
-  Answer send(const std::string& method, const std::string& path, const std::string& body) const;
+  Answer send(const std::string& method, const std::string& path, const std::string& body,
+             const std::string& content_type = "application/json") const;
 
   std::string url_;
   std::string token_;
