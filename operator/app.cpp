@@ -68,7 +68,9 @@ json::object project_workload(json::object w) {
   }
   if (auto* spec = w.if_contains("spec"); spec != nullptr && spec->is_object()) {
     json::object s;
-    if (auto* c = spec->get_object().if_contains("coderAgentRef")) s["coderAgentRef"] = std::move(*c);
+    for (const char* k : {"repo", "issues", "coderAgentRef"}) {
+      if (auto* v = spec->get_object().if_contains(k)) s[k] = std::move(*v);
+    }
     if (auto* p = spec->get_object().if_contains("pipeline"); p != nullptr && p->is_array()) {
       json::array steps;
       for (auto& step : p->get_array()) {
@@ -154,55 +156,10 @@ struct Runtime {
   bool stopping = false;
 };
 
-awaitable<void> worker(Runtime& rt) {
-  for (;;) {
-    std::optional<std::string> key = co_await rt.queue.get();
-    if (!key) co_return;
-    const auto start = std::chrono::steady_clock::now();
-    ReconcileResult r;
-    bool cancelled = false;
-    try {
-      r = co_await rt.reconciler.reconcile(*key);
-    } catch (const kube::ApiError& e) {
-      if (e.kind() == kube::ErrorKind::Cancelled) {
-        cancelled = true;
-      } else {
-        logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
-        r.error = true;
-      }
-    } catch (const boost::system::system_error& e) {
-      if (e.code() != asio::error::operation_aborted) {
-        logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
-        r.error = true;
-      } else {
-        cancelled = true;
-      }
-    } catch (const std::exception& e) {
-      // Bad input from the API server or dispatch: never a crash; retried with backoff.
-      logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
-      r.error = true;
-    }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    if (cancelled) {
-      rt.queue.done(*key);
-      rt.queue.add(*key);  // the next leader term picks it up again
-      co_return;
-    }
-    rt.m.reconcile_total.labels({"retry", r.error ? "error" : "ok"}).inc();
-    rt.m.reconcile_duration_seconds.labels({"retry"}).observe(took.count());
-    if (r.error) {
-      rt.queue.add_rate_limited(*key);
-    } else {
-      rt.queue.forget(*key);
-      if (r.requeue_after) rt.queue.add_after(*key, *r.requeue_after);
-    }
-    rt.queue.done(*key);
-  }
-}
-
 awaitable<void> leader_work(Runtime* rt) {
   using namespace asio::experimental::awaitable_operators;
-  co_await ((worker(*rt) && worker(*rt) && worker(*rt) && worker(*rt)) && rt->claimer.run());
+  auto worker = [rt] { return reconcile_worker(rt->queue, rt->reconciler, &rt->m); };
+  co_await ((worker() && worker() && worker() && worker()) && rt->claimer.run());
 }
 
 // Cancellation, possibly wrapped by a parallel group: the normal end of a coroutine

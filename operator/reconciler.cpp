@@ -11,7 +11,9 @@
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
+#include "watch/work_queue.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -140,38 +142,21 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
 
 awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   const auto seen = std::chrono::steady_clock::now();
-  const std::string& ns = d_.config.workload.namespace_name;
-  // Fresh copies: the cache holds a projection, and tasks die with the Workload.
-  const auto get = kube::Requests(kube::workloads(), ns).get(name);
-  json::object wl;
-  try {
-    wl = json::parse(co_await d_.kube.call(get)).as_object();
-  } catch (const kube::ApiError& e) {
-    if (e.kind() == kube::ErrorKind::NotFound) co_return done("gone");
-    throw;
-  }
+  // The three reads a decision needs are independent: in parallel. Fresh copies: the
+  // cache holds a projection, and tasks die with the Workload.
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto [wl_answer, tasks_answer, issue_answer] =
+      co_await (fetch_workload(name) && fetch_tasks(name) && fetch_issue_state(name));
+  if (!wl_answer) co_return done("gone");
+  json::object wl = std::move(*wl_answer);
   const FailedWorkload f = read_workload(wl);
   if (f.phase != "Failed" || f.terminating || !f.bridge_owned) co_return done("not failed any more");
-
-  kube::ListOptions task_opts;
-  task_opts.label_selector = "foreman.llmkube.dev/workload=" + name;
-  const auto list = kube::Requests(kube::agentic_tasks(), ns).list(task_opts);
-  const json::value tasks_answer = json::parse(co_await d_.kube.call(list));
-  json::array tasks;
-  if (const auto* items = tasks_answer.is_object() ? tasks_answer.get_object().if_contains("items") : nullptr;
-      items != nullptr && items->is_array()) {
-    tasks = items->get_array();
-  }
-
-  IssueState state = IssueState::Unknown;
-  if (auto answer = co_await d_.dispatch.issue_state(f.repo, f.number)) {
-    auto parsed = dispatch::parse_issue_state(*answer);
-    if (auto* ok = std::get_if<dispatch::IssueStateAnswer>(&parsed)) {
-      state = ok->state;
-    } else {
-      logger().warn("malformed issue state from dispatch; treating it as unknown",
-                    {{"workload", name}, {"error", std::get<dispatch::ParseError>(parsed).what()}});
-    }
+  json::array tasks = std::move(tasks_answer);
+  // The issue state was asked for the cached projection's repo and number; the fresh
+  // object is the truth: ask again in the rare case they differ.
+  IssueState state = issue_answer.first;
+  if (issue_answer.second != std::pair<std::string, std::int64_t>(f.repo, f.number)) {
+    state = co_await issue_state(f.repo, f.number, name);
   }
 
   const RetryAction action = decide_retry(wl, tasks, state, d_.config);
@@ -216,6 +201,58 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   co_await record_intent(intent);
   timings_[name].failed_seen = seen;
   co_return co_await delete_old(intent);
+}
+
+awaitable<std::optional<json::object>> Reconciler::fetch_workload(const std::string& name) {
+  const auto get = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).get(name);
+  std::string body;
+  try {
+    body = co_await d_.kube.call(get);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ErrorKind::NotFound) co_return std::nullopt;
+    throw;
+  }
+  json::value v = json::parse(body);
+  if (!v.is_object()) throw kube::ApiError(kube::ErrorKind::Decode, 200, {}, "the Workload is not a JSON object", "GET " + name);
+  co_return std::move(v.get_object());
+}
+
+awaitable<json::array> Reconciler::fetch_tasks(const std::string& name) {
+  kube::ListOptions opts;
+  opts.label_selector = "foreman.llmkube.dev/workload=" + name;
+  const auto list = kube::Requests(kube::agentic_tasks(), d_.config.workload.namespace_name).list(opts);
+  json::value answer = json::parse(co_await d_.kube.call(list));
+  json::array tasks;
+  if (auto* items = answer.is_object() ? answer.get_object().if_contains("items") : nullptr; items != nullptr && items->is_array()) {
+    tasks = std::move(items->get_array());
+  }
+  co_return tasks;
+}
+
+awaitable<IssueState> Reconciler::issue_state(const std::string& repo, std::int64_t number, const std::string& name) {
+  IssueState state = IssueState::Unknown;
+  if (auto answer = co_await d_.dispatch.issue_state(repo, number)) {
+    auto parsed = dispatch::parse_issue_state(*answer);
+    if (auto* ok = std::get_if<dispatch::IssueStateAnswer>(&parsed)) {
+      state = ok->state;
+    } else {
+      logger().warn("malformed issue state from dispatch; treating it as unknown",
+                    {{"workload", name}, {"error", std::get<dispatch::ParseError>(parsed).what()}});
+    }
+  }
+  co_return state;
+}
+
+// The issue state for the repo and number of the cached projection (it keeps spec.repo
+// and spec.issues), with the pair it was asked for.
+awaitable<std::pair<IssueState, std::pair<std::string, std::int64_t>>> Reconciler::fetch_issue_state(const std::string& name) {
+  std::pair<std::string, std::int64_t> key{"", 0};
+  if (auto cached = d_.cache.workload(name)) {
+    const FailedWorkload f = read_workload(*cached);
+    key = {f.repo, f.number};
+  }
+  if (key.first.empty() || key.second <= 0) co_return std::pair{IssueState::Unknown, key};
+  co_return std::pair{co_await issue_state(key.first, key.second, name), key};
 }
 
 awaitable<void> Reconciler::record_intent(const Intent& intent) {
@@ -368,6 +405,54 @@ awaitable<void> Reconciler::event(const json::object& wl, std::string type, std:
   EventTarget target{str(md, "name"), str(md, "namespace"), str(md, "uid")};
   EventSpec spec{std::move(type), std::move(reason), std::move(action), std::move(note)};
   co_await d_.events->record(std::move(target), std::move(spec));
+}
+
+awaitable<void> reconcile_worker(kube::WorkQueue& queue, Reconciler& reconciler, metrics::BridgeMetrics* m) {
+  for (;;) {
+    std::optional<std::string> key = co_await queue.get();
+    if (!key) co_return;
+    const auto start = std::chrono::steady_clock::now();
+    ReconcileResult r;
+    bool cancelled = false;
+    try {
+      r = co_await reconciler.reconcile(*key);
+    } catch (const kube::ApiError& e) {
+      if (e.kind() == kube::ErrorKind::Cancelled) {
+        cancelled = true;
+      } else {
+        logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
+        r.error = true;
+      }
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == boost::asio::error::operation_aborted) {
+        cancelled = true;
+      } else {
+        logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
+        r.error = true;
+      }
+    } catch (const std::exception& e) {
+      // Bad input from the API server or dispatch: never a crash; retried with backoff.
+      logger().error("reconcile failed", {{"workload", *key}, {"error", e.what()}});
+      r.error = true;
+    }
+    if (cancelled) {
+      queue.done(*key);
+      queue.add(*key);  // the next leader term picks it up again
+      co_return;
+    }
+    if (m != nullptr) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      m->reconcile_total.labels({"retry", r.error ? "error" : "ok"}).inc();
+      m->reconcile_duration_seconds.labels({"retry"}).observe(took.count());
+    }
+    if (r.error) {
+      queue.add_rate_limited(*key);
+    } else {
+      queue.forget(*key);
+      if (r.requeue_after) queue.add_after(*key, *r.requeue_after);
+    }
+    queue.done(*key);
+  }
 }
 
 }  // namespace fdb::op

@@ -6,9 +6,11 @@
 #pragma once
 
 #include "operator/config.hpp"
+#include "dispatch/items.hpp"
 #include "operator/retry_flow.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -19,6 +21,7 @@
 
 namespace fdb::kube {
 class Client;
+class WorkQueue;
 }
 namespace fdb::dispatch {
 class Client;
@@ -80,6 +83,12 @@ class Reconciler {
 
  private:
   boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
+  boost::asio::awaitable<std::optional<boost::json::object>> fetch_workload(const std::string& name);
+  boost::asio::awaitable<boost::json::array> fetch_tasks(const std::string& name);
+  boost::asio::awaitable<dispatch::IssueState> issue_state(const std::string& repo, std::int64_t number,
+                                                           const std::string& name);
+  boost::asio::awaitable<std::pair<dispatch::IssueState, std::pair<std::string, std::int64_t>>> fetch_issue_state(
+      const std::string& name);
   boost::asio::awaitable<ReconcileResult> delete_old(const Intent& intent);
   boost::asio::awaitable<ReconcileResult> create_next(const Intent& intent);
   boost::asio::awaitable<ReconcileResult> unclaim(const Intent& intent);
@@ -95,5 +104,12 @@ class Reconciler {
   std::map<std::string, Intent, std::less<>> local_intents_;
   std::map<std::string, RetryTimings, std::less<>> timings_;
 };
+
+// One worker: takes names from the queue and reconciles them until the queue is shut
+// down and drained (returns) or the coroutine is cancelled (the key is given back to the
+// queue first). Errors back off per key; success forgets the backoff and honours
+// requeue_after. Unexpected exceptions (bad input) are logged, never fatal.
+boost::asio::awaitable<void> reconcile_worker(kube::WorkQueue& queue, Reconciler& reconciler,
+                                              metrics::BridgeMetrics* metrics);
 
 }  // namespace fdb::op

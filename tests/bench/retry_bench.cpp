@@ -1,0 +1,252 @@
+// retry-bench: how fast the bridge reacts, with 10k Workloads cached. It starts kube-sim,
+// creates the cached Workloads (they complete), starts the bridge's real informers, work
+// queue and reconciler in process, then makes Workloads fail one by one and measures:
+//   failed → delete: the watch delivers phase Failed  →  the DELETE request goes out
+//   gone → create:   the watch delivers the deletion  →  the next attempt's POST goes out
+// and prints p50/p99/max of each as one JSON line. The Python bridge waited for its next
+// CronJob tick and polled the delete once a second.
+//
+//   retry-bench --sim PATH/kube-sim [--cached 10000] [--failures 200]
+#include "dispatch/client.hpp"
+#include "operator/cache_view.hpp"
+#include "operator/config.hpp"
+#include "operator/reconciler.hpp"
+#include "operator/retry_flow.hpp"
+#include "support/process.hpp"
+#include "support/sim_client.hpp"
+#include "watch/client.hpp"
+#include "watch/config.hpp"
+#include "watch/log.hpp"
+#include "watch/watch_cache.hpp"
+#include "watch/work_queue.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace po = boost::program_options;
+using namespace fdb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kNs = "bench";
+const std::string kPath = "/apis/foreman.llmkube.dev/v1alpha1/namespaces/bench/workloads";
+
+json::object workload(const std::string& name, const std::string& outcome, int issue) {
+  return json::object{
+      {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
+      {"kind", "Workload"},
+      {"metadata", json::object{{"name", name},
+                                {"labels", json::object{{"created-by", "dispatch-bridge"}, {"lane", "local"}}},
+                                {"annotations", json::object{{"sim.llmkube.dev/outcome", outcome},
+                                                             {"foreman.llmkube.dev/attempt", "1"},
+                                                             {"foreman.llmkube.dev/issue-id", "I_" + std::to_string(issue)},
+                                                             {"foreman.llmkube.dev/agent-name", "foreman-coder"}}}}},
+      {"spec", json::object{{"intent", "Fix the parser for trailing commas in nested arrays"},
+                            {"repo", "bench/repo"},
+                            {"issues", json::array{issue}},
+                            {"coderAgentRef", json::object{{"name", "coder"}}},
+                            {"reviewerAgentRefs", json::array{json::object{{"name", "reviewer"}}}},
+                            {"verifierAgentRef", json::object{{"name", "gate"}}}}}};
+}
+
+class Caches final : public op::CacheView {
+ public:
+  Caches(const kube::WatchCache& w, const kube::WatchCache& i) : w_(w), i_(i) {}
+  std::optional<json::object> workload(std::string_view name) const override {
+    if (const auto* o = w_.cache().get(kNs + "/" + std::string(name))) return *o;
+    return std::nullopt;
+  }
+  std::optional<json::object> intent(std::string_view name) const override {
+    if (const auto* o = i_.cache().get(kNs + "/" + op::intent_name(name))) return *o;
+    return std::nullopt;
+  }
+  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
+    w_.cache().for_each([&](const std::string&, const json::object& o) { f(o); });
+  }
+  bool synced() const override { return w_.synced() && i_.synced(); }
+
+ private:
+  const kube::WatchCache& w_;
+  const kube::WatchCache& i_;
+};
+
+std::string name_of(const json::object& o) { return std::string(o.at("metadata").at("name").as_string()); }
+std::string phase_of(const json::object& o) {
+  const auto* st = o.if_contains("status");
+  if (st == nullptr || !st->is_object()) return {};
+  const auto* p = st->get_object().if_contains("phase");
+  return p && p->is_string() ? std::string(p->get_string()) : std::string();
+}
+
+struct Stats {
+  double p50, p99, max;
+  std::size_t n;
+};
+Stats stats(std::vector<double> v) {
+  if (v.empty()) return {0, 0, 0, 0};
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))]; };
+  return {at(0.50), at(0.99), v.back(), v.size()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string sim_path;
+  int cached = 10000, failures = 200;
+  po::options_description desc("retry-bench options");
+  desc.add_options()("help", "this text")("sim", po::value(&sim_path)->required(), "path of kube-sim")(
+      "cached", po::value(&cached)->default_value(10000), "Workloads in the cache")(
+      "failures", po::value(&failures)->default_value(200), "Workloads made to fail and retried");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << desc;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "retry-bench: %s\n", e.what());
+    return 2;
+  }
+  log::configure(log::Format::Text, log::Level::Error);
+
+  const std::string dir = test::temp_dir("retry-bench");
+  test::Process sim({sim_path, "--listen", "127.0.0.1:0", "--dispatch-listen", "127.0.0.1:0", "--kubeconfig-out",
+                     dir + "/kubeconfig", "--foreman-step-ms", "20", "--foreground-delay-ms", "0", "--fail-rate", "0"},
+                    {}, dir + "/kube-sim.log");
+  const auto api_url = sim.wait_for_line("kube-sim listening on ", std::chrono::seconds(30));
+  const auto dispatch_url = sim.wait_for_line("dispatch listening on ", std::chrono::seconds(10));
+  if (!api_url || !dispatch_url) {
+    std::fprintf(stderr, "retry-bench: kube-sim did not start\n");
+    return 1;
+  }
+  test::SimClient api(*api_url);
+
+  // The cached population: Workloads that complete.
+  std::fprintf(stderr, "retry-bench: creating %d cached Workloads\n", cached);
+  for (int i = 0; i < cached; ++i) api.post(kPath, workload(fmt::format("wl-cached-{}", i), "succeed", 100000 + i));
+
+  asio::io_context io(1);
+  kube::ClientOptions kopts;
+  kopts.request_timeout = std::chrono::seconds(60);
+  kube::Client kube(io.get_executor(), kube::load_kubeconfig(dir + "/kubeconfig"), kopts);
+  std::map<std::string, std::vector<double>> by_verb;
+  kube.set_observer([&](std::string_view verb, int, double seconds) { by_verb[std::string(verb)].push_back(seconds * 1000); });
+  dispatch::ClientOptions dopts;
+  dopts.url = *dispatch_url;
+  dopts.token = "bench";
+  dispatch::Client dispatch(io.get_executor(), dopts);
+  op::LoadOptions lo;
+  lo.env = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "DISPATCH_AGENT_TOKEN") return "bench";
+    if (n == "FOREMAN_NAMESPACE") return "bench";
+    return std::nullopt;
+  };
+  const op::Config cfg = op::load_config(std::vector<std::string>{}, lo);
+
+  kube::WatchCacheOptions wo;
+  wo.type = kube::workloads();
+  wo.ns = kNs;
+  wo.reflector.label_selector = "created-by=dispatch-bridge";
+  kube::WatchCache workloads(io.get_executor(), kube, wo);
+  kube::WatchCacheOptions io_opts;
+  io_opts.type = kube::config_maps();
+  io_opts.ns = kNs;
+  io_opts.reflector.label_selector = std::string(op::kIntentLabel) + "=true";
+  kube::WatchCache intents(io.get_executor(), kube, io_opts);
+  Caches caches(workloads, intents);
+  kube::WorkQueue queue(io.get_executor());
+
+  std::map<std::string, Clock::time_point> failed_at, gone_at;
+  std::vector<double> failed_to_delete, gone_to_create;
+  int done = 0;
+  bool listed = false;
+  workloads.set_handlers({[&](const json::object& o) { queue.add(name_of(o)); },
+                          [&](const json::object& before, const json::object& after) {
+                            if (phase_of(after) == "Failed" && phase_of(before) != "Failed") failed_at[name_of(after)] = Clock::now();
+                            queue.add(name_of(after));
+                          },
+                          [&](const json::object& o) {
+                            gone_at[name_of(o)] = Clock::now();
+                            queue.add(name_of(o));
+                          },
+                          {},
+                          {},
+                          [&](std::size_t) { listed = true; }});
+  auto intent_changed = [&](const json::object& o) {
+    const std::string n = name_of(o);
+    if (n.starts_with(op::kIntentPrefix)) queue.add(n.substr(op::kIntentPrefix.size()));
+  };
+  intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
+                        intent_changed, {}, {}, {}});
+
+  op::Reconciler reconciler({kube, dispatch, cfg, caches, nullptr, nullptr,
+                             [&](const std::string& name, const op::RetryTimings& t) {
+                               if (auto it = failed_at.find(name); it != failed_at.end()) {
+                                 failed_to_delete.push_back(std::chrono::duration<double, std::milli>(t.delete_sent - it->second).count());
+                               }
+                               if (auto it = gone_at.find(name); it != gone_at.end()) {
+                                 gone_to_create.push_back(std::chrono::duration<double, std::milli>(t.create_sent - it->second).count());
+                               }
+                               if (++done >= failures) io.stop();
+                             }});
+  auto run_cache = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
+  asio::co_spawn(io, run_cache(&workloads), asio::detached);
+  asio::co_spawn(io, run_cache(&intents), asio::detached);
+  for (int i = 0; i < 4; ++i) asio::co_spawn(io, op::reconcile_worker(queue, reconciler, nullptr), asio::detached);
+
+  // Wait until the cache holds the population, then make Workloads fail, 10 ms apart.
+  while (!(listed && caches.synced() && workloads.cache().size() >= static_cast<std::size_t>(cached))) {
+    io.run_for(std::chrono::milliseconds(50));
+    if (!sim.running()) {
+      std::fprintf(stderr, "retry-bench: kube-sim exited\n");
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "retry-bench: %zu Workloads cached; failing %d\n", workloads.cache().size(), failures);
+  auto feeder = [&]() -> asio::awaitable<void> {
+    asio::steady_timer t(io);
+    for (int i = 0; i < failures; ++i) {
+      const std::string body = json::serialize(workload(fmt::format("wl-fail-{}", i), "fail-coder", i + 1));
+      const auto req = kube::Requests(kube::workloads(), kNs).create(body);
+      co_await kube.call(req);
+      t.expires_after(std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  };
+  asio::co_spawn(io, feeder(), asio::detached);
+  io.run_for(std::chrono::seconds(120));
+
+  const Stats a = stats(failed_to_delete);
+  const Stats b = stats(gone_to_create);
+  std::printf(
+      "{\"tool\":\"retry-bench\",\"cached\":%zu,\"retries\":%d,"
+      "\"failed_to_delete_ms\":{\"n\":%zu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+      "\"gone_to_create_ms\":{\"n\":%zu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+      workloads.cache().size(), done, a.n, a.p50, a.p99, a.max, b.n, b.p50, b.p99, b.max);
+  for (auto& [verb, v] : by_verb) {
+    const Stats s = stats(v);
+    std::fprintf(stderr, "retry-bench: API %s n=%zu p50=%.3f ms p99=%.3f ms\n", verb.c_str(), s.n, s.p50, s.p99);
+  }
+  sim.signal(SIGTERM);
+  sim.wait(std::chrono::seconds(5));
+  return done >= failures ? 0 : 1;
+}
