@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The watch benchmark against peers, in one go against one kube-sim loaded with the same
+# data: our watch-bench (the real informer), @kubernetes/client-node's makeInformer, and
+# Debian's python3-kubernetes watch into a dict. Each lists every Workload, then the
+# simulator makes EVENTS changes (annotation patches) that each tool must see.
+# Prints each tool's JSON line, then a table with the ratios.
+#   tests/bench/compare_watch.sh BUILD_DIR [OBJECTS (100000)] [EVENTS (100000)]
+set -euo pipefail
+build="$(cd "${1:?usage: compare_watch.sh BUILD_DIR [OBJECTS] [EVENTS]}" && pwd)"
+objects="${2:-100000}"
+events="${3:-100000}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+work="$(mktemp -d)"
+sim_pid=""
+cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# client-node, installed once into the build folder.
+node_dir="$build/bench-node"
+if [ ! -d "$node_dir/node_modules/@kubernetes/client-node" ]; then
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @kubernetes/client-node@1 >/dev/null) \
+    || echo "compare_watch: cannot install @kubernetes/client-node; skipping it" >&2
+fi
+cp "$here/peers/informer_node.mjs" "$node_dir/"
+
+"$build/tests/sim/kube-sim" --listen 127.0.0.1:0 --kubeconfig-out "$work/kubeconfig" --kubeconfig-namespace llm \
+  --seed-workloads "$objects" --workload-bytes 2500 --history 400000 --watcher-buffer-mb 2048 \
+  --foreman-step-ms 3600000 >"$work/sim.out" 2>"$work/sim.log" &
+sim_pid=$!
+for _ in $(seq 1 600); do grep -q '^kube-sim listening on ' "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
+api="$(sed -n 's/^kube-sim listening on //p' "$work/sim.out")"
+[ -n "$api" ] || { echo "compare_watch: kube-sim did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
+echo "kube-sim on $api with $objects Workloads of ~2.5 KB; $events watch events per tool" >&2
+
+# Runs one tool: waits for its "listed" line, then has the simulator make the changes.
+run_tool() {
+  local name="$1"; shift
+  "$@" >"$work/$name.json" 2>"$work/$name.err" &
+  local pid=$!
+  for _ in $(seq 1 3000); do
+    grep -q 'listed' "$work/$name.err" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  /usr/bin/python3 - "$api" "$events" <<'PY'
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/_sim/churn", data=json.dumps({"count": int(sys.argv[2])}).encode(),
+                             headers={"Content-Type": "application/json"}, method="POST")
+urllib.request.urlopen(req, timeout=600).read()
+PY
+  wait "$pid" || echo "compare_watch: $name did not finish: $(tail -2 "$work/$name.err")" >&2
+  cat "$work/$name.json"
+}
+
+run_tool ours "$build/tests/bench/watch-bench" --kubeconfig "$work/kubeconfig" --namespace llm \
+  --events "$events" --timeout 600
+if [ -d "$node_dir/node_modules/@kubernetes/client-node" ]; then
+  # client-node refuses plain http:// unless TLS verification is marked skipped.
+  sed 's/^    server: /    insecure-skip-tls-verify: true\n    server: /' "$work/kubeconfig" >"$work/kubeconfig-node"
+  run_tool client-node node "$node_dir/informer_node.mjs" "$work/kubeconfig-node" llm "$events" 600
+fi
+if /usr/bin/python3 -c 'import kubernetes' 2>/dev/null; then
+  run_tool python /usr/bin/python3 "$here/peers/informer_python.py" "$work/kubeconfig" llm "$events" 600
+fi
+
+/usr/bin/python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+rows = {}
+for name in ("ours", "client-node", "python"):
+    p = os.path.join(work, name + ".json")
+    if os.path.exists(p) and os.path.getsize(p) > 0:
+        rows[name] = json.loads(open(p).read().strip().splitlines()[-1])
+ours = rows.get("ours", {})
+print()
+print(f"{'tool':<18}{'objects':>9}{'list+sync s':>13}{'events/s':>11}{'peak RSS MB':>13}{'bytes/object':>14}")
+for name, r in rows.items():
+    print(f"{name:<18}{r['objects_listed']:>9}{r['list_seconds']:>13.2f}{r['watch_events_per_second']:>11}"
+          f"{r['peak_rss_kb']/1024:>13.0f}{r['rss_per_object_bytes']:>14}")
+if ours:
+    print(f"{'raw Boost.JSON':<18}{'':>9}{'':>13}{ours['raw_parse_events_per_second']:>11.0f}")
+    for name in ("client-node", "python"):
+        r = rows.get(name)
+        if r and r["watch_events_per_second"]:
+            print(f"watch ingest, ours / {name}: {ours['watch_events_per_second'] / r['watch_events_per_second']:.1f}x")
+    if ours["raw_parse_events_per_second"]:
+        print(f"watch ingest, raw parse / ours: {ours['raw_parse_events_per_second'] / max(1, ours['watch_events_per_second']):.2f}x")
+PY
