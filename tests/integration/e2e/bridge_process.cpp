@@ -1,6 +1,11 @@
 #include "bridge_process.hpp"
 
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
 
 namespace fdb::test {
 
@@ -28,6 +33,20 @@ std::unique_ptr<Process> start_bridge(const Sim& sim, const std::map<std::string
                                       const std::string& log_path) {
   return std::make_unique<Process>(std::vector<std::string>{built("operator/foreman-dispatch-bridge")},
                                    bridge_env(sim, extra), log_path);
+}
+
+std::string metrics_url_from_log(const std::string& log_path) {
+  static const std::regex serving(R"re("msg":"serving","address":"([0-9.]+:[0-9]+)")re");
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(log_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    std::smatch m;
+    if (std::regex_search(text, m, serving)) return "http://" + m[1].str();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return {};
 }
 
 Sim start_test_sim(const std::string& tag, const std::vector<std::string>& extra) {

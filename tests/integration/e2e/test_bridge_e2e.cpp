@@ -6,6 +6,7 @@
 #include "bridge_process.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/config.hpp"
+#include "support/prom_parser.hpp"
 #include "support/sim_client.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -135,6 +136,65 @@ BOOST_AUTO_TEST_CASE(failed_is_recreated_at_attempt_2_only_after_the_old_one_is_
   BOOST_REQUIRE(!wl.is_null());
   BOOST_TEST(annotation(wl, "foreman.llmkube.dev/attempt") == "2");
   BOOST_TEST(wl.at("spec").as_object().contains("pipeline"), json::serialize(wl.at("spec")));
+}
+
+BOOST_AUTO_TEST_CASE(metrics_and_events_follow_the_work) {
+  Fixture f("metrics");
+  f.api.add_issue("o/r", 12, "local");
+  f.api.set_issue_rule("o/r", 12, {{"1", "fail-review"}, {"2", "hang"}});
+  auto bridge = f.bridge();
+  const std::string url = metrics_url_from_log(f.log);
+  BOOST_REQUIRE(!url.empty());
+  const SimClient metrics(url);
+  // Before any work: it parses, and nothing was retried yet.
+  auto scrape = [&] {
+    const auto e = prom::parse(metrics.text("/metrics"));
+    BOOST_TEST(e.errors.empty(), (e.errors.empty() ? "" : e.errors.front()));
+    return e;
+  };
+  auto value = [](const prom::Exposition& e, std::string_view family, const std::map<std::string, std::string>& labels) {
+    double sum = 0;
+    if (const auto* fam = e.find(family)) {
+      for (const auto& s : fam->samples) {
+        bool match = true;
+        for (const auto& [k, v] : labels) match &= s.labels.count(k) && s.labels.at(k) == v;
+        if (match && s.name == family) sum += s.value;
+      }
+    }
+    return sum;
+  };
+  const auto before = scrape();
+  BOOST_TEST(value(before, "foreman_bridge_retries_total", {}) == 0.0);
+  BOOST_REQUIRE(f.wait_for_create("wl-o-r-12", "2"));
+  const auto after = scrape();
+  BOOST_TEST(value(after, "foreman_bridge_retries_total", {{"attempt", "2"}}) == 1.0);
+  BOOST_TEST(value(after, "foreman_bridge_claims_total", {{"lane", "local"}, {"result", "claimed"}}) == 1.0);
+  BOOST_TEST(value(after, "foreman_bridge_workloads_created_total", {{"lane", "local"}}) == 1.0);
+  BOOST_TEST(value(after, "workqueue_adds_total", {{"name", "workloads"}}) > 0.0);
+  BOOST_TEST(value(after, "rest_client_requests_total", {{"verb", "DELETE"}}) > 0.0);
+  BOOST_TEST(value(after, "foreman_bridge_dispatch_requests_total", {{"endpoint", "claim"}}) >= 1.0);
+  BOOST_TEST(value(after, "leader_election_master_status", {}) == 1.0);
+  BOOST_TEST(value(after, "foreman_bridge_cache_objects", {{"resource", "workloads"}}) == 1.0);
+  const auto* hist = after.find("foreman_bridge_failed_to_recreate_seconds");
+  BOOST_REQUIRE(hist != nullptr);
+  double count = 0;
+  for (const auto& s : hist->samples) {
+    if (s.name == "foreman_bridge_failed_to_recreate_seconds_count") count = s.value;
+  }
+  BOOST_TEST(count == 1.0);
+  // A Kubernetes Event says so, on the Workload.
+  BOOST_TEST(SimClient::wait_until(
+      [&] {
+        const json::value events = f.api.get("/apis/events.k8s.io/v1/namespaces/llm/events");
+        for (const auto& e : events.at("items").as_array()) {
+          if (e.at("reason").as_string() == "Retried" && e.at("regarding").at("name").as_string() == "wl-o-r-12" &&
+              e.at("reportingController").as_string() == "foreman-dispatch-bridge") {
+            return true;
+          }
+        }
+        return false;
+      },
+      10s));
 }
 
 BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_alone) {

@@ -27,21 +27,6 @@ struct Replica {
   std::string metrics_url;
 };
 
-// The metrics address a replica logged at start.
-std::string metrics_address(const std::string& log) {
-  static const std::regex serving(R"re("msg":"serving","address":"([0-9.]+:[0-9]+)")re");
-  for (int i = 0; i < 200; ++i) {
-    std::ifstream in(log);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::smatch m;
-    const std::string text = ss.str();
-    if (std::regex_search(text, m, serving)) return "http://" + m[1].str();
-    std::this_thread::sleep_for(50ms);
-  }
-  return {};
-}
-
 // leader_election_master_status of a replica: 1, 0, or -1 when it does not answer.
 int leading(const Replica& r) {
   try {
@@ -80,7 +65,7 @@ BOOST_AUTO_TEST_CASE(three_replicas_one_leader_failover_exactly_once) {
     auto env = timings;
     env["POD_NAME"] = r.identity;
     r.process = start_bridge(sim, env, r.log);
-    r.metrics_url = metrics_address(r.log);
+    r.metrics_url = metrics_url_from_log(r.log);
     BOOST_REQUIRE_MESSAGE(!r.metrics_url.empty(), "no metrics address in " << r.log);
   }
   auto find = [&](const std::string& id) -> Replica& {

@@ -2,7 +2,7 @@
 // timeouts, the connection cap and a graceful stop.
 #include "operator/http_server.hpp"
 #include "operator/metrics.hpp"
-#include "prom_parser.hpp"
+#include "support/prom_parser.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

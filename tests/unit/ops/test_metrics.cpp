@@ -1,6 +1,6 @@
 // The metrics registry and its text exposition, read back with a strict parser.
 #include "operator/metrics.hpp"
-#include "prom_parser.hpp"
+#include "support/prom_parser.hpp"
 
 #include <boost/test/unit_test.hpp>
 
