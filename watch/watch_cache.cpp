@@ -1,11 +1,13 @@
 #include "watch/watch_cache.hpp"
 
 #include "watch/client.hpp"
+#include "watch/packed_json.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <fmt/format.h>
@@ -23,13 +25,68 @@ using asio::use_awaitable;
 
 // ---- ObjectCache ---------------------------------------------------------------------
 
-ObjectCache::ObjectCache(std::function<json::object(json::object)> transform) : transform_(std::move(transform)) {}
+IndexFunc label_index(std::string label) {
+  return [label = std::move(label)](const json::object& o) -> std::vector<std::string> {
+    const auto* md = o.if_contains("metadata");
+    const auto* labels = (md != nullptr && md->is_object()) ? md->get_object().if_contains("labels") : nullptr;
+    const auto* v = (labels != nullptr && labels->is_object()) ? labels->get_object().if_contains(label) : nullptr;
+    if (v == nullptr || !v->is_string()) return {};
+    return {std::string(v->get_string())};
+  };
+}
+
+struct ObjectCache::Index {
+  IndexFunc fn;
+  // Views of the keys of objects_ (map nodes never move while the object is stored).
+  std::map<std::string, std::set<std::string_view>, std::less<>> by_value;
+};
+
+ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
+                         std::map<std::string, IndexFunc, std::less<>> indexes)
+    : transform_(std::move(transform)), keys_(std::make_unique<KeyTable>()) {
+  for (auto& [name, fn] : indexes) indexes_.emplace(name, Index{std::move(fn), {}});
+}
+
+ObjectCache::~ObjectCache() = default;
+
+json::object ObjectCache::project(json::object object) const {
+  return transform_ ? transform_(std::move(object)) : std::move(object);
+}
+
+json::object ObjectCache::decode(const std::string& packed) const {
+  // Each decoded copy in an arena of its own: one allocation, freed with the copy.
+  return unpack(packed, *keys_, json::make_shared_resource<json::monotonic_resource>(packed.size() * 4 + 256));
+}
+
+void ObjectCache::file(const std::string& key, const json::object& projected) {
+  for (auto& [name, index] : indexes_) {
+    for (auto& value : index.fn(projected)) index.by_value[std::move(value)].insert(key);
+  }
+}
+
+void ObjectCache::unfile(const std::string& key, const json::object& projected) {
+  for (auto& [name, index] : indexes_) {
+    for (const auto& value : index.fn(projected)) {
+      auto it = index.by_value.find(value);
+      if (it == index.by_value.end()) continue;
+      it->second.erase(key);
+      if (it->second.empty()) index.by_value.erase(it);
+    }
+  }
+}
 
 void ObjectCache::replace(std::vector<json::object> objects) {
+  for (auto& o : objects) o = project(std::move(o));
+  replace_projected(std::move(objects));
+}
+
+void ObjectCache::replace_projected(std::vector<json::object> projected) {
   std::set<std::string, std::less<>> seen;
-  for (auto& o : objects) {
-    seen.insert(object_key(o));
-    upsert(std::move(o));
+  for (auto& o : projected) {
+    std::string key = object_key(o);
+    if (key.empty()) continue;
+    seen.insert(key);
+    upsert_projected(std::move(key), std::move(o));
   }
   // Objects deleted while we were not watching: handlers get a delete.
   for (auto it = objects_.begin(); it != objects_.end();) {
@@ -37,7 +94,9 @@ void ObjectCache::replace(std::vector<json::object> objects) {
       ++it;
       continue;
     }
-    const json::object gone = std::move(it->second);
+    const json::object gone = decode(it->second);
+    unfile(it->first, gone);
+    packed_bytes_ -= it->second.size();
     it = objects_.erase(it);
     if (handlers_.on_delete) handlers_.on_delete(gone);
   }
@@ -46,37 +105,79 @@ void ObjectCache::replace(std::vector<json::object> objects) {
 void ObjectCache::upsert(json::object object) {
   std::string key = object_key(object);
   if (key.empty()) return;
-  json::object stored = transform_ ? transform_(std::move(object)) : std::move(object);
+  upsert_projected(std::move(key), project(std::move(object)));
+}
+
+void ObjectCache::upsert_projected(std::string key, json::object projected) {
+  std::string packed = pack(projected, *keys_);
   auto it = objects_.find(key);
   if (it == objects_.end()) {
-    auto [ins, ok] = objects_.emplace(std::move(key), std::move(stored));
-    if (handlers_.on_add) handlers_.on_add(ins->second);
+    packed_bytes_ += packed.size();
+    auto ins = objects_.emplace(std::move(key), std::move(packed)).first;
+    file(ins->first, projected);
+    if (handlers_.on_add) handlers_.on_add(projected);
     return;
   }
-  // The same resourceVersion again (a relist of an unchanged object): no update.
-  if (resource_version_of(it->second) == resource_version_of(stored) && !resource_version_of(stored).empty()) {
-    return;
-  }
-  json::object before = std::exchange(it->second, std::move(stored));
-  if (handlers_.on_update) handlers_.on_update(before, it->second);
+  // Nothing stored changed (a relist of an unchanged object): no update.
+  if (it->second == packed) return;
+  const json::object before = decode(it->second);
+  unfile(it->first, before);
+  packed_bytes_ = packed_bytes_ - it->second.size() + packed.size();
+  it->second = std::move(packed);
+  file(it->first, projected);
+  if (handlers_.on_update) handlers_.on_update(before, projected);
 }
 
 void ObjectCache::remove(const json::object& object) {
   const std::string key = object_key(object);
   auto it = objects_.find(key);
   if (it == objects_.end()) return;
-  const json::object gone = std::move(it->second);
+  const json::object gone = decode(it->second);
+  unfile(it->first, gone);
+  packed_bytes_ -= it->second.size();
   objects_.erase(it);
   if (handlers_.on_delete) handlers_.on_delete(gone);
 }
 
-const json::object* ObjectCache::get(std::string_view key) const {
+std::optional<json::object> ObjectCache::get(std::string_view key) const {
   const auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : &it->second;
+  if (it == objects_.end()) return std::nullopt;
+  return decode(it->second);
 }
 
+bool ObjectCache::contains(std::string_view key) const { return objects_.find(key) != objects_.end(); }
+
 void ObjectCache::for_each(const std::function<void(const std::string&, const json::object&)>& f) const {
-  for (const auto& [k, v] : objects_) f(k, v);
+  for (const auto& [k, v] : objects_) f(k, decode(v));
+}
+
+void ObjectCache::for_each_key(const std::function<void(const std::string&)>& f) const {
+  for (const auto& kv : objects_) f(kv.first);
+}
+
+const ObjectCache::Index& ObjectCache::index(std::string_view name) const {
+  const auto it = indexes_.find(name);
+  if (it == indexes_.end()) throw std::out_of_range("no index named " + std::string(name));
+  return it->second;
+}
+
+std::vector<std::string> ObjectCache::index_keys(std::string_view name, std::string_view value) const {
+  const Index& ix = index(name);
+  const auto it = ix.by_value.find(value);
+  if (it == ix.by_value.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+std::size_t ObjectCache::index_count(std::string_view name, std::string_view value) const {
+  const Index& ix = index(name);
+  const auto it = ix.by_value.find(value);
+  return it == ix.by_value.end() ? 0 : it->second.size();
+}
+
+std::map<std::string, std::size_t, std::less<>> ObjectCache::index_counts(std::string_view name) const {
+  std::map<std::string, std::size_t, std::less<>> out;
+  for (const auto& [value, keys] : index(name).by_value) out.emplace(value, keys.size());
+  return out;
 }
 
 // ---- WatchCache ----------------------------------------------------------------------
@@ -108,7 +209,7 @@ struct WatchCache::Impl {
         client(c),
         opts(std::move(o)),
         requests(opts.type, opts.ns),
-        cache(opts.transform),
+        cache(opts.transform, opts.indexes),
         reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {}
 
   void trouble(std::string_view what, std::string_view detail) const {
@@ -119,7 +220,7 @@ struct WatchCache::Impl {
   void apply(reflector::Actions actions, std::deque<reflector::Action>& next) {
     for (auto& a : actions) {
       if (auto* r = std::get_if<reflector::Replace>(&a)) {
-        cache.replace(std::move(r->objects));
+        cache.replace_projected(std::move(r->objects));
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
       } else if (auto* u = std::get_if<reflector::Upsert>(&a)) {
         cache.upsert(std::move(u->object));
@@ -142,7 +243,8 @@ struct WatchCache::Impl {
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), e);
     }
     boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
+    // One arena for the page (see decode_event); the projections are copied out of it.
+    json::value v = json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 4096));
     const json::object* root = (!ec && v.is_object()) ? &v.get_object() : nullptr;
     const json::value* items = root ? root->if_contains("items") : nullptr;
     if (root == nullptr || items == nullptr || !(items->is_array() || items->is_null())) {
@@ -154,7 +256,8 @@ struct WatchCache::Impl {
     if (items->is_array()) {
       objects.reserve(items->get_array().size());
       for (auto& item : v.get_object()["items"].get_array()) {
-        if (item.is_object()) objects.push_back(std::move(item.get_object()));
+        // Projected page by page: a list of 100k objects never sits in memory whole.
+        if (item.is_object()) objects.push_back(cache.project(std::move(item.get_object())));
       }
     }
     std::string rv, cont;
@@ -229,7 +332,7 @@ struct WatchCache::Impl {
       co_await timer.async_wait(use_awaitable);
       if (!reflector.synced() || !cache.handlers().on_resync) continue;
       std::vector<std::string> keys;
-      cache.for_each([&](const std::string& k, const json::object&) { keys.push_back(k); });
+      cache.for_each_key([&](const std::string& k) { keys.push_back(k); });
       for (const auto& k : keys) cache.handlers().on_resync(k);
     }
   }

@@ -17,19 +17,31 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fdb::kube {
 
 class Client;
+class KeyTable;
+
+// An index of the cache (client-go's Indexers): the values an object is filed under, from
+// its stored projection. An object with no values is not in the index.
+using IndexFunc = std::function<std::vector<std::string>(const boost::json::object& projected)>;
+// Files objects under the value of one label (absent label: not filed).
+IndexFunc label_index(std::string label);
 
 struct WatchCacheOptions {
   ResourceType type;
   std::string ns;  // empty: all namespaces
   ReflectorConfig reflector;
-  // Applied to every object before it is stored (and handed to handlers); identity when unset.
+  // Applied to every object before it is stored (and handed to handlers); identity when
+  // unset. It must keep metadata.name and metadata.namespace (the cache key).
   std::function<boost::json::object(boost::json::object)> transform;
+  // Named indexes kept up to date with every change.
+  std::map<std::string, IndexFunc, std::less<>> indexes;
   // Every this long, on_resync is called with each cached key; zero disables it.
   std::chrono::milliseconds resync_period{0};
   // A watch that sends nothing (not even a bookmark) for this long is restarted.
@@ -47,24 +59,58 @@ struct WatchCacheHandlers {
   std::function<void(std::size_t objects)> on_listed;
 };
 
-// The cache itself, without I/O: applies reflector store operations and calls handlers.
+// The cache itself, without I/O: applies reflector store operations, keeps the indexes and
+// calls handlers. Objects are stored packed (watch/packed_json.hpp): readers get a decoded
+// copy of the projection, never a reference into the store.
 class ObjectCache {
  public:
-  explicit ObjectCache(std::function<boost::json::object(boost::json::object)> transform = {});
+  explicit ObjectCache(std::function<boost::json::object(boost::json::object)> transform = {},
+                       std::map<std::string, IndexFunc, std::less<>> indexes = {});
+  ~ObjectCache();
+  ObjectCache(const ObjectCache&) = delete;
+  ObjectCache& operator=(const ObjectCache&) = delete;
   void set_handlers(WatchCacheHandlers handlers) { handlers_ = std::move(handlers); }
 
+  // The stored form of an object: the transform applied (identity when unset).
+  boost::json::object project(boost::json::object object) const;
+
+  // A full list: objects not in it are removed (handlers get a delete). replace() projects
+  // each object first; replace_projected() takes objects already passed through project().
   void replace(std::vector<boost::json::object> objects);
+  void replace_projected(std::vector<boost::json::object> projected);
   void upsert(boost::json::object object);
   void remove(const boost::json::object& object);
 
-  const boost::json::object* get(std::string_view key) const;
+  std::optional<boost::json::object> get(std::string_view key) const;
+  bool contains(std::string_view key) const;
   std::size_t size() const noexcept { return objects_.size(); }
+  // Visits every object (decoded), in key order.
   void for_each(const std::function<void(const std::string& key, const boost::json::object&)>& f) const;
+  void for_each_key(const std::function<void(const std::string& key)>& f) const;
+
+  // The keys filed under `value` in index `index`, in key order; how many there are; and
+  // every value of an index with its count. An unknown index throws std::out_of_range.
+  std::vector<std::string> index_keys(std::string_view index, std::string_view value) const;
+  std::size_t index_count(std::string_view index, std::string_view value) const;
+  std::map<std::string, std::size_t, std::less<>> index_counts(std::string_view index) const;
+
+  // Bytes of packed object data held (keys and table excluded): for benchmarks.
+  std::size_t packed_bytes() const noexcept { return packed_bytes_; }
   const WatchCacheHandlers& handlers() const noexcept { return handlers_; }
 
  private:
+  struct Index;
+  void upsert_projected(std::string key, boost::json::object projected);
+  void file(const std::string& key, const boost::json::object& projected);
+  void unfile(const std::string& key, const boost::json::object& projected);
+  boost::json::object decode(const std::string& packed) const;
+  const Index& index(std::string_view name) const;
+
   std::function<boost::json::object(boost::json::object)> transform_;
-  std::map<std::string, boost::json::object, std::less<>> objects_;
+  std::unique_ptr<KeyTable> keys_;
+  std::map<std::string, std::string, std::less<>> objects_;  // key → packed projection
+  std::map<std::string, Index, std::less<>> indexes_;
+  std::size_t packed_bytes_ = 0;
   WatchCacheHandlers handlers_;
 };
 

@@ -1,6 +1,7 @@
 #include "watch/watch_cache.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 using namespace fdb::kube;
@@ -40,9 +41,52 @@ BOOST_AUTO_TEST_CASE(handlers_and_relist_deletes) {
                                              "add llm/c",          "add llm/d", "delete llm/c"};
   BOOST_TEST(log == expected, boost::test_tools::per_element());
   BOOST_TEST(c.size() == 2u);
-  BOOST_REQUIRE(c.get("llm/a") != nullptr);
+  BOOST_REQUIRE(c.get("llm/a").has_value());
   BOOST_TEST(c.get("llm/a")->if_contains("spec") == nullptr);  // stored as the projection
-  BOOST_TEST(c.get("llm/c") == nullptr);
+  BOOST_TEST(!c.get("llm/c").has_value());
+  BOOST_TEST(c.contains("llm/d"));
+}
+
+json::object labelled(const std::string& name, const std::string& rv, const std::string& lane) {
+  json::object o = obj(name, rv);
+  if (!lane.empty()) o["metadata"].as_object()["labels"] = json::object{{"lane", lane}};
+  return o;
+}
+
+BOOST_AUTO_TEST_CASE(indexes_follow_adds_updates_deletes_and_relists) {
+  ObjectCache c({}, {{"lane", label_index("lane")}});
+  c.replace({labelled("a", "1", "local"), labelled("b", "2", "local"), labelled("c", "3", "cloud"), labelled("n", "4", "")});
+  BOOST_TEST(c.index_count("lane", "local") == 2u);
+  BOOST_TEST(c.index_keys("lane", "local") == (std::vector<std::string>{"llm/a", "llm/b"}), boost::test_tools::per_element());
+  BOOST_TEST(c.index_count("lane", "") == 0u);  // no label: not filed
+  c.upsert(labelled("a", "5", "cloud"));         // moves between values
+  BOOST_TEST(c.index_keys("lane", "cloud") == (std::vector<std::string>{"llm/a", "llm/c"}), boost::test_tools::per_element());
+  c.remove(labelled("b", "6", "local"));         // the last one of a value: the value goes
+  const std::map<std::string, std::size_t, std::less<>> counts = {{"cloud", 2}};
+  BOOST_TEST((c.index_counts("lane") == counts));
+  c.replace({labelled("c", "3", "cloud"), labelled("d", "7", "frontier")});  // a deleted while away
+  BOOST_TEST(c.index_keys("lane", "cloud") == (std::vector<std::string>{"llm/c"}), boost::test_tools::per_element());
+  BOOST_TEST(c.index_count("lane", "frontier") == 1u);
+  BOOST_CHECK_THROW(c.index_count("nope", "x"), std::out_of_range);
+}
+
+BOOST_AUTO_TEST_CASE(stored_packed_and_handed_out_equal) {
+  ObjectCache c;
+  const auto full = json::parse(R"({"metadata":{"namespace":"llm","name":"x","resourceVersion":"9",
+      "labels":{"a":"b"}},"spec":{"n":-42,"u":18446744073709551615,"d":0.5,"t":true,"f":false,"z":null,
+      "list":[1,"two",{"three":[]}],"empty":{}}})").as_object();
+  std::vector<json::object> seen;
+  c.set_handlers({[&](const json::object& o) { seen.push_back(o); }, {}, {}, {}, {}});
+  c.upsert(full);
+  BOOST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST((seen[0] == full));
+  BOOST_TEST((*c.get("llm/x") == full));
+  // Packed, the object takes a fraction of its JSON text: keys live once in the table.
+  BOOST_TEST(c.packed_bytes() < json::serialize(full).size());
+  c.for_each([&](const std::string& key, const json::object& o) {
+    BOOST_TEST(key == "llm/x");
+    BOOST_TEST((o == full));
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,204 @@
+#include "watch/packed_json.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/string.hpp>
+
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace fdb::kube {
+
+namespace json = boost::json;
+
+std::uint32_t KeyTable::intern(std::string_view key) {
+  if (auto it = ids_.find(key); it != ids_.end()) return it->second;
+  if (keys_.size() >= std::numeric_limits<std::uint32_t>::max()) throw std::length_error("key table full");
+  const auto id = static_cast<std::uint32_t>(keys_.size());
+  const std::string& stored = keys_.emplace_back(key);
+  ids_.emplace(std::string_view(stored), id);
+  return id;
+}
+
+std::string_view KeyTable::at(std::uint32_t id) const {
+  if (id >= keys_.size()) throw std::out_of_range("unknown key id " + std::to_string(id));
+  return keys_[id];
+}
+
+namespace {
+
+enum Tag : unsigned char { Null, False, True, Int, Uint, Double, String, Array, Object };
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void pack_value(const json::value& v, KeyTable& keys, std::string& out);
+
+void pack_object(const json::object& o, KeyTable& keys, std::string& out) {
+  out.push_back(static_cast<char>(Object));
+  put_varint(out, o.size());
+  for (const auto& kv : o) {
+    put_varint(out, keys.intern(kv.key()));
+    pack_value(kv.value(), keys, out);
+  }
+}
+
+void pack_value(const json::value& v, KeyTable& keys, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::null:
+      out.push_back(static_cast<char>(Null));
+      break;
+    case json::kind::bool_:
+      out.push_back(static_cast<char>(v.get_bool() ? True : False));
+      break;
+    case json::kind::int64: {
+      const std::int64_t i = v.get_int64();
+      out.push_back(static_cast<char>(Int));
+      put_varint(out, (static_cast<std::uint64_t>(i) << 1) ^ static_cast<std::uint64_t>(i >> 63));
+      break;
+    }
+    case json::kind::uint64:
+      out.push_back(static_cast<char>(Uint));
+      put_varint(out, v.get_uint64());
+      break;
+    case json::kind::double_: {
+      const double d = v.get_double();
+      char b[sizeof d];
+      std::memcpy(b, &d, sizeof d);
+      out.push_back(static_cast<char>(Double));
+      out.append(b, sizeof b);
+      break;
+    }
+    case json::kind::string: {
+      const json::string& s = v.get_string();
+      out.push_back(static_cast<char>(String));
+      put_varint(out, s.size());
+      out.append(s.data(), s.size());
+      break;
+    }
+    case json::kind::array:
+      out.push_back(static_cast<char>(Array));
+      put_varint(out, v.get_array().size());
+      for (const auto& e : v.get_array()) pack_value(e, keys, out);
+      break;
+    case json::kind::object:
+      pack_object(v.get_object(), keys, out);
+      break;
+  }
+}
+
+class Reader {
+ public:
+  Reader(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp)
+      : p_(bytes.data()), end_(bytes.data() + bytes.size()), keys_(keys), sp_(std::move(sp)) {}
+
+  json::value value(int depth) {
+    if (depth > kMaxDepth) fail("nested too deep");
+    switch (static_cast<Tag>(byte())) {
+      case Null:
+        return nullptr;
+      case False:
+        return false;
+      case True:
+        return true;
+      case Int: {
+        const std::uint64_t z = varint();
+        return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+      }
+      case Uint:
+        return varint();
+      case Double: {
+        double d;
+        need(sizeof d);
+        std::memcpy(&d, p_, sizeof d);
+        p_ += sizeof d;
+        return d;
+      }
+      case String: {
+        const std::uint64_t n = varint();
+        need(n);
+        json::string s(std::string_view(p_, n), sp_);
+        p_ += n;
+        return s;
+      }
+      case Array: {
+        const std::uint64_t n = varint();
+        need(n);  // every value takes at least its tag byte
+        json::array a(sp_);
+        a.reserve(n);
+        for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1));
+        return a;
+      }
+      case Object:
+        return object(depth);
+    }
+    fail("unknown tag");
+  }
+
+  json::object object(int depth) {
+    const std::uint64_t n = varint();
+    need(n);
+    json::object o(sp_);
+    o.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t id = varint();
+      if (id >= keys_.size()) fail("unknown key id");
+      const std::string_view key = keys_.at(static_cast<std::uint32_t>(id));
+      o.emplace(key, value(depth + 1));
+    }
+    return o;
+  }
+
+  unsigned char byte() {
+    need(1);
+    return static_cast<unsigned char>(*p_++);
+  }
+  bool done() const noexcept { return p_ == end_; }
+
+ private:
+  static constexpr int kMaxDepth = 256;
+
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const unsigned char b = byte();
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    fail("varint too long");
+  }
+  void need(std::uint64_t n) const {
+    if (n > static_cast<std::uint64_t>(end_ - p_)) fail("truncated");
+  }
+  [[noreturn]] static void fail(const char* what) { throw std::invalid_argument(std::string("packed JSON: ") + what); }
+
+  const char* p_;
+  const char* end_;
+  const KeyTable& keys_;
+  json::storage_ptr sp_;
+};
+
+}  // namespace
+
+void pack(const json::object& object, KeyTable& keys, std::string& out) { pack_object(object, keys, out); }
+
+std::string pack(const json::object& object, KeyTable& keys) {
+  std::string out;
+  pack_object(object, keys, out);
+  return out;
+}
+
+json::object unpack(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp) {
+  Reader r(bytes, keys, std::move(sp));
+  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
+  json::object o = r.object(0);
+  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
+  return o;
+}
+
+}  // namespace fdb::kube

@@ -1,0 +1,51 @@
+// A compact encoding of JSON objects for caches that hold many objects of the same shape.
+// A cached Workload projection as a boost::json::object costs several kilobytes (a hash
+// table per object, 16-byte values, one allocation per string); packed, it is one string of
+// tagged, length-prefixed bytes, with every object key replaced by an index into a key
+// table shared by the whole cache (keys repeat in every object: "metadata", label and
+// annotation names, "type"/"status"/"reason" of conditions).
+//
+// Format: a value is a tag byte and its payload; lengths and counts are LEB128 varints.
+//   null, false, true: the tag alone; int64: zigzag varint; uint64: varint; double: 8
+//   bytes; string: length, bytes; array: count, values; object: count, (key id, value)…
+// Packing preserves key order, so equal objects pack to equal bytes.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace fdb::kube {
+
+// Object keys seen by a cache, each stored once. Ids are stable for the table's life.
+class KeyTable {
+ public:
+  std::uint32_t intern(std::string_view key);
+  // The key of an id handed out by intern(); throws std::out_of_range for any other.
+  std::string_view at(std::uint32_t id) const;
+  std::size_t size() const noexcept { return keys_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::deque<std::string> keys_;  // deque: elements never move, so the views below stay valid
+  std::unordered_map<std::string_view, std::uint32_t, Hash, std::equal_to<>> ids_;
+};
+
+// Appends the packed form of `object` to `out`, interning its keys (at any depth) in `keys`.
+void pack(const boost::json::object& object, KeyTable& keys, std::string& out);
+std::string pack(const boost::json::object& object, KeyTable& keys);
+
+// The object packed in `bytes`. Throws std::invalid_argument on bytes that pack() did not
+// produce with this table (truncated, unknown tag, unknown key id).
+// Its nodes are allocated from `sp` (the default resource when null).
+boost::json::object unpack(std::string_view bytes, const KeyTable& keys, boost::json::storage_ptr sp = {});
+
+}  // namespace fdb::kube
