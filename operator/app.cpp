@@ -5,6 +5,7 @@
 #include "operator/claimer.hpp"
 #include "operator/events.hpp"
 #include "operator/http_server.hpp"
+#include "operator/informers.hpp"
 #include "operator/metrics.hpp"
 #include "operator/reconciler.hpp"
 #include "operator/retry_flow.hpp"
@@ -45,102 +46,6 @@ const log::Logger& logger() {
   static const log::Logger l("main");
   return l;
 }
-
-// The cached projection of a Workload: what the reconciler and the claim loop read, not
-// the whole object (the reconciler fetches that when it decides).
-json::object project_workload(json::object w) {
-  json::object out;
-  out["apiVersion"] = "foreman.llmkube.dev/v1alpha1";
-  out["kind"] = "Workload";
-  if (auto* md = w.if_contains("metadata"); md != nullptr && md->is_object()) {
-    json::object m;
-    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"}) {
-      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
-    }
-    if (auto* ann = md->get_object().if_contains("annotations"); ann != nullptr && ann->is_object()) {
-      json::object keep;
-      for (auto& [k, v] : ann->get_object()) {
-        if (k.starts_with("foreman.llmkube.dev/")) keep[k] = std::move(v);
-      }
-      m["annotations"] = std::move(keep);
-    }
-    out["metadata"] = std::move(m);
-  }
-  if (auto* spec = w.if_contains("spec"); spec != nullptr && spec->is_object()) {
-    json::object s;
-    for (const char* k : {"repo", "issues", "coderAgentRef"}) {
-      if (auto* v = spec->get_object().if_contains(k)) s[k] = std::move(*v);
-    }
-    if (auto* p = spec->get_object().if_contains("pipeline"); p != nullptr && p->is_array()) {
-      json::array steps;
-      for (auto& step : p->get_array()) {
-        if (!step.is_object()) continue;
-        const auto* kind = step.get_object().if_contains("kind");
-        if (kind == nullptr || !kind->is_string() || kind->get_string() != "issue-fix") continue;
-        json::object st{{"kind", "issue-fix"}};
-        if (auto* a = step.get_object().if_contains("agentRef")) st["agentRef"] = std::move(*a);
-        steps.push_back(std::move(st));
-      }
-      s["pipeline"] = std::move(steps);
-    }
-    out["spec"] = std::move(s);
-  }
-  if (auto* st = w.if_contains("status"); st != nullptr && st->is_object()) {
-    json::object s;
-    if (auto* p = st->get_object().if_contains("phase")) s["phase"] = std::move(*p);
-    if (auto* cs = st->get_object().if_contains("conditions"); cs != nullptr && cs->is_array()) {
-      json::array conds;
-      for (auto& c : cs->get_array()) {
-        if (!c.is_object()) continue;
-        json::object keep;
-        for (const char* k : {"type", "status", "reason"}) {
-          if (auto* v = c.get_object().if_contains(k)) keep[k] = std::move(*v);
-        }
-        conds.push_back(std::move(keep));
-      }
-      s["conditions"] = std::move(conds);
-    }
-    out["status"] = std::move(s);
-  }
-  return out;
-}
-
-std::string name_of(const json::object& o) {
-  const auto* md = o.if_contains("metadata");
-  if (md == nullptr || !md->is_object()) return {};
-  const auto* n = md->get_object().if_contains("name");
-  return (n != nullptr && n->is_string()) ? std::string(n->get_string()) : std::string();
-}
-
-// The Workload an intent ConfigMap is about, from its name.
-std::string intent_workload(const json::object& cm) {
-  const std::string name = name_of(cm);
-  return name.starts_with(kIntentPrefix) ? name.substr(kIntentPrefix.size()) : std::string();
-}
-
-class Caches final : public CacheView {
- public:
-  Caches(const kube::WatchCache& workloads, const kube::WatchCache& intents, std::string ns)
-      : workloads_(workloads), intents_(intents), ns_(std::move(ns)) {}
-
-  std::optional<json::object> workload(std::string_view name) const override {
-    if (const auto* o = workloads_.cache().get(ns_ + "/" + std::string(name))) return *o;
-    return std::nullopt;
-  }
-  std::optional<json::object> intent(std::string_view workload) const override {
-    if (const auto* o = intents_.cache().get(ns_ + "/" + intent_name(workload))) return *o;
-    return std::nullopt;
-  }
-  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
-    workloads_.cache().for_each([&](const std::string&, const json::object& o) { f(o); });
-  }
-  bool synced() const override { return workloads_.synced() && intents_.synced(); }
-
- private:
-  const kube::WatchCache& workloads_;
-  const kube::WatchCache& intents_;
-  std::string ns_;
-};
 
 constexpr int kWorkers = 4;
 
@@ -249,21 +154,11 @@ int run_app(const Config& cfg, const AppOptions& options) {
     m.dispatch_request_duration_seconds.labels({endpoint, code}).observe(seconds);
   });
 
-  kube::WatchCacheOptions wopts;
-  wopts.type = kube::workloads();
-  wopts.ns = ns;
-  wopts.reflector.label_selector = "created-by=dispatch-bridge";
-  wopts.transform = project_workload;
+  kube::WatchCacheOptions wopts = workload_informer_options(ns);
   wopts.resync_period = 10min;
   kube::WatchCache workloads(ex, kube, wopts);
-
-  kube::WatchCacheOptions iopts;
-  iopts.type = kube::config_maps();
-  iopts.ns = ns;
-  iopts.reflector.label_selector = std::string(kIntentLabel) + "=true";
-  kube::WatchCache intents(ex, kube, iopts);
-
-  Caches caches(workloads, intents, ns);
+  kube::WatchCache intents(ex, kube, intent_informer_options(ns));
+  InformerCaches caches(workloads, intents, ns);
   GoneWaiter gone(ex);
   kube::WorkQueue queue(ex);
   queue.set_hooks({[&m](std::size_t d) { m.workqueue_depth.labels({"workloads"}).set(static_cast<double>(d)); },

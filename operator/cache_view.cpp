@@ -45,6 +45,28 @@ bool in_progress(const boost::json::object& w) {
   return phase != "Completed" && phase != "Failed";
 }
 
+std::vector<std::string> in_progress_index(const boost::json::object& w) {
+  if (!in_progress(w)) return {};
+  return {coder_of(w)};
+}
+
+CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::less<>>& counts) {
+  CacheView::Load load;
+  for (const auto& [coder, n] : counts) {
+    load.in_progress += static_cast<int>(n);
+    if (!coder.empty()) load.by_coder[coder] = static_cast<int>(n);
+  }
+  return load;
+}
+
+CacheView::Load CacheView::load() const {
+  std::map<std::string, std::size_t, std::less<>> counts;
+  for_each_workload([&](const boost::json::object& w) {
+    for (auto& coder : in_progress_index(w)) ++counts[coder];
+  });
+  return load_from_index(counts);
+}
+
 struct GoneWaiter::Impl {
   asio::any_io_executor ex;
   std::multimap<std::string, asio::steady_timer*> waiters;

@@ -2,6 +2,8 @@
 // gone. Both live on the operator's single io_context thread: no locking.
 #pragma once
 
+#include "dispatch/workload.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -13,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fdb::op {
 
@@ -28,6 +31,15 @@ class CacheView {
   virtual void for_each_workload(const std::function<void(const boost::json::object&)>& f) const = 0;
   // True once every informer has listed.
   virtual bool synced() const = 0;
+
+  // The in-progress bridge Workloads (in_progress() below): how many, and how many run on
+  // each coder Agent (the slots of CODER_AGENT_SLOTS). This default scans
+  // for_each_workload; the program's caches answer from an index kept by the informer.
+  struct Load {
+    int in_progress = 0;
+    dispatch::LoadMap by_coder;
+  };
+  virtual Load load() const;
 };
 
 // The coder Agent a Workload runs on: spec.coderAgentRef.name, else the agentRef of its
@@ -35,6 +47,11 @@ class CacheView {
 std::string coder_of(const boost::json::object& workload);
 // In progress: a bridge Workload that is neither Completed nor Failed nor being deleted.
 bool in_progress(const boost::json::object& workload);
+// The index behind CacheView::load(): an in-progress Workload is filed under its coder
+// (the empty string when it has none); any other is not filed.
+inline constexpr std::string_view kInProgressIndex = "in-progress";
+std::vector<std::string> in_progress_index(const boost::json::object& workload);
+CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::less<>>& counts);
 
 // Wakes coroutines waiting for a Workload name to disappear from the cache. The program
 // calls notify() from the informer's delete handler; nothing polls.

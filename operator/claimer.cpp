@@ -105,13 +105,9 @@ awaitable<ClaimRound> Claimer::run_once() {
     if (d_.cache.workload(*it)) it = pending_.erase(it);
     else ++it;
   }
-  dispatch::LoadMap load;
-  int in_progress = static_cast<int>(pending_.size());
-  d_.cache.for_each_workload([&](const json::object& w) {
-    if (!op::in_progress(w)) return;
-    ++in_progress;
-    if (auto coder = coder_of(w); !coder.empty()) ++load[coder];
-  });
+  CacheView::Load cached = d_.cache.load();
+  dispatch::LoadMap load = std::move(cached.by_coder);
+  int in_progress = static_cast<int>(pending_.size()) + cached.in_progress;
 
   // Every lane at once; each fails alone.
   std::vector<LaneResult> lanes;

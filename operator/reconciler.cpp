@@ -62,15 +62,6 @@ ReconcileResult failed(std::string step) { return {std::nullopt, true, std::move
 // since the flow is idempotent — but those are logged as errors rather than warnings.
 bool transient(const kube::ApiError& e) { return e.retryable(); }
 
-dispatch::LoadMap coder_load(const CacheView& cache) {
-  dispatch::LoadMap load;
-  cache.for_each_workload([&](const json::object& w) {
-    if (!in_progress(w)) return;
-    if (auto coder = coder_of(w); !coder.empty()) ++load[coder];
-  });
-  return load;
-}
-
 }  // namespace
 
 Reconciler::Reconciler(Deps deps) : d_(std::move(deps)) {}
@@ -300,7 +291,7 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   build.feedback = intent.feedback;
   build.revise_from_branch = intent.branch;
   // The current configuration, and the coders' current load.
-  const json::object manifest = dispatch::build_workload(build, d_.config.workload, coder_load(d_.cache));
+  const json::object manifest = dispatch::build_workload(build, d_.config.workload, d_.cache.load().by_coder);
   const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).create(json::serialize(manifest));
   t.create_sent = std::chrono::steady_clock::now();
   try {

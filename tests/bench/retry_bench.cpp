@@ -10,6 +10,7 @@
 #include "dispatch/client.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/config.hpp"
+#include "operator/informers.hpp"
 #include "operator/reconciler.hpp"
 #include "operator/retry_flow.hpp"
 #include "support/process.hpp"
@@ -65,28 +66,6 @@ json::object workload(const std::string& name, const std::string& outcome, int i
                             {"verifierAgentRef", json::object{{"name", "gate"}}}}}};
 }
 
-class Caches final : public op::CacheView {
- public:
-  Caches(const kube::WatchCache& w, const kube::WatchCache& i) : w_(w), i_(i) {}
-  std::optional<json::object> workload(std::string_view name) const override {
-    if (const auto* o = w_.cache().get(kNs + "/" + std::string(name))) return *o;
-    return std::nullopt;
-  }
-  std::optional<json::object> intent(std::string_view name) const override {
-    if (const auto* o = i_.cache().get(kNs + "/" + op::intent_name(name))) return *o;
-    return std::nullopt;
-  }
-  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
-    w_.cache().for_each([&](const std::string&, const json::object& o) { f(o); });
-  }
-  bool synced() const override { return w_.synced() && i_.synced(); }
-
- private:
-  const kube::WatchCache& w_;
-  const kube::WatchCache& i_;
-};
-
-std::string name_of(const json::object& o) { return std::string(o.at("metadata").at("name").as_string()); }
 std::string phase_of(const json::object& o) {
   const auto* st = o.if_contains("status");
   if (st == nullptr || !st->is_object()) return {};
@@ -162,37 +141,30 @@ int main(int argc, char** argv) {
   };
   const op::Config cfg = op::load_config(std::vector<std::string>{}, lo);
 
-  kube::WatchCacheOptions wo;
-  wo.type = kube::workloads();
-  wo.ns = kNs;
-  wo.reflector.label_selector = "created-by=dispatch-bridge";
-  kube::WatchCache workloads(io.get_executor(), kube, wo);
-  kube::WatchCacheOptions io_opts;
-  io_opts.type = kube::config_maps();
-  io_opts.ns = kNs;
-  io_opts.reflector.label_selector = std::string(op::kIntentLabel) + "=true";
-  kube::WatchCache intents(io.get_executor(), kube, io_opts);
-  Caches caches(workloads, intents);
+  // The program's informers: the same projection, index and selectors.
+  kube::WatchCache workloads(io.get_executor(), kube, op::workload_informer_options(kNs));
+  kube::WatchCache intents(io.get_executor(), kube, op::intent_informer_options(kNs));
+  op::InformerCaches caches(workloads, intents, kNs);
   kube::WorkQueue queue(io.get_executor());
 
   std::map<std::string, Clock::time_point> failed_at, gone_at;
   std::vector<double> failed_to_delete, gone_to_create;
   int done = 0;
   bool listed = false;
-  workloads.set_handlers({[&](const json::object& o) { queue.add(name_of(o)); },
+  workloads.set_handlers({[&](const json::object& o) { queue.add(op::name_of(o)); },
                           [&](const json::object& before, const json::object& after) {
-                            if (phase_of(after) == "Failed" && phase_of(before) != "Failed") failed_at[name_of(after)] = Clock::now();
-                            queue.add(name_of(after));
+                            if (phase_of(after) == "Failed" && phase_of(before) != "Failed") failed_at[op::name_of(after)] = Clock::now();
+                            queue.add(op::name_of(after));
                           },
                           [&](const json::object& o) {
-                            gone_at[name_of(o)] = Clock::now();
-                            queue.add(name_of(o));
+                            gone_at[op::name_of(o)] = Clock::now();
+                            queue.add(op::name_of(o));
                           },
                           {},
                           {},
                           [&](std::size_t) { listed = true; }});
   auto intent_changed = [&](const json::object& o) {
-    const std::string n = name_of(o);
+    const std::string n = op::name_of(o);
     if (n.starts_with(op::kIntentPrefix)) queue.add(n.substr(op::kIntentPrefix.size()));
   };
   intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
