@@ -371,23 +371,16 @@ struct Client::Impl {
     status_out = status;
     const std::string retry_after = header(parser.get(), http::field::retry_after);
 
+    // The body: read from the socket in large blocks and run the parser over all that is
+    // buffered, so a block holding many events (one chunk each, as the API server sends
+    // them) costs one read and one timer reset, not one of each per event.
     std::array<char, 64 * 1024> chunk{};
     LineSplitter splitter(max_line);
     std::string error_body;
     const bool ok = status >= 200 && status < 300;
-    while (!parser.is_done()) {
-      parser.get().body().data = chunk.data();
-      parser.get().body().size = chunk.size();
-      c.lowest().expires_after(ok ? idle_timeout : timeout);
-      auto [rec, rn] = co_await http::async_read_some(s, c.buffer, parser, asio::as_tuple(use_awaitable));
-      if (rec == http::error::need_buffer) rec = {};
-      const std::size_t got = chunk.size() - parser.get().body().size;
-      if (rec) {
-        // A server that closes mid-chunk ends the watch; it is resumed by the caller.
-        if (ok && (rec == http::error::partial_message || stale_connection(rec))) co_return;
-        throw_io(rec, context);
-      }
-      if (got == 0) continue;
+    parser.eager(true);  // past the header: parse every chunk in the buffer in one put()
+    auto deliver = [&](std::size_t got) {
+      if (got == 0) return;
       if (ok) {
         try {
           splitter.feed(std::string_view(chunk.data(), got), on_line);
@@ -396,6 +389,36 @@ struct Client::Impl {
         }
       } else if (error_body.size() < 64 * 1024) {
         error_body.append(chunk.data(), std::min(got, 64 * 1024 - error_body.size()));
+      }
+    };
+    while (!parser.is_done()) {
+      // Parse what is buffered.
+      for (;;) {
+        parser.get().body().data = chunk.data();
+        parser.get().body().size = chunk.size();
+        boost::system::error_code pec;
+        const std::size_t used = c.buffer.size() == 0 ? 0 : parser.put(c.buffer.data(), pec);
+        c.buffer.consume(used);
+        const std::size_t got = chunk.size() - parser.get().body().size;
+        deliver(got);
+        if (pec == http::error::need_buffer) continue;  // our block is full: hand out more
+        if (pec == http::error::need_more) break;       // a partial chunk header: read more
+        if (pec) throw_io(pec, context);
+        if (parser.is_done() || (used == 0 && got == 0)) break;
+      }
+      if (parser.is_done()) break;
+      c.lowest().expires_after(ok ? idle_timeout : timeout);
+      auto [rec, rn] = co_await s.async_read_some(c.buffer.prepare(64 * 1024), asio::as_tuple(use_awaitable));
+      c.buffer.commit(rn);
+      if (rec) {
+        if (rec == asio::error::eof) {  // a body that ends with the connection
+          boost::system::error_code eec;
+          parser.put_eof(eec);
+          if (!eec && parser.is_done()) break;
+        }
+        // A server that closes mid-chunk ends the watch; it is resumed by the caller.
+        if (ok && stale_connection(rec)) co_return;
+        throw_io(rec, context);
       }
     }
     if (!ok) throw decode_status(status, error_body, retry_after, context);

@@ -120,8 +120,12 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
     case EventType::Deleted: {
       if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
       if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
-      if (ev.type == EventType::Deleted) return {Remove{std::move(ev.object)}};
-      return {Upsert{std::move(ev.object)}};
+      // Moved into the vector: a braced list would copy the object (initializer_list
+      // elements are const), which is most of the cost of an event.
+      Actions out;
+      if (ev.type == EventType::Deleted) out.emplace_back(Remove{std::move(ev.object)});
+      else out.emplace_back(Upsert{std::move(ev.object)});
+      return out;
     }
     case EventType::Bookmark:
       if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);

@@ -2,7 +2,11 @@
 # The watch benchmark against peers, in one go against one kube-sim loaded with the same
 # data: our watch-bench (the real informer), @kubernetes/client-node's makeInformer, and
 # Debian's python3-kubernetes watch into a dict. Each lists every Workload, then the
-# simulator makes EVENTS changes (annotation patches) that each tool must see.
+# simulator makes EVENTS changes (annotation patches) that each tool must see. The tool's
+# watch request is held by the simulator (a latency fault) while the changes are made, so
+# every tool drains the same backlog from the simulator's history, which it sends as fast
+# as the socket takes it: what is measured is the tool's ingest, not the rate at which the
+# simulator can generate changes.
 # Prints each tool's JSON line, then a table with the ratios.
 #   tests/bench/compare_watch.sh BUILD_DIR [OBJECTS (100000)] [EVENTS (100000)]
 set -euo pipefail
@@ -33,9 +37,22 @@ api="$(sed -n 's/^kube-sim listening on //p' "$work/sim.out")"
 [ -n "$api" ] || { echo "compare_watch: kube-sim did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
 echo "kube-sim on $api with $objects Workloads of ~2.5 KB; $events watch events per tool" >&2
 
-# Runs one tool: waits for its "listed" line, then has the simulator make the changes.
+sim_post() {
+  /usr/bin/python3 - "$api$1" "$2" <<'PY'
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"}, method="POST")
+urllib.request.urlopen(req, timeout=600).read()
+PY
+}
+
+# Long enough for the simulator to make all the changes (it makes ~40k a second).
+hold_ms=$(( events / 15 + 3000 ))
+
+# Runs one tool: holds its watch for hold_ms, waits for its "listed" line,
+# then has the simulator make the changes while the watch is held.
 run_tool() {
   local name="$1"; shift
+  sim_post /_sim/faults "{\"path\":\"/apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/workloads\",\"method\":\"GET\",\"latencyMs\":$hold_ms,\"count\":1,\"watchOnly\":true}"
   "$@" >"$work/$name.json" 2>"$work/$name.err" &
   local pid=$!
   for _ in $(seq 1 3000); do
@@ -43,12 +60,7 @@ run_tool() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  /usr/bin/python3 - "$api" "$events" <<'PY'
-import json, sys, urllib.request
-req = urllib.request.Request(sys.argv[1] + "/_sim/churn", data=json.dumps({"count": int(sys.argv[2])}).encode(),
-                             headers={"Content-Type": "application/json"}, method="POST")
-urllib.request.urlopen(req, timeout=600).read()
-PY
+  sim_post /_sim/churn "{\"count\":$events}"
   wait "$pid" || echo "compare_watch: $name did not finish: $(tail -2 "$work/$name.err")" >&2
   cat "$work/$name.json"
 }

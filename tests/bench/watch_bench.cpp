@@ -5,6 +5,7 @@
 //
 //   watch-bench --kubeconfig K --namespace NS --resource workloads.foreman.llmkube.dev
 //               [--events N] [--timeout S] [--projection bridge|full]
+#include "operator/informers.hpp"
 #include "watch/client.hpp"
 #include "watch/config.hpp"
 #include "watch/event_stream.hpp"
@@ -51,31 +52,6 @@ kube::ResourceType parse_resource(const std::string& r) {
   throw std::invalid_argument("--resource: unknown resource " + r);
 }
 
-// The projection the bridge stores (metadata, phase, conditions): what its memory costs.
-json::object bridge_projection(json::object w) {
-  json::object out;
-  if (auto* md = w.if_contains("metadata"); md && md->is_object()) {
-    json::object m;
-    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "labels"}) {
-      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
-    }
-    if (auto* a = md->get_object().if_contains("annotations"); a && a->is_object()) {
-      json::object keep;
-      for (auto& [k, v] : a->get_object()) {
-        if (k.starts_with("foreman.llmkube.dev/")) keep[k] = std::move(v);
-      }
-      m["annotations"] = std::move(keep);
-    }
-    out["metadata"] = std::move(m);
-  }
-  if (auto* st = w.if_contains("status"); st && st->is_object()) {
-    json::object s;
-    if (auto* p = st->get_object().if_contains("phase")) s["phase"] = std::move(*p);
-    out["status"] = std::move(s);
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,10 +82,11 @@ int main(int argc, char** argv) {
   kube::ClientOptions copts;
   copts.request_timeout = std::chrono::seconds(120);
   kube::Client client(io.get_executor(), kube::load_kubeconfig(kubeconfig), copts);
-  kube::WatchCacheOptions opts;
+  // "bridge": what the bridge's Workload informer stores (its projection and index).
+  kube::WatchCacheOptions opts = projection == "bridge" ? op::workload_informer_options(ns) : kube::WatchCacheOptions{};
   opts.type = parse_resource(resource);
   opts.ns = ns;
-  if (projection == "bridge") opts.transform = bridge_projection;
+  opts.reflector.label_selector.clear();
   kube::WatchCache cache(io.get_executor(), client, opts);
 
   const long rss_before = rss_kb("VmRSS:");
@@ -117,13 +94,10 @@ int main(int argc, char** argv) {
   Clock::time_point synced_at{}, watch_start{}, watch_end{};
   long watch_events = 0;
   bool done = false;
-  // Raw bytes of a sample of events, re-serialized, for the parse ceiling.
-  std::vector<std::string> sample;
   bool listed = false;
-  auto count = [&](const json::object& o) {
+  auto count = [&](const json::object&) {
     if (!listed) return;
     if (watch_events == 0) watch_start = Clock::now();
-    if (sample.size() < 20000) sample.push_back(R"({"type":"MODIFIED","object":)" + json::serialize(o) + "}");
     if (++watch_events >= events_wanted && !done) {
       done = true;
       watch_end = Clock::now();
@@ -157,8 +131,28 @@ int main(int argc, char** argv) {
   const double list_s = synced_at == Clock::time_point{} ? -1 : std::chrono::duration<double>(synced_at - start).count();
   const double watch_s = done ? std::chrono::duration<double>(watch_end - watch_start).count() : -1;
 
-  // The ceiling: Boost.JSON parsing the same event bytes, nothing else.
-  double parse_eps = 0;
+  // The ceiling: Boost.JSON parsing event lines of the same objects, whole, as the server
+  // sends them (a page of the list, each item wrapped as a MODIFIED event), nothing else.
+  std::vector<std::string> sample;
+  {
+    kube::ListOptions lo;
+    lo.limit = 20000;
+    const auto req = kube::Requests(opts.type, ns).list(lo);
+    auto fetch = [](kube::Client* c, kube::HttpRequest r, std::vector<std::string>* out) -> asio::awaitable<void> {
+      const std::string body = co_await c->call(r);
+      const json::value list = json::parse(body);
+      for (const auto& item : list.at("items").as_array()) {
+        out->push_back(R"({"type":"MODIFIED","object":)" + json::serialize(item) + "}");
+      }
+    };
+    io.restart();
+    asio::co_spawn(io, fetch(&client, req, &sample), [&io](std::exception_ptr e) {
+      if (e) std::fprintf(stderr, "watch-bench: cannot fetch the sample for the parse ceiling\n");
+      io.stop();
+    });
+    io.run_for(std::chrono::seconds(60));
+  }
+  double parse_eps = 0, event_bytes = 0;
   if (!sample.empty()) {
     std::size_t bytes = 0;
     const auto p0 = Clock::now();
@@ -172,13 +166,40 @@ int main(int argc, char** argv) {
       ++rounds;
     } while (Clock::now() - p0 < std::chrono::milliseconds(500));
     parse_eps = static_cast<double>(sample.size() * rounds) / std::chrono::duration<double>(Clock::now() - p0).count();
+    event_bytes = static_cast<double>(bytes) / static_cast<double>(sample.size() * rounds);
+  }
+  // The same lines through the informer's own path without the network: decode, the
+  // reflector, the projection, the store (as updates of objects it holds).
+  double pipeline_eps = 0;
+  if (!sample.empty()) {
+    kube::ObjectCache store(opts.transform, opts.indexes);
+    store.set_handlers({[](const json::object&) {}, [](const json::object&, const json::object&) {}, {}, {}, {}, {}});
+    kube::Reflector refl(opts.reflector, [] { return 0.5; });
+    auto now = Clock::now();
+    refl.start(now);
+    refl.on_list_page(now, {}, "1", "");
+    std::size_t n = 0;
+    const auto p0 = Clock::now();
+    do {
+      for (const auto& line : sample) {
+        for (auto& a : refl.on_event(now, kube::decode_event(line))) {
+          if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) store.upsert(std::move(u->object));
+        }
+        ++n;
+      }
+    } while (Clock::now() - p0 < std::chrono::milliseconds(500));
+    pipeline_eps = static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - p0).count();
   }
   std::printf(
       "{\"tool\":\"watch-bench\",\"objects_listed\":%zu,\"list_seconds\":%.3f,\"watch_events\":%ld,"
       "\"watch_seconds\":%.3f,\"watch_events_per_second\":%.0f,\"raw_parse_events_per_second\":%.0f,"
-      "\"peak_rss_kb\":%ld,\"rss_kb\":%ld,\"rss_per_object_bytes\":%.0f,\"projection\":\"%s\",\"completed\":%s}\n",
+      "\"informer_no_network_events_per_second\":%.0f,"
+      "\"event_bytes\":%.0f,\"peak_rss_kb\":%ld,\"rss_kb\":%ld,\"rss_per_object_bytes\":%.0f,\"packed_bytes_per_object\":%.0f,"
+      "\"projection\":\"%s\",\"completed\":%s}\n",
       objects, list_s, watch_events, watch_s, watch_s > 0 ? static_cast<double>(watch_events) / watch_s : 0.0, parse_eps,
-      rss_peak, rss_now, objects ? static_cast<double>(rss_now - rss_before) * 1024.0 / static_cast<double>(objects) : 0.0,
-      projection.c_str(), done ? "true" : "false");
+      pipeline_eps, event_bytes, rss_peak, rss_now,
+      objects ? static_cast<double>(rss_now - rss_before) * 1024.0 / static_cast<double>(objects) : 0.0,
+      objects ? static_cast<double>(cache.cache().packed_bytes()) / static_cast<double>(objects) : 0.0, projection.c_str(),
+      done ? "true" : "false");
   return done ? 0 : 1;
 }

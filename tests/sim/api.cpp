@@ -232,7 +232,9 @@ Answer Api::handle(const Request& req, Clock::time_point now) {
   int latency = 0, stall = 0;
   auto fault = [&]() -> std::optional<Answer> {
   for (auto it = faults_.begin(); it != faults_.end();) {
-    if (req.path.rfind(it->path, 0) != 0 || (!it->method.empty() && it->method != req.method)) {
+    const bool watching = parse_bool(qv(req, "watch"));
+    if (req.path.rfind(it->path, 0) != 0 || (!it->method.empty() && it->method != req.method) ||
+        (it->watch_only && !watching)) {
       ++it;
       continue;
     }
@@ -476,6 +478,7 @@ Answer Api::control(const Request& req, Clock::time_point now) {
     f.retry_after = num("retryAfter", -1);
     f.latency_ms = num("latencyMs", 0);
     f.stall_ms = num("stallMs", 0);
+    if (const auto* x = b.if_contains("watchOnly"); x != nullptr && x->is_bool()) f.watch_only = x->get_bool();
     if (f.path.empty() || f.count == 0 || (f.code == 0 && f.latency_ms == 0 && f.stall_ms == 0) ||
         (f.code != 0 && (f.code < 400 || f.code > 599)))
       return json_answer(400, json::object{{"error", "a fault needs path, count != 0, and code (400-599), latencyMs or stallMs"}});

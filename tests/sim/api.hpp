@@ -40,6 +40,7 @@ struct ApiFault {
   int retry_after = -1;
   int latency_ms = 0;  // added before answering
   int stall_ms = 0;    // for a watch: send the header, then nothing for this long
+  bool watch_only = false;  // only watch requests (?watch=true), not gets and lists
 };
 
 struct Answer {

@@ -110,6 +110,13 @@ BOOST_AUTO_TEST_CASE(faults_and_records) {
   BOOST_TEST(f.call("GET", kWl).http.delay_ms == 30);
   BOOST_TEST(f.call("DELETE", "/_sim/faults").http.status == 200);
   BOOST_TEST(f.call("GET", kWl).http.delay_ms == 0);
+  // watchOnly: lists and gets pass untouched; the watch is held.
+  BOOST_TEST(f.call("POST", "/_sim/faults", R"({"path":"/apis/","latencyMs":40,"count":1,"watchOnly":true})").http.status == 200);
+  BOOST_TEST(f.call("GET", kWl).http.delay_ms == 0);
+  auto held = f.call("GET", kWl + "?watch=true");
+  BOOST_TEST(held.watch.has_value());
+  BOOST_TEST(held.http.delay_ms == 40);
+  BOOST_TEST(f.call("GET", kWl + "?watch=true").http.delay_ms == 0);  // count 1: spent
   BOOST_TEST(f.call("POST", "/_sim/faults", R"({"action":"dropWatches"})").drop_watches);
   BOOST_TEST(f.call("POST", "/_sim/faults", R"({"action":"expireHistory"})").http.status == 200);
   BOOST_TEST(f.store.compacted() == f.store.resource_version());
