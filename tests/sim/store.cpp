@@ -351,7 +351,7 @@ Object Store::store_object(const ResourceInfo& r, json::object obj, const std::s
   o.res = &r;
   o.meta = read_meta(obj);
   o.json = std::make_shared<const std::string>(json::serialize(obj));
-  table(r)[key_of(o.meta.ns, o.meta.name)] = o;
+  put(r, key_of(o.meta.ns, o.meta.name), o);
   emit(r, type, o, old);
   return o;
 }
@@ -560,12 +560,33 @@ Result Store::patch(const ResourceInfo& r, const std::string& ns, const std::str
 }
 
 std::vector<std::pair<const ResourceInfo*, std::string>> Store::dependents_of(const std::string& uid) const {
-  std::vector<std::pair<const ResourceInfo*, std::string>> out;
-  for (const auto& [res, t] : tables_)
-    for (const auto& [k, o] : t)
-      if (std::find(o.meta.owner_uids.begin(), o.meta.owner_uids.end(), uid) != o.meta.owner_uids.end())
-        out.emplace_back(res, k);
-  return out;
+  const auto it = owners_.find(uid);
+  if (it == owners_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+void Store::put(const ResourceInfo& r, const std::string& key, const Object& o) {
+  auto& t = table(r);
+  if (auto it = t.find(key); it != t.end()) {
+    for (const auto& uid : it->second.meta.owner_uids) {
+      auto o_it = owners_.find(uid);
+      if (o_it == owners_.end()) continue;
+      o_it->second.erase({&r, key});
+      if (o_it->second.empty()) owners_.erase(o_it);
+    }
+  }
+  t[key] = o;
+  for (const auto& uid : o.meta.owner_uids) owners_[uid].insert({&r, key});
+}
+
+void Store::drop(const ResourceInfo& r, Table::iterator it) {
+  for (const auto& uid : it->second.meta.owner_uids) {
+    auto o_it = owners_.find(uid);
+    if (o_it == owners_.end()) continue;
+    o_it->second.erase({&r, it->first});
+    if (o_it->second.empty()) owners_.erase(o_it);
+  }
+  table(r).erase(it);
 }
 
 void Store::erase(const ResourceInfo& r, const std::string& key, Clock::time_point now) {
@@ -573,7 +594,7 @@ void Store::erase(const ResourceInfo& r, const std::string& key, Clock::time_poi
   auto it = t.find(key);
   if (it == t.end()) return;
   Object o = it->second;
-  t.erase(it);
+  drop(r, it);
   ++rv_;
   // The DELETED event carries the object at the deletion's resourceVersion.
   json::object obj = o.parse();
@@ -647,7 +668,7 @@ Result Store::remove(const ResourceInfo& r, const std::string& ns, const std::st
     // Orphan: dependents lose their ownerReference to this object.
     auto deps = dependents_of(o.meta.uid);
     auto& t = table(r);
-    t.erase(key);
+    if (auto it = t.find(key); it != t.end()) drop(r, it);
     ++rv_;
     json::object obj = o.parse();
     obj_at(obj, "metadata")["resourceVersion"] = std::to_string(rv_);

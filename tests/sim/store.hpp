@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -185,6 +186,9 @@ class Store {
   void emit(const ResourceInfo& r, const std::string& type, const Object& o, const std::optional<Meta>& old);
   void erase(const ResourceInfo& r, const std::string& key, Clock::time_point now);
   std::vector<std::pair<const ResourceInfo*, std::string>> dependents_of(const std::string& uid) const;
+  // Every write goes through these, so that owners_ stays the index of the tables.
+  void put(const ResourceInfo& r, const std::string& key, const Object& o);
+  void drop(const ResourceInfo& r, Table::iterator it);
   Result write_update(const ResourceInfo& r, const std::string& key, const Object& cur, boost::json::object next,
                       bool status, Clock::time_point now);
 
@@ -192,6 +196,9 @@ class Store {
   std::uint64_t rv_ = 0;
   std::uint64_t compacted_ = 0;
   std::map<const ResourceInfo*, Table> tables_;
+  // owner uid → the (resource, key) of objects with an ownerReference to it: garbage
+  // collection looks dependents up here rather than scanning every table.
+  std::map<std::string, std::set<std::pair<const ResourceInfo*, std::string>>> owners_;
   std::deque<std::shared_ptr<const Event>> history_;
   struct Pending {
     const ResourceInfo* res;
