@@ -158,7 +158,8 @@ int run_app(const Config& cfg, const AppOptions& options) {
   wopts.resync_period = 10min;
   kube::WatchCache workloads(ex, kube, wopts);
   kube::WatchCache intents(ex, kube, intent_informer_options(ns));
-  InformerCaches caches(workloads, intents, ns);
+  kube::WatchCache tasks(ex, kube, task_informer_options(ns));
+  InformerCaches caches(workloads, intents, &tasks, ns);
   GoneWaiter gone(ex);
   kube::WorkQueue queue(ex);
   queue.set_hooks({[&m](std::size_t d) { m.workqueue_depth.labels({"workloads"}).set(static_cast<double>(d)); },
@@ -172,6 +173,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
     m.workqueue_longest_running_processor_seconds.labels({"workloads"}).set(queue.core().longest_running(now));
     m.cache_objects.labels({"workloads"}).set(static_cast<double>(workloads.cache().size()));
     m.cache_objects.labels({"intents"}).set(static_cast<double>(intents.cache().size()));
+    m.cache_objects.labels({"agentictasks"}).set(static_cast<double>(tasks.cache().size()));
   });
 
   auto trouble = [&m](const char* resource) {
@@ -199,6 +201,15 @@ int run_app(const Config& cfg, const AppOptions& options) {
   };
   intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
                         intent_changed, {}, trouble("intents")});
+  // A task's change is its Workload's business (a decision waiting for its tasks, say).
+  auto task_changed = [&](const json::object& t) {
+    const auto* md = t.if_contains("metadata");
+    const auto* labels = (md != nullptr && md->is_object()) ? md->get_object().if_contains("labels") : nullptr;
+    const auto* w = (labels != nullptr && labels->is_object()) ? labels->get_object().if_contains(kTaskWorkloadLabel) : nullptr;
+    if (w != nullptr && w->is_string() && !w->get_string().empty()) queue.add(std::string(w->get_string()));
+  };
+  tasks.set_handlers({task_changed, [&](const json::object&, const json::object& o) { task_changed(o); }, {}, {},
+                      trouble("agentictasks")});
 
   EventRecorder events(kube, ns, cfg.identity);
   Reconciler reconciler({kube, dispatch, cfg, caches, &events, &m, {}});
@@ -210,7 +221,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
   routes.healthz = [] { return Health{true, {}}; };
   routes.readyz = [&] {
     if (!caches.synced()) return Health{false, "caches not synced"};
-    if (!workloads.healthy() || !intents.healthy()) return Health{false, "a watch is restarting"};
+    if (!workloads.healthy() || !intents.healthy() || !tasks.healthy()) return Health{false, "a watch is restarting"};
     return Health{true, {}};
   };
   std::vector<std::unique_ptr<HttpServer>> servers;
@@ -235,11 +246,11 @@ int run_app(const Config& cfg, const AppOptions& options) {
 
   // Informers run on every replica: followers keep their caches warm.
   asio::cancellation_signal informers_cancel;
-  auto informers = [](kube::WatchCache* a, kube::WatchCache* b) -> awaitable<void> {
+  auto informers = [](kube::WatchCache* a, kube::WatchCache* b, kube::WatchCache* c) -> awaitable<void> {
     using namespace asio::experimental::awaitable_operators;
-    co_await (a->run() && b->run());
+    co_await (a->run() && b->run() && c->run());
   };
-  asio::co_spawn(io, informers(&workloads, &intents),
+  asio::co_spawn(io, informers(&workloads, &intents, &tasks),
                  asio::bind_cancellation_slot(informers_cancel.slot(),
                                               [](std::exception_ptr e) { log_exception("informers stopped", e); }));
 

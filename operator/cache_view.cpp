@@ -45,6 +45,27 @@ bool in_progress(const boost::json::object& w) {
   return phase != "Completed" && phase != "Failed";
 }
 
+bool tasks_complete(const boost::json::object& w, const boost::json::array& tasks) {
+  const auto* status = obj(&w, "status");
+  if (status == nullptr) return false;
+  bool any = false;
+  std::int64_t expected = 0;
+  for (const char* k : {"succeededTasks", "failedTasks", "incompleteTasks"}) {
+    const auto* v = status->if_contains(k);
+    if (v == nullptr) continue;
+    if (!v->is_int64() || v->get_int64() < 0) return false;
+    any = true;
+    expected += v->get_int64();
+  }
+  if (!any || expected != static_cast<std::int64_t>(tasks.size())) return false;
+  for (const auto& t : tasks) {
+    if (!t.is_object()) return false;
+    const std::string phase = str(obj(&t.get_object(), "status"), "phase");
+    if (phase != "Succeeded" && phase != "Failed") return false;
+  }
+  return true;
+}
+
 std::vector<std::string> in_progress_index(const boost::json::object& w) {
   if (!in_progress(w)) return {};
   return {coder_of(w)};

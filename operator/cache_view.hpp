@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -40,6 +41,11 @@ class CacheView {
     dispatch::LoadMap by_coder;
   };
   virtual Load load() const;
+
+  // The AgenticTasks of a Workload as the task informer holds them (label
+  // foreman.llmkube.dev/workload=NAME), or nullopt when there is no task informer or it
+  // is not synced. Whether they are complete enough to decide on is tasks_complete()'s call.
+  virtual std::optional<boost::json::array> tasks(std::string_view /*workload*/) const { return std::nullopt; }
 };
 
 // The coder Agent a Workload runs on: spec.coderAgentRef.name, else the agentRef of its
@@ -49,6 +55,13 @@ std::string coder_of(const boost::json::object& workload);
 bool in_progress(const boost::json::object& workload);
 // The index behind CacheView::load(): an in-progress Workload is filed under its coder
 // (the empty string when it has none); any other is not filed.
+// Cached tasks can stand in for a fresh LIST when they cannot be behind: every one is in a
+// terminal phase (Succeeded, Failed: a finished task is never written again), and there
+// are exactly as many as the Workload's status counts (succeededTasks + failedTasks +
+// incompleteTasks, read from the cached projection). Anything else — counts absent, a task
+// still running in the cache, one missing — means the task watch may lag: ask the server.
+bool tasks_complete(const boost::json::object& workload, const boost::json::array& tasks);
+
 inline constexpr std::string_view kInProgressIndex = "in-progress";
 std::vector<std::string> in_progress_index(const boost::json::object& workload);
 CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::less<>>& counts);

@@ -49,7 +49,9 @@ json::object project_workload(json::object w) {
   }
   if (auto* st = w.if_contains("status"); st != nullptr && st->is_object()) {
     json::object s(sp);
-    if (auto* p = st->get_object().if_contains("phase")) s["phase"] = std::move(*p);
+    for (const char* k : {"phase", "succeededTasks", "failedTasks", "incompleteTasks"}) {
+      if (auto* v = st->get_object().if_contains(k)) s[k] = std::move(*v);
+    }
     if (auto* cs = st->get_object().if_contains("conditions"); cs != nullptr && cs->is_array()) {
       json::array conds(sp);
       for (auto& c : cs->get_array()) {
@@ -64,6 +66,29 @@ json::object project_workload(json::object w) {
     }
     out["status"] = std::move(s);
   }
+  return out;
+}
+
+json::object project_task(json::object t) {
+  const json::storage_ptr sp = t.storage();
+  json::object out(sp);
+  if (auto* md = t.if_contains("metadata"); md != nullptr && md->is_object()) {
+    json::object m(sp);
+    for (const char* k : {"name", "namespace", "resourceVersion", "labels"}) {
+      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
+    }
+    out["metadata"] = std::move(m);
+  }
+  if (auto* spec = t.if_contains("spec"); spec != nullptr && spec->is_object()) {
+    json::object s(sp);
+    if (auto* k = spec->get_object().if_contains("kind")) s["kind"] = std::move(*k);
+    const auto* payload = spec->get_object().if_contains("payload");
+    if (payload != nullptr && payload->is_object()) {
+      if (const auto* b = payload->get_object().if_contains("branch")) s["payload"] = json::object({{"branch", *b}}, sp);
+    }
+    out["spec"] = std::move(s);
+  }
+  if (auto* st = t.if_contains("status")) out["status"] = std::move(*st);
   return out;
 }
 
@@ -97,8 +122,28 @@ kube::WatchCacheOptions intent_informer_options(const std::string& ns) {
   return o;
 }
 
-InformerCaches::InformerCaches(const kube::WatchCache& workloads, const kube::WatchCache& intents, std::string ns)
-    : workloads_(workloads), intents_(intents), ns_(std::move(ns)) {}
+kube::WatchCacheOptions task_informer_options(const std::string& ns) {
+  kube::WatchCacheOptions o;
+  o.type = kube::agentic_tasks();
+  o.ns = ns;
+  o.reflector.label_selector = std::string(kTaskWorkloadLabel);
+  o.transform = project_task;
+  o.indexes.emplace(kTaskWorkloadLabel, kube::label_index(std::string(kTaskWorkloadLabel)));
+  return o;
+}
+
+InformerCaches::InformerCaches(const kube::WatchCache& workloads, const kube::WatchCache& intents,
+                               const kube::WatchCache* tasks, std::string ns)
+    : workloads_(workloads), intents_(intents), tasks_(tasks), ns_(std::move(ns)) {}
+
+std::optional<json::array> InformerCaches::tasks(std::string_view workload) const {
+  if (tasks_ == nullptr || !tasks_->synced()) return std::nullopt;
+  json::array out;
+  for (const auto& key : tasks_->cache().index_keys(kTaskWorkloadLabel, workload)) {
+    if (auto t = tasks_->cache().get(key)) out.push_back(std::move(*t));
+  }
+  return out;
+}
 
 std::optional<json::object> InformerCaches::workload(std::string_view name) const {
   return workloads_.cache().get(ns_ + "/" + std::string(name));
@@ -112,7 +157,9 @@ void InformerCaches::for_each_workload(const std::function<void(const json::obje
   workloads_.cache().for_each([&](const std::string&, const json::object& o) { f(o); });
 }
 
-bool InformerCaches::synced() const { return workloads_.synced() && intents_.synced(); }
+bool InformerCaches::synced() const {
+  return workloads_.synced() && intents_.synced() && (tasks_ == nullptr || tasks_->synced());
+}
 
 CacheView::Load InformerCaches::load() const {
   return load_from_index(workloads_.cache().index_counts(kInProgressIndex));

@@ -18,6 +18,12 @@ namespace fdb::op {
 // status, reason). The reconciler fetches the whole object when it decides.
 boost::json::object project_workload(boost::json::object workload);
 
+// What the bridge keeps of an AgenticTask: metadata (name, namespace, resourceVersion,
+// labels), spec kind and payload.branch, and the whole status (verdicts, results,
+// findings: the retry's feedback).
+boost::json::object project_task(boost::json::object task);
+inline constexpr std::string_view kTaskWorkloadLabel = "foreman.llmkube.dev/workload";
+
 // metadata.name, or empty.
 std::string name_of(const boost::json::object& object);
 // The Workload an intent ConfigMap is about, from its name; empty for any other ConfigMap.
@@ -27,21 +33,27 @@ std::string intent_workload(const boost::json::object& configmap);
 // by in_progress_index) and retry-intent ConfigMaps, in namespace `ns`.
 kube::WatchCacheOptions workload_informer_options(const std::string& ns);
 kube::WatchCacheOptions intent_informer_options(const std::string& ns);
+// AgenticTasks that belong to a Workload (the label exists), indexed by that label.
+kube::WatchCacheOptions task_informer_options(const std::string& ns);
 
 // The CacheView over those two informers.
 class InformerCaches final : public CacheView {
  public:
-  InformerCaches(const kube::WatchCache& workloads, const kube::WatchCache& intents, std::string ns);
+  // `tasks` may be null: then tasks() is always nullopt and the reconciler lists them.
+  InformerCaches(const kube::WatchCache& workloads, const kube::WatchCache& intents, const kube::WatchCache* tasks,
+                 std::string ns);
 
   std::optional<boost::json::object> workload(std::string_view name) const override;
   std::optional<boost::json::object> intent(std::string_view workload) const override;
   void for_each_workload(const std::function<void(const boost::json::object&)>& f) const override;
   bool synced() const override;
   Load load() const override;
+  std::optional<boost::json::array> tasks(std::string_view workload) const override;
 
  private:
   const kube::WatchCache& workloads_;
   const kube::WatchCache& intents_;
+  const kube::WatchCache* tasks_;
   std::string ns_;
 };
 

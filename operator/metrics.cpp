@@ -445,6 +445,10 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
           r.histogram("foreman_bridge_failed_to_recreate_seconds",
                       "Seconds from first seeing a Workload Failed to creating its next attempt.", {},
                       recreate_buckets),
+      .task_reads_total = r.counter("foreman_bridge_task_reads_total",
+                                    "AgenticTask reads for a retry decision, by source: cache (the task informer, "
+                                    "complete for that Workload) or api (a LIST).",
+                                    {"source"}),
       .reconcile_total = r.counter("foreman_bridge_reconcile_total",
                                    "Reconciliations by controller and result (success, error, requeue).",
                                    {"controller", "result"}),

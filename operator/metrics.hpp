@@ -226,6 +226,7 @@ struct BridgeMetrics {
   HistogramFamily& dispatch_request_duration_seconds;  // {endpoint, code}
   CounterFamily& dispatch_malformed_items_total;       // {lane}
   HistogramFamily& failed_to_recreate_seconds;         // {}
+  CounterFamily& task_reads_total;                     // {source}: cache or api
   CounterFamily& reconcile_total;              // {controller, result}
   HistogramFamily& reconcile_duration_seconds;  // {controller}
   GaugeFamily& build_info;                     // foreman_bridge_build_info {version}

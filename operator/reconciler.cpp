@@ -1,5 +1,7 @@
 #include "operator/reconciler.hpp"
 
+#include "operator/informers.hpp"
+
 #include "dispatch/client.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
@@ -209,8 +211,16 @@ awaitable<std::optional<json::object>> Reconciler::fetch_workload(const std::str
 }
 
 awaitable<json::array> Reconciler::fetch_tasks(const std::string& name) {
+  // From the task informer when it cannot be behind (tasks_complete); else a LIST.
+  if (auto wl = d_.cache.workload(name)) {
+    if (auto cached = d_.cache.tasks(name); cached && tasks_complete(*wl, *cached)) {
+      if (d_.metrics) d_.metrics->task_reads_total.labels({"cache"}).inc();
+      co_return std::move(*cached);
+    }
+  }
+  if (d_.metrics) d_.metrics->task_reads_total.labels({"api"}).inc();
   kube::ListOptions opts;
-  opts.label_selector = "foreman.llmkube.dev/workload=" + name;
+  opts.label_selector = std::string(kTaskWorkloadLabel) + "=" + name;
   const auto list = kube::Requests(kube::agentic_tasks(), d_.config.workload.namespace_name).list(opts);
   json::value answer = json::parse(co_await d_.kube.call(list));
   json::array tasks;

@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
   // The program's informers: the same projection, index and selectors.
   kube::WatchCache workloads(io.get_executor(), kube, op::workload_informer_options(kNs));
   kube::WatchCache intents(io.get_executor(), kube, op::intent_informer_options(kNs));
-  op::InformerCaches caches(workloads, intents, kNs);
+  kube::WatchCache tasks(io.get_executor(), kube, op::task_informer_options(kNs));
+  op::InformerCaches caches(workloads, intents, &tasks, kNs);
   kube::WorkQueue queue(io.get_executor());
 
   std::map<std::string, Clock::time_point> failed_at, gone_at;
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
   auto run_cache = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
   asio::co_spawn(io, run_cache(&workloads), asio::detached);
   asio::co_spawn(io, run_cache(&intents), asio::detached);
+  asio::co_spawn(io, run_cache(&tasks), asio::detached);
   for (int i = 0; i < 4; ++i) asio::co_spawn(io, op::reconcile_worker(queue, reconciler, nullptr), asio::detached);
 
   // Wait until the cache holds the population, then make Workloads fail, 10 ms apart.

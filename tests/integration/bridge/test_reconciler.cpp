@@ -61,6 +61,8 @@ class FakeCache final : public CacheView {
     for (const auto& [k, v] : workloads) f(v);
   }
   bool synced() const override { return true; }
+  std::optional<json::array> cached_tasks;
+  std::optional<json::array> tasks(std::string_view) const override { return cached_tasks; }
 };
 
 json::object failed_workload(int attempt, bool terminating = false) {
@@ -195,6 +197,33 @@ BOOST_AUTO_TEST_CASE(a_failed_workload_is_retried_step_by_step) {
   BOOST_TEST(created.at("metadata").at("annotations").at("foreman.llmkube.dev/attempt").as_string() == "2");
   BOOST_TEST(created.at("spec").as_object().contains("pipeline"));
   BOOST_TEST(rec.intents_in_flight() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(tasks_come_from_the_task_informer_only_when_it_cannot_be_behind) {
+  for (const bool complete : {true, false}) {
+    BOOST_TEST_CONTEXT((complete ? "complete" : "lagging")) {
+      World w;
+      w.current = failed_workload(1);
+      json::object cached = w.current;
+      cached["status"].as_object()["succeededTasks"] = 1;  // the Workload counts one task
+      w.cache.workloads["wl-o-r-7"] = cached;
+      json::array tasks = json::parse(kTasks).at("items").as_array();
+      if (!complete) tasks[0].as_object()["status"].as_object()["phase"] = "Running";  // the task watch lags
+      w.cache.cached_tasks = tasks;
+      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      ReconcileResult r;
+      auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+      run(w.io, step);
+      BOOST_TEST(r.step == "delete");
+      std::vector<std::string> expected = {"GET " + kWl + "/wl-o-r-7", "POST " + kCm, "DELETE " + kWl + "/wl-o-r-7"};
+      if (!complete) expected.insert(expected.begin() + 1, "GET /apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/agentictasks");
+      BOOST_TEST(w.api_log() == expected, boost::test_tools::per_element());
+      // Either way the feedback is the task's.
+      const auto& reqs = w.api.requests();
+      const auto intent_cm = json::parse(reqs[complete ? 1 : 2].body).as_object();
+      BOOST_TEST(std::string(intent_cm.at("data").at("feedback").as_string()).find("tests are missing") != std::string::npos);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_between_delete_and_create_creates_once) {

@@ -175,6 +175,8 @@ BOOST_AUTO_TEST_CASE(metrics_and_events_follow_the_work) {
   BOOST_TEST(value(after, "foreman_bridge_dispatch_requests_total", {{"endpoint", "claim"}}) >= 1.0);
   BOOST_TEST(value(after, "leader_election_master_status", {}) == 1.0);
   BOOST_TEST(value(after, "foreman_bridge_cache_objects", {{"resource", "workloads"}}) == 1.0);
+  // One decision, one read of its tasks (from the task informer when complete, else a LIST).
+  BOOST_TEST(value(after, "foreman_bridge_task_reads_total", {}) == 1.0);
   const auto* hist = after.find("foreman_bridge_failed_to_recreate_seconds");
   BOOST_REQUIRE(hist != nullptr);
   double count = 0;

@@ -39,6 +39,37 @@ BOOST_AUTO_TEST_CASE(coder_and_in_progress) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(cached_tasks_stand_in_only_when_complete) {
+  const char* ok = R"({"status":{"phase":"Succeeded"}})";
+  const char* failed = R"({"status":{"phase":"Failed"}})";
+  const char* running = R"({"status":{"phase":"Running"}})";
+  struct Row {
+    const char* status;
+    std::vector<const char*> tasks;
+    bool complete;
+  };
+  const std::vector<Row> rows = {
+      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1})", {ok, failed}, true},
+      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1,"incompleteTasks":1})", {ok, failed, failed}, true},
+      {R"({"phase":"Failed","failedTasks":2})", {failed}, false},            // one not seen yet
+      {R"({"phase":"Failed","failedTasks":1})", {failed, failed}, false},    // more than counted
+      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1})", {ok, running}, false},  // the watch lags
+      {R"({"phase":"Failed"})", {failed}, false},                           // no counts: cannot tell
+      {R"({"phase":"Failed","failedTasks":"1"})", {failed}, false},         // garbage count
+      {R"({"phase":"Failed","failedTasks":-1})", {}, false},
+      {R"({"phase":"Failed","failedTasks":0})", {}, true},                  // counted none, have none
+      {R"({"phase":"Failed","failedTasks":1})", {R"({"status":{}})"}, false},
+      {R"({"phase":"Failed","failedTasks":1})", {R"("not an object")"}, false},
+  };
+  for (const auto& r : rows) {
+    json::object wl{{"status", json::parse(r.status)}};
+    json::array tasks;
+    for (const char* t : r.tasks) tasks.push_back(json::parse(t));
+    BOOST_TEST(tasks_complete(wl, tasks) == r.complete, r.status << " with " << tasks.size() << " tasks");
+  }
+  BOOST_TEST(!tasks_complete(json::object{}, json::array{}));
+}
+
 BOOST_AUTO_TEST_CASE(gone_waiter_wakes_on_notify_not_by_polling) {
   asio::io_context io;
   GoneWaiter gone(io.get_executor());
