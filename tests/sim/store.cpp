@@ -803,12 +803,19 @@ Store::ListAnswer Store::list(const Filter& f, const ListOptions& opts) const {
         if (o.meta.ns > *f.ns) break;
         continue;
       }
-      if (!f.matches(o.meta)) continue;
       if (opts.limit > 0 && static_cast<std::int64_t>(n) == opts.limit) {
+        // A full page and more keys in range: a continue token (like the API server,
+        // which filters after paging, so a later page may come back empty). The count of
+        // the rest (optional in the API) is only given without selectors and when it is
+        // cheap: a walk over at most kMaxCounted keys, so a page costs O(limit), not O(N).
         more = true;
-        ++remaining;
-        continue;
+        if (!f.labels.empty() || !f.fields.reqs.empty()) break;
+        constexpr std::size_t kMaxCounted = 10000;
+        for (; it != t->end() && (!f.ns || it->second.meta.ns == *f.ns) && remaining <= kMaxCounted; ++it) ++remaining;
+        if (remaining > kMaxCounted) remaining = 0;  // not counted
+        break;
       }
+      if (!f.matches(o.meta)) continue;
       if (n != 0) items += ',';
       items += *o.json;
       last = it->first;
@@ -819,7 +826,7 @@ Store::ListAnswer Store::list(const Filter& f, const ListOptions& opts) const {
   if (more) {
     json::object tok{{"rv", static_cast<std::int64_t>(snapshot_rv)}, {"start", last}};
     body += ",\"continue\":\"" + b64(json::serialize(tok)) + "\"";
-    if (f.labels.empty() && f.fields.reqs.empty()) body += ",\"remainingItemCount\":" + std::to_string(remaining);
+    if (remaining > 0) body += ",\"remainingItemCount\":" + std::to_string(remaining);
   }
   body += "},\"items\":[";
   body += items;
