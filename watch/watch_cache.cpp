@@ -256,8 +256,12 @@ struct WatchCache::Impl {
     if (items->is_array()) {
       objects.reserve(items->get_array().size());
       for (auto& item : v.get_object()["items"].get_array()) {
-        // Projected page by page: a list of 100k objects never sits in memory whole.
-        if (item.is_object()) objects.push_back(cache.project(std::move(item.get_object())));
+        // Projected page by page, each projection copied out of the page's arena into a
+        // small one of its own: a list of 100k objects never sits in memory whole, and
+        // no page's arena outlives its page.
+        if (!item.is_object()) continue;
+        json::object projected = cache.project(std::move(item.get_object()));
+        objects.emplace_back(projected, json::make_shared_resource<json::monotonic_resource>(1024));
       }
     }
     std::string rv, cont;
