@@ -278,13 +278,17 @@ struct WatchCache::Impl {
                           ? opts.idle_timeout
                           : std::chrono::milliseconds((w.options.timeout_seconds.value_or(300) + 60) * 1000);
     auto on_line = [this, &next](std::string_view line) {
-      WatchEvent ev;
-      try {
-        ev = decode_event(line);
-      } catch (const ApiError& e) {
-        ++decode_errors;
-        throw;  // ends the stream; the reflector waits and watches again from the last version
-      }
+      // Initialized from the call, not assigned: assigning would copy the object out of
+      // the event's arena (Boost.JSON copies across memory resources).
+      auto decoded = [&] {
+        try {
+          return decode_event(line);
+        } catch (const ApiError&) {
+          ++decode_errors;
+          throw;  // ends the stream; the reflector waits and watches again from the last version
+        }
+      };
+      WatchEvent ev = decoded();
       ++events;
       auto acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));
       std::deque<reflector::Action> io;
