@@ -1,6 +1,7 @@
 #include "watch/errors.hpp"
 
-#include <boost/json/parse.hpp>
+#include "watch/json_input.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <fmt/format.h>
@@ -137,7 +138,7 @@ ApiError decode_status(int http_status, std::string_view body,
   std::optional<std::chrono::seconds> retry_after = parse_retry_after(retry_after_header);
 
   boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(body, ec);
+  const boost::json::value v = parse_json(body, ec);
   const boost::json::object* status = (!ec && v.is_object()) ? &v.get_object() : nullptr;
   if (status != nullptr) {
     if (const auto* kind = status->if_contains("kind"); kind == nullptr || !kind->is_string() ||

@@ -1,8 +1,8 @@
 #include "watch/event_stream.hpp"
 
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <fmt/format.h>
@@ -44,10 +44,8 @@ namespace {
 
 WatchEvent decode_event(std::string_view line) {
   boost::system::error_code ec;
-  boost::json::parse_options opts;
-  opts.max_depth = 64;
-  boost::json::value v = boost::json::parse(line, ec, {}, opts);
-  if (ec) bad(fmt::format("not JSON ({}) in a {}-byte line", ec.message(), line.size()));
+  boost::json::value v = parse_json(line, ec);
+  if (ec) bad(fmt::format("not JSON ({}) in a {}-byte line", json_error_text(ec), line.size()));
   if (!v.is_object()) bad("an event must be a JSON object");
   auto& obj = v.get_object();
 

@@ -1,12 +1,12 @@
 #include "watch/watch_cache.hpp"
 
 #include "watch/client.hpp"
+#include "watch/json_input.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
 
 #include <fmt/format.h>
 
@@ -142,11 +142,15 @@ struct WatchCache::Impl {
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), e);
     }
     boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
+    // The list envelope (object, items array) nests one level more than a watch event's.
+    json::value v = parse_json(body, ec, kMaxJsonDepth + 1);
     const json::object* root = (!ec && v.is_object()) ? &v.get_object() : nullptr;
     const json::value* items = root ? root->if_contains("items") : nullptr;
     if (root == nullptr || items == nullptr || !(items->is_array() || items->is_null())) {
-      const ApiError bad(ErrorKind::Decode, 200, {}, "the list answer is not an object with items", "list " + opts.type.plural);
+      const std::string what = ec ? fmt::format("the list answer is not JSON ({}) in {} bytes",
+                                                json_error_text(ec, kMaxJsonDepth + 1), body.size())
+                                  : std::string("the list answer is not an object with items");
+      const ApiError bad(ErrorKind::Decode, 200, {}, what, "list " + opts.type.plural);
       trouble("list failed", bad.what());
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), bad);
     }
