@@ -123,11 +123,11 @@ ErrorKind classify(int status, std::string_view reason) noexcept {
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) noexcept {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
+  // delay-seconds = 1*DIGIT (RFC 9110): no sign, nothing after the digits.
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
   long long n = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec == std::errc::result_out_of_range) return std::chrono::seconds(3600);
-  if (ec != std::errc() || ptr != value.data() + value.size() || n < 0) return std::nullopt;
   return std::chrono::seconds(std::min<long long>(n, 3600));
 }
 
