@@ -1,8 +1,10 @@
 #include "watch/config.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +39,32 @@ std::string read_referenced_file(const fs::path& path, std::string_view what) {
 }
 
 namespace {
+
+// Messages quote YAML text and paths (yaml-cpp even quotes the offending character): a
+// control character there would break the one-line error, so each is shown as \xNN.
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
+// Runs `parse`, making every ConfigError it throws printable on one line.
+template <class F>
+ClusterConfig one_line_errors(F&& parse) {
+  try {
+    return parse();
+  } catch (const ConfigError& e) {
+    const std::string_view what = e.what();
+    if (std::none_of(what.begin(), what.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      throw;
+    throw ConfigError(printable(what));
+  }
+}
 
 // Standard base64 (RFC 4648), whitespace ignored, padding optional.
 std::string base64_decode(std::string_view in, std::string_view what) {
@@ -105,6 +133,10 @@ void merge(Merged& m, std::string_view yaml, const fs::path& base, const std::st
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp says "bad file" for this.
+    throw ConfigError(fmt::format("{}: not valid YAML: nested too deeply at line {}, column {}", origin, e.mark.line + 1,
+                                  e.mark.column + 1));
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
   }
@@ -224,10 +256,12 @@ ClusterConfig resolve(const Merged& m, std::string_view context_override, const 
 
 ClusterConfig parse_kubeconfig(std::string_view yaml, const fs::path& base_dir, std::string_view context,
                                std::string_view origin, const ReadFile& read_file) {
-  Merged m;
-  const std::string o(origin);
-  merge(m, yaml, base_dir, o);
-  return resolve(m, context, o, read_file);
+  return one_line_errors([&] {
+    Merged m;
+    const std::string o(origin);
+    merge(m, yaml, base_dir, o);
+    return resolve(m, context, o, read_file);
+  });
 }
 
 ClusterConfig parse_kubeconfig(std::string_view yaml, const fs::path& base_dir, std::string_view context,
@@ -235,7 +269,9 @@ ClusterConfig parse_kubeconfig(std::string_view yaml, const fs::path& base_dir, 
   return parse_kubeconfig(yaml, base_dir, context, origin, read_referenced_file);
 }
 
-ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) {
+namespace {
+
+ClusterConfig load_kubeconfig_files(std::string_view paths, std::string_view context) {
   Merged m;
   std::string origin;
   std::size_t loaded = 0;
@@ -263,6 +299,12 @@ ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) 
   }
   if (loaded == 0) throw ConfigError(fmt::format("kubeconfig {:?}: no file found", paths));
   return resolve(m, context, origin, read_referenced_file);
+}
+
+}  // namespace
+
+ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) {
+  return one_line_errors([&] { return load_kubeconfig_files(paths, context); });
 }
 
 ClusterConfig load_in_cluster(const GetEnv& env, const fs::path& sa_dir) {

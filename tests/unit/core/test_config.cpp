@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -231,6 +232,10 @@ BOOST_AUTO_TEST_CASE(bad_kubeconfigs_name_the_problem) {
       {"current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: nobody}\nclusters:\n- name: c\n  cluster: {server: 'https://x'}\n",
        "user \"nobody\", which is not defined"},
       {"clusters: {a: b}\n", "must be a list"},
+      // Found by fuzz_kubeconfig: yaml-cpp quotes the offending character raw, which broke
+      // the one-line message; control characters are shown as \xNN.
+      {"a: \"\\\x01\"\n", "unknown escape character: \\x01"},
+      {"a: \"\\\r\"\n", "unknown escape character: \\x0d"},
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.expect) {
@@ -241,6 +246,8 @@ BOOST_AUTO_TEST_CASE(bad_kubeconfigs_name_the_problem) {
         const std::string what = e.what();
         BOOST_TEST(what.find(r.expect) != std::string::npos, "got: " << what);
         BOOST_TEST(what.find('\n') == std::string::npos, "one line: " << what);
+        BOOST_TEST(std::none_of(what.begin(), what.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+                   "no control characters: " << what);
       }
     }
   }
