@@ -238,7 +238,14 @@ std::string redact_userinfo(std::string_view url);
 void read_url(const Raw& r, std::string& out) {
   if (!r.value) return;
   std::string v = *r.value;
-  const auto bad = [&](std::string_view expected) { fail(r, std::string(expected) + ", got " + quoted(redact_userinfo(v))); };
+  const auto bad = [&](std::string_view expected) {
+    // Without a scheme there is no telling where user-info ends: hide all before an '@'.
+    const auto at = v.rfind('@');
+    const std::string shown = v.find("://") != std::string::npos ? redact_userinfo(v)
+                              : at != std::string::npos           ? "***" + v.substr(at)
+                                                                  : v;
+    fail(r, std::string(expected) + ", got " + quoted(shown));
+  };
   const std::string l = lower(v);
   std::size_t scheme_end = 0;
   if (l.rfind("https://", 0) == 0) {

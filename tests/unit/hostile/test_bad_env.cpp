@@ -73,6 +73,8 @@ BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
       {"DISPATCH_URL", "https://dispatch.llm/a b", R"(DISPATCH_URL: expected an http:// or https:// URL without blanks, got "https://dispatch.llm/a b")"},
       {"DISPATCH_URL", "https://[::1", R"(DISPATCH_URL: expected a valid http:// or https:// URL, got "https://[::1")"},
       {"DISPATCH_URL", "dispatch", R"(DISPATCH_URL: expected an http:// or https:// URL, got "dispatch")"},
+      {"DISPATCH_URL", "user:hunter2@dispatch", R"(DISPATCH_URL: expected an http:// or https:// URL, got "***@dispatch")"},
+      {"DISPATCH_URL", "ftp://user:hunter2@dispatch", R"(DISPATCH_URL: expected an http:// or https:// URL, got "ftp://***@dispatch")"},
       {"GITHUB_API_URL", "https://api.github.com:65536",
        R"(GITHUB_API_URL: expected an http:// or https:// URL with a port between 1 and 65535, got "https://api.github.com:65536")"},
       {"GITHUB_API_URL", "api.github.com", R"(GITHUB_API_URL: expected an http:// or https:// URL, got "api.github.com")"},
