@@ -2,11 +2,11 @@
 
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 #include "watch/request.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <fmt/format.h>
@@ -52,12 +52,10 @@ std::string excerpt(std::string_view body) {
   return out;
 }
 
+// An answer whose body does not matter much (claim, status): null when it is not JSON.
 json::value parse_or_null(std::string_view body) {
   boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  json::value v = json::parse(body, ec, {}, opts);
-  return ec ? json::value() : v;
+  return kube::parse_json(body, ec);
 }
 
 }  // namespace
@@ -170,10 +168,11 @@ awaitable<json::value> Client::queue(const std::string& lane) {
   const auto res = co_await impl->exchange(req, "queue");
   if (res.status >= 200 && res.status < 300) {
     boost::system::error_code ec;
-    json::parse_options popts;
-    popts.max_depth = 64;
-    json::value v = json::parse(res.body, ec, {}, popts);
-    if (ec) throw DispatchError("queue", res.status, fmt::format("lane {}: the answer is not JSON ({})", lane, ec.message()), false);
+    json::value v = kube::parse_json(res.body, ec);
+    if (ec) {
+      throw DispatchError("queue", res.status,
+                          fmt::format("lane {}: the answer is not JSON ({})", lane, kube::json_error_text(ec)), false);
+    }
     co_return v;
   }
   throw DispatchError("queue", res.status, fmt::format("lane {}: HTTP {}: {}", lane, res.status, excerpt(res.body)), false);

@@ -1,10 +1,13 @@
 #include "operator/config.hpp"
 
+#include "watch/json_input.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
+#include <boost/url/parse.hpp>
 
 #include <unistd.h>
 
@@ -115,6 +118,12 @@ std::string_view json_kind(const json::value& v) {
   return "?";
 }
 
+// json_kind, but "an empty string" for a string with nothing but blanks.
+std::string kind_or_empty(const json::value& v) {
+  if (v.is_string() && trim(v.get_string()).empty()) return "an empty string";
+  return std::string(json_kind(v));
+}
+
 bool is_dns_label(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (const char c : s)
@@ -210,10 +219,33 @@ void read_string(const Raw& r, std::string& out) {
   if (r.value) out = *r.value;
 }
 
-// http(s)://host[:port][/path], without a trailing slash.
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// A token goes into an HTTP header: a control character (a line break inside it) would
+// break the request. The message never shows the value.
+void read_secret(const Raw& r, std::string& out) {
+  if (!r.value) return;
+  if (has_control(*r.value)) fail(r, "expected a token on one line without control characters (the value is not shown)");
+  out = *r.value;
+}
+
+std::string redact_userinfo(std::string_view url);
+
+// http(s)://host[:port][/path], without a trailing slash, the scheme in lower case. An
+// error never shows the URL's user-info (it may hold a password).
 void read_url(const Raw& r, std::string& out) {
   if (!r.value) return;
   std::string v = *r.value;
+  const auto bad = [&](std::string_view expected) {
+    // Without a scheme there is no telling where user-info ends: hide all before an '@'.
+    const auto at = v.rfind('@');
+    const std::string shown = v.find("://") != std::string::npos ? redact_userinfo(v)
+                              : at != std::string::npos           ? "***" + v.substr(at)
+                                                                  : v;
+    fail(r, std::string(expected) + ", got " + quoted(shown));
+  };
   const std::string l = lower(v);
   std::size_t scheme_end = 0;
   if (l.rfind("https://", 0) == 0) {
@@ -221,13 +253,24 @@ void read_url(const Raw& r, std::string& out) {
   } else if (l.rfind("http://", 0) == 0) {
     scheme_end = 7;
   } else {
-    fail_got(r, "expected an http:// or https:// URL");
+    bad("expected an http:// or https:// URL");
   }
+  v = l.substr(0, scheme_end) + v.substr(scheme_end);  // "HTTPS://" is https
   const auto authority = std::string_view(v).substr(scheme_end, v.find_first_of("/?#", scheme_end) - scheme_end);
   const auto at = authority.rfind('@');
   const auto hostport = at == std::string_view::npos ? authority : authority.substr(at + 1);
-  if (hostport.empty() || hostport.front() == ':' || v.find_first_of(" \t") != std::string::npos)
-    fail_got(r, "expected an http:// or https:// URL with a host");
+  if (v.find_first_of(" \t") != std::string::npos) bad("expected an http:// or https:// URL without blanks");
+  if (hostport.empty() || hostport.front() == ':') bad("expected an http:// or https:// URL with a host");
+  // What the HTTP client will parse (watch/client.cpp): refuse here what it would refuse.
+  const auto parsed = boost::urls::parse_uri(v);
+  if (!parsed) bad("expected a valid http:// or https:// URL");
+  if (parsed->has_port()) {
+    const std::string_view port = parsed->port();
+    unsigned n = 0;
+    const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || n < 1 || n > 65535)
+      bad("expected an http:// or https:// URL with a port between 1 and 65535");
+  }
   while (v.size() > scheme_end && v.back() == '/') v.pop_back();
   out = v;
 }
@@ -270,7 +313,8 @@ void read_endpoint(const Raw& r, Endpoint& out) {
   }
   unsigned n = 0;
   const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-  if (host.empty() || port.empty() || ec != std::errc() || p != port.data() + port.size() || n > 65535)
+  if (host.empty() || host.find_first_of(" \t/?#@[]") != std::string_view::npos) fail_got(r, "expected host:port");
+  if (port.empty() || ec != std::errc() || p != port.data() + port.size() || n > 65535)
     fail_got(r, "expected host:port with a port between 0 and 65535");
   out = Endpoint{std::string(host), static_cast<std::uint16_t>(n)};
 }
@@ -303,8 +347,8 @@ void read_lanes(const Raw& r, std::vector<std::string>& out) {
 
 json::object parse_json_object(const Raw& r) {
   boost::system::error_code ec;
-  json::value v = json::parse(*r.value, ec);
-  if (ec) fail(r, "invalid JSON (" + ec.message() + ") in " + quoted(*r.value));
+  json::value v = kube::parse_json(*r.value, ec);
+  if (ec) fail(r, "invalid JSON (" + kube::json_error_text(ec) + ") in " + quoted(*r.value));
   if (!v.is_object()) fail(r, "expected a JSON object, got " + std::string(json_kind(v)));
   return std::move(v.get_object());
 }
@@ -321,12 +365,11 @@ void read_agent_map(const Raw& r, dispatch::AgentMap& out) {
     } else if (value.is_array() && !value.get_array().empty()) {
       for (const auto& e : value.get_array()) {
         if (!e.is_string() || trim(e.get_string()).empty())
-          fail(r, quoted(k) + ": expected a string or a non-empty list of strings, got a list with " +
-                      std::string(json_kind(e)));
+          fail(r, quoted(k) + ": expected a string or a non-empty list of strings, got a list with " + kind_or_empty(e));
         choices.emplace_back(trim(e.get_string()));
       }
     } else {
-      fail(r, quoted(k) + ": expected a string or a non-empty list of strings, got " + std::string(json_kind(value)));
+      fail(r, quoted(k) + ": expected a string or a non-empty list of strings, got " + kind_or_empty(value));
     }
     map[k] = std::move(choices);
   }
@@ -374,11 +417,11 @@ void read_fix_first(const Raw& r, std::set<std::string, std::less<>>& out) {
   std::set<std::string, std::less<>> agents;
   if (r.value->front() == '[') {
     boost::system::error_code ec;
-    const json::value v = json::parse(*r.value, ec);
+    const json::value v = kube::parse_json(*r.value, ec);
     if (ec || !v.is_array()) fail_got(r, "expected a JSON list of Agent names or a comma-separated list");
     for (const auto& e : v.get_array()) {
       if (!e.is_string() || trim(e.get_string()).empty())
-        fail(r, "expected a list of Agent names, got an entry that is " + std::string(json_kind(e)));
+        fail(r, "expected a list of Agent names, got an entry that is " + kind_or_empty(e));
       agents.emplace(trim(e.get_string()));
     }
   } else {
@@ -442,7 +485,7 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
   const Raw url = rd.get("DISPATCH_URL");
   read_url(url, c.dispatch_url);
   const Raw token = rd.get("DISPATCH_AGENT_TOKEN");
-  read_string(token, c.dispatch_agent_token);
+  read_secret(token, c.dispatch_agent_token);
   if (c.dispatch_agent_token.empty() && !opts.demo)
     fail(token, "required (the bearer token for the dispatch service), but not set");
   if (token.from_flag)
@@ -450,6 +493,7 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
 
   if (const Raw r = rd.get("DISPATCH_AGENT_NAME"); r.value) {
     if (r.value->find_first_of("\r\n") != std::string::npos) fail_got(r, "expected an agent name on one line");
+    if (has_control(*r.value)) fail_got(r, "expected an agent name without control characters");
     w.agent_name = *r.value;
   }
   read_lanes(rd.get("DISPATCH_LANES"), c.dispatch_lanes);
@@ -485,7 +529,7 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
   read_int(rd.get("PR_FIX_MAX_ATTEMPTS"), c.pr_fix_max_attempts, 1);
   read_agent_map(rd.get("PR_FIX_LANE_AGENTS"), c.pr_fix_lane_agents);
   const Raw gh = rd.get("GITHUB_TOKEN");
-  read_string(gh, c.github_token);
+  read_secret(gh, c.github_token);
   if (gh.from_flag)
     c.warnings.emplace_back("GITHUB_TOKEN was given as a flag: it is visible in the process list; prefer the environment");
   read_url(rd.get("GITHUB_API_URL"), c.github_api_url);

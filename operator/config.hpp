@@ -17,6 +17,12 @@
 //  - The lease timings must satisfy LEASE_DURATION_S > RENEW_DEADLINE_S > RETRY_PERIOD_S
 //    (as client-go requires).
 //  - GITHUB_API_URL (new, default https://api.github.com) is where branch evidence asks.
+//  - URLs must parse as the HTTP client parses them (a port within 1..65535); the scheme
+//    is stored in lower case; an error never shows a URL's user-info.
+//  - Tokens and DISPATCH_AGENT_NAME go into HTTP headers: control characters inside them
+//    are an error (a token's value is never shown). Blanks around any value are trimmed.
+//  - METRICS_ADDR/HEALTH_ADDR hosts may not contain blanks or any of / ? # @ [ ].
+//  - JSON values nest at most 64 levels (watch/json_input.hpp).
 #pragma once
 
 #include "dispatch/workload.hpp"

@@ -1,12 +1,14 @@
 #include "watch/config.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 namespace fdb::kube {
 
@@ -18,14 +20,50 @@ std::optional<std::string> process_env(std::string_view name) {
   return std::string(v);
 }
 
-namespace {
-
-std::string read_file(const fs::path& path, std::string_view what) {
+std::string read_referenced_file(const fs::path& path, std::string_view what) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw ConfigError(fmt::format("{}: {} is a folder, not a file", what, path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read {}", what, path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string out;
+  std::array<char, 64 * 1024> buf{};
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    out.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (out.size() > kMaxReferencedFileBytes) {
+      throw ConfigError(fmt::format("{}: {} is larger than {} bytes", what, path.string(), kMaxReferencedFileBytes));
+    }
+  }
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read {}", what, path.string()));
+  return out;
+}
+
+namespace {
+
+// Messages quote YAML text and paths (yaml-cpp even quotes the offending character): a
+// control character there would break the one-line error, so each is shown as \xNN.
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
+// Runs `parse`, making every ConfigError it throws printable on one line.
+template <class F>
+ClusterConfig one_line_errors(F&& parse) {
+  try {
+    return parse();
+  } catch (const ConfigError& e) {
+    const std::string_view what = e.what();
+    if (std::none_of(what.begin(), what.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      throw;
+    throw ConfigError(printable(what));
+  }
 }
 
 // Standard base64 (RFC 4648), whitespace ignored, padding optional.
@@ -95,6 +133,10 @@ void merge(Merged& m, std::string_view yaml, const fs::path& base, const std::st
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp says "bad file" for this.
+    throw ConfigError(fmt::format("{}: not valid YAML: nested too deeply at line {}, column {}", origin, e.mark.line + 1,
+                                  e.mark.column + 1));
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
   }
@@ -137,7 +179,8 @@ fs::path resolve_path(const Entry& e, const std::string& p) {
 }
 
 // The PEM from "<key>-data" (base64) or from the file at "<key>".
-std::string pem(const Entry& e, const char* file_key, const char* data_key, std::string_view what) {
+std::string pem(const Entry& e, const char* file_key, const char* data_key, std::string_view what,
+                const ReadFile& read_file) {
   if (auto data = scalar(e, data_key, what); !data.empty()) {
     return base64_decode(data, fmt::format("{}: {} \"{}\"", e.origin, what, data_key));
   }
@@ -147,7 +190,8 @@ std::string pem(const Entry& e, const char* file_key, const char* data_key, std:
   return {};
 }
 
-ClusterConfig resolve(const Merged& m, std::string_view context_override, const std::string& origin) {
+ClusterConfig resolve(const Merged& m, std::string_view context_override, const std::string& origin,
+                      const ReadFile& read_file) {
   const std::string context_name =
       context_override.empty() ? m.current_context : std::string(context_override);
   if (context_name.empty()) throw ConfigError(fmt::format("{}: no current-context is set", origin));
@@ -178,7 +222,7 @@ ClusterConfig resolve(const Merged& m, std::string_view context_override, const 
   while (cfg.server.size() > 8 && cfg.server.back() == '/') cfg.server.pop_back();
   cfg.insecure_skip_tls_verify = boolean(c, "insecure-skip-tls-verify", "cluster");
   cfg.tls_server_name = scalar(c, "tls-server-name", "cluster");
-  cfg.ca_pem = pem(c, "certificate-authority", "certificate-authority-data", "cluster");
+  cfg.ca_pem = pem(c, "certificate-authority", "certificate-authority-data", "cluster", read_file);
 
   const std::string user_name = scalar(ctx->second, "user", "context");
   if (!user_name.empty()) {
@@ -196,8 +240,8 @@ ClusterConfig resolve(const Merged& m, std::string_view context_override, const 
     }
     cfg.token = scalar(u, "token", "user");
     if (auto tf = scalar(u, "tokenFile", "user"); !tf.empty()) cfg.token_file = resolve_path(u, tf).string();
-    cfg.client_cert_pem = pem(u, "client-certificate", "client-certificate-data", "user");
-    cfg.client_key_pem = pem(u, "client-key", "client-key-data", "user");
+    cfg.client_cert_pem = pem(u, "client-certificate", "client-certificate-data", "user", read_file);
+    cfg.client_key_pem = pem(u, "client-key", "client-key-data", "user", read_file);
     cfg.username = scalar(u, "username", "user");
     cfg.password = scalar(u, "password", "user");
     if (cfg.client_cert_pem.empty() != cfg.client_key_pem.empty()) {
@@ -211,14 +255,23 @@ ClusterConfig resolve(const Merged& m, std::string_view context_override, const 
 }  // namespace
 
 ClusterConfig parse_kubeconfig(std::string_view yaml, const fs::path& base_dir, std::string_view context,
-                               std::string_view origin) {
-  Merged m;
-  const std::string o(origin);
-  merge(m, yaml, base_dir, o);
-  return resolve(m, context, o);
+                               std::string_view origin, const ReadFile& read_file) {
+  return one_line_errors([&] {
+    Merged m;
+    const std::string o(origin);
+    merge(m, yaml, base_dir, o);
+    return resolve(m, context, o, read_file);
+  });
 }
 
-ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) {
+ClusterConfig parse_kubeconfig(std::string_view yaml, const fs::path& base_dir, std::string_view context,
+                               std::string_view origin) {
+  return parse_kubeconfig(yaml, base_dir, context, origin, read_referenced_file);
+}
+
+namespace {
+
+ClusterConfig load_kubeconfig_files(std::string_view paths, std::string_view context) {
   Merged m;
   std::string origin;
   std::size_t loaded = 0;
@@ -238,14 +291,20 @@ ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) 
       }
       continue;
     }
-    const std::string text = read_file(path, "kubeconfig");
+    const std::string text = read_referenced_file(path, "kubeconfig");
     const std::string this_origin = "kubeconfig " + path.string();
     merge(m, text, fs::absolute(path, ec).parent_path(), this_origin);
     if (origin.empty()) origin = this_origin;
     ++loaded;
   }
   if (loaded == 0) throw ConfigError(fmt::format("kubeconfig {:?}: no file found", paths));
-  return resolve(m, context, origin);
+  return resolve(m, context, origin, read_referenced_file);
+}
+
+}  // namespace
+
+ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) {
+  return one_line_errors([&] { return load_kubeconfig_files(paths, context); });
 }
 
 ClusterConfig load_in_cluster(const GetEnv& env, const fs::path& sa_dir) {
@@ -266,9 +325,9 @@ ClusterConfig load_in_cluster(const GetEnv& env, const fs::path& sa_dir) {
     throw ConfigError(fmt::format("in-cluster: service-account token {} is missing", token.string()));
   }
   cfg.token_file = token.string();
-  cfg.ca_pem = read_file(sa_dir / "ca.crt", "in-cluster: service-account CA");
+  cfg.ca_pem = read_referenced_file(sa_dir / "ca.crt", "in-cluster: service-account CA");
   if (fs::exists(sa_dir / "namespace", ec)) {
-    std::string ns = read_file(sa_dir / "namespace", "in-cluster: namespace");
+    std::string ns = read_referenced_file(sa_dir / "namespace", "in-cluster: namespace");
     while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' ' || ns.back() == '\r')) ns.pop_back();
     if (!ns.empty()) cfg.default_namespace = ns;
   }

@@ -3,6 +3,7 @@
 // plain struct; the client builds its TLS context and auth from it.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -38,10 +39,26 @@ using GetEnv = std::function<std::optional<std::string>(std::string_view)>;
 // The process environment.
 std::optional<std::string> process_env(std::string_view name);
 
+// Reads a file that a kubeconfig names (certificate-authority, client-certificate,
+// client-key) and returns its bytes; throws ConfigError with `what` and the path when it
+// cannot. The default reads the file system (at most kMaxReferencedFileBytes).
+using ReadFile = std::function<std::string(const std::filesystem::path& path, std::string_view what)>;
+
+// Files a kubeconfig or the service-account folder names are refused beyond this size (a
+// CA bundle is a few hundred KiB): a path such as /dev/zero cannot exhaust memory.
+inline constexpr std::size_t kMaxReferencedFileBytes = 8u << 20;
+
+// The file-system ReadFile.
+std::string read_referenced_file(const std::filesystem::path& path, std::string_view what);
+
 // Parses kubeconfig YAML text. Relative file paths are resolved against `base_dir`.
 // `context` overrides current-context when not empty.
 ClusterConfig parse_kubeconfig(std::string_view yaml, const std::filesystem::path& base_dir,
                                std::string_view context = {}, std::string_view origin = "kubeconfig");
+// The same with the files it names read through `read_file`: with a reader that does no
+// I/O this is a pure function of its arguments (tests and fuzzing use it).
+ClusterConfig parse_kubeconfig(std::string_view yaml, const std::filesystem::path& base_dir,
+                               std::string_view context, std::string_view origin, const ReadFile& read_file);
 
 // Loads a kubeconfig file; `paths` may be a colon-separated list as in KUBECONFIG (the
 // first file that sets a key wins, as kubectl merges them).

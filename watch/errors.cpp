@@ -1,6 +1,7 @@
 #include "watch/errors.hpp"
 
-#include <boost/json/parse.hpp>
+#include "watch/json_input.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <fmt/format.h>
@@ -122,11 +123,11 @@ ErrorKind classify(int status, std::string_view reason) noexcept {
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) noexcept {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
+  // delay-seconds = 1*DIGIT (RFC 9110): no sign, nothing after the digits.
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
   long long n = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec == std::errc::result_out_of_range) return std::chrono::seconds(3600);
-  if (ec != std::errc() || ptr != value.data() + value.size() || n < 0) return std::nullopt;
   return std::chrono::seconds(std::min<long long>(n, 3600));
 }
 
@@ -137,7 +138,7 @@ ApiError decode_status(int http_status, std::string_view body,
   std::optional<std::chrono::seconds> retry_after = parse_retry_after(retry_after_header);
 
   boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(body, ec);
+  const boost::json::value v = parse_json(body, ec);
   const boost::json::object* status = (!ec && v.is_object()) ? &v.get_object() : nullptr;
   if (status != nullptr) {
     if (const auto* kind = status->if_contains("kind"); kind == nullptr || !kind->is_string() ||

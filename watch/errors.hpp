@@ -81,8 +81,8 @@ ErrorKind classify(int http_status, std::string_view reason) noexcept;
 ApiError decode_status(int http_status, std::string_view body,
                        std::string_view retry_after_header, std::string context);
 
-// Parses a Retry-After header given in seconds; HTTP dates and garbage yield nullopt.
-// Values are clamped to [0, 3600].
+// Parses a Retry-After header given in seconds (digits only, blanks around them allowed);
+// HTTP dates, signs and garbage yield nullopt. Values are clamped to [0, 3600].
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) noexcept;
 
 }  // namespace fdb::kube

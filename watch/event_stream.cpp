@@ -1,6 +1,7 @@
 #include "watch/event_stream.hpp"
 
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -46,12 +47,12 @@ namespace {
 WatchEvent decode_event(std::string_view line) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
-  opts.max_depth = 64;
+  opts.max_depth = kMaxJsonDepth;
   // One arena per event: its many small nodes cost one allocation, not one each, and are
   // freed together when the last object referring to them (the event's) is gone.
   boost::json::value v = boost::json::parse(
       line, ec, boost::json::make_shared_resource<boost::json::monotonic_resource>(line.size() * 2 + 1024), opts);
-  if (ec) bad(fmt::format("not JSON ({}) in a {}-byte line", ec.message(), line.size()));
+  if (ec) bad(fmt::format("not JSON ({}) in a {}-byte line", json_error_text(ec), line.size()));
   if (!v.is_object()) bad("an event must be a JSON object");
   auto& obj = v.get_object();
 

@@ -2,6 +2,7 @@
 
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 
@@ -118,8 +119,8 @@ json::value time_value(const std::optional<MicroTime>& t) {
 
 LeaseRecord parse_lease(std::string_view text) {
   boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec) throw std::invalid_argument("lease: invalid JSON: " + ec.message());
+  auto v = parse_json(text, ec);
+  if (ec) throw std::invalid_argument("lease: invalid JSON: " + json_error_text(ec));
   if (!v.is_object()) throw std::invalid_argument("lease: not a JSON object");
   const auto& obj = v.as_object();
   LeaseRecord r;
@@ -147,7 +148,7 @@ std::string render_lease(std::string_view previous, const LeaseRecord& record, s
   json::object obj;
   if (!previous.empty()) {
     boost::system::error_code ec;
-    auto v = json::parse(previous, ec);
+    auto v = parse_json(previous, ec);
     if (ec || !v.is_object()) throw std::invalid_argument("lease: the previous object is not a JSON object");
     obj = std::move(v.as_object());
   } else {

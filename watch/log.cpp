@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <mutex>
 
@@ -25,8 +26,33 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at
+// most U+10FFFF) that starts s[i] (a byte >= 0x80), or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned c = b(i);
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) n = 2;
+  else if (c == 0xe0) n = 3, lo = 0xa0;
+  else if (c == 0xed) n = 3, hi = 0x9f;
+  else if (c >= 0xe1 && c <= 0xef) n = 3;
+  else if (c == 0xf0) n = 4, lo = 0x90;
+  else if (c == 0xf4) n = 4, hi = 0x8f;
+  else if (c >= 0xf1 && c <= 0xf3) n = 4;
+  else return 0;
+  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+// JSON string content: quotes, backslashes and control characters escaped, and each byte
+// that is not part of valid UTF-8 replaced by U+FFFD, so that a line stays valid JSON
+// whatever bytes a field carries (answers of other services end up in messages).
 void json_escape(std::string& out, std::string_view s) {
-  for (const char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -34,8 +60,16 @@ void json_escape(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else if (static_cast<unsigned char>(c) < 0x80) {
+          out += c;
+        } else if (const std::size_t n = utf8_sequence(s, i); n > 0) {
+          out.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          out += "\xEF\xBF\xBD";  // U+FFFD
+        }
     }
   }
 }
@@ -125,7 +159,8 @@ std::string format_line(Format format, Level l, std::string_view logger, std::st
             } else if constexpr (std::is_same_v<T, bool>) {
               out += v ? "true" : "false";
             } else if constexpr (std::is_same_v<T, double>) {
-              out += fmt::format("{}", v);
+              if (std::isfinite(v)) out += fmt::format("{}", v);
+              else out += "null";  // JSON has no NaN or infinity
             } else {
               out += std::to_string(v);
             }

@@ -77,8 +77,9 @@ class Parser {
     std::vector<std::string> vals;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == ')') {
+      // "()" is the set of the empty value, as in apimachinery (and how {""} prints).
       ++pos_;
-      fail("at least one value in the set");
+      return {std::string()};
     }
     for (;;) {
       std::string v = word("a value", true);
@@ -185,9 +186,9 @@ std::string LabelSelector::str() const {
     if (!out.empty()) out += ',';
     auto join = [&r] {
       std::string s;
-      for (const auto& v : r.values) {
-        if (!s.empty()) s += ',';
-        s += v;
+      for (std::size_t i = 0; i < r.values.size(); ++i) {
+        if (i > 0) s += ',';  // by position: an empty value is still a value
+        s += r.values[i];
       }
       return s;
     };

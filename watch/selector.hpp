@@ -29,8 +29,9 @@ class LabelSelector {
  public:
   // The empty selector matches everything.
   LabelSelector() = default;
-  // Parses "a=b,c!=d,e in (f,g),h notin (i),j,!k" (also "==" for "="). Throws
-  // SelectorError with the position and what was expected.
+  // Parses "a=b,c!=d,e in (f,g),h notin (i),j,!k" (also "==" for "="; "()" is the set of
+  // the empty value, as in apimachinery). Throws SelectorError with the position and what
+  // was expected.
   static LabelSelector parse(std::string_view text);
 
   bool matches(const Labels& labels) const;

@@ -2,6 +2,7 @@
 
 #include "watch/client.hpp"
 #include "watch/packed_json.hpp"
+#include "watch/json_input.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -243,12 +244,18 @@ struct WatchCache::Impl {
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), e);
     }
     boost::system::error_code ec;
-    // One arena for the page (see decode_event); the projections are copied out of it.
-    json::value v = json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 4096));
+    // One arena for the page (see decode_event); the projections are copied out of it. The
+    // list envelope (object, items array) nests one level more than a watch event's.
+    json::parse_options popts;
+    popts.max_depth = kMaxJsonDepth + 1;
+    json::value v = json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 4096), popts);
     const json::object* root = (!ec && v.is_object()) ? &v.get_object() : nullptr;
     const json::value* items = root ? root->if_contains("items") : nullptr;
     if (root == nullptr || items == nullptr || !(items->is_array() || items->is_null())) {
-      const ApiError bad(ErrorKind::Decode, 200, {}, "the list answer is not an object with items", "list " + opts.type.plural);
+      const std::string what = ec ? fmt::format("the list answer is not JSON ({}) in {} bytes",
+                                                json_error_text(ec, kMaxJsonDepth + 1), body.size())
+                                  : std::string("the list answer is not an object with items");
+      const ApiError bad(ErrorKind::Decode, 200, {}, what, "list " + opts.type.plural);
       trouble("list failed", bad.what());
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), bad);
     }

@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(each_bad_value_names_its_variable) {
        R"(REPO_CODER_AGENTS: "o/r": expected a string or a non-empty list of strings, got a list with a number)"},
       {{{"REVISION_CODER_AGENTS", R"("coder")"}}, "REVISION_CODER_AGENTS: expected a JSON object, got a string"},
       {{{"PR_FIX_LANE_AGENTS", R"({"NORMAL":""})"}},
-       R"(PR_FIX_LANE_AGENTS: "NORMAL": expected a string or a non-empty list of strings, got a string)"},
+       R"(PR_FIX_LANE_AGENTS: "NORMAL": expected a string or a non-empty list of strings, got an empty string)"},
       {{{"CODER_AGENT_SLOTS", R"({"coder":0})"}}, R"(CODER_AGENT_SLOTS: "coder": expected an integer >= 1, got 0)"},
       {{{"CODER_AGENT_SLOTS", R"({"coder":"2"})"}}, R"(CODER_AGENT_SLOTS: "coder": expected an integer >= 1, got "2")"},
       {{{"CODER_AGENT_SLOTS", R"({"coder":1.5})"}}, R"(CODER_AGENT_SLOTS: "coder": expected an integer >= 1, got 1.5E0)"},

@@ -3,12 +3,15 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace fdb::kube;
 namespace fs = std::filesystem;
@@ -133,6 +136,68 @@ BOOST_AUTO_TEST_CASE(context_namespace_and_override) {
   BOOST_TEST(cfg.token == "tb");
 }
 
+BOOST_AUTO_TEST_CASE(named_files_go_through_the_reader) {
+  // The folder does not exist: with a reader that does no I/O, parsing touches no file.
+  const fs::path base = "/nonexistent/kube";
+  std::vector<std::pair<std::string, std::string>> asked;  // path, what
+  const ReadFile reader = [&](const fs::path& p, std::string_view what) -> std::string {
+    asked.emplace_back(p.string(), std::string(what));
+    if (p.filename() == "unreadable.pem") throw ConfigError(std::string(what) + ": cannot read " + p.string());
+    return "BYTES OF " + p.filename().string();
+  };
+  const auto cfg = parse_kubeconfig(
+      kubeconfig("    server: https://k\n    certificate-authority: certs/ca.pem\n",
+                 "    client-certificate: /abs/client.crt\n    client-key: client.key\n"),
+      base, {}, "kubeconfig test.yaml", reader);
+  BOOST_TEST(cfg.ca_pem == "BYTES OF ca.pem");
+  BOOST_TEST(cfg.client_cert_pem == "BYTES OF client.crt");
+  BOOST_TEST(cfg.client_key_pem == "BYTES OF client.key");
+  BOOST_TEST_REQUIRE(asked.size() == 3u);
+  BOOST_TEST(asked[0].first == "/nonexistent/kube/certs/ca.pem");
+  BOOST_TEST(asked[0].second == "kubeconfig test.yaml: cluster \"certificate-authority\"");
+  BOOST_TEST(asked[1].first == "/abs/client.crt");
+  BOOST_TEST(asked[2].first == "/nonexistent/kube/client.key");
+  // -data fields win and are not read; the reader's error is the caller's error.
+  asked.clear();
+  parse_kubeconfig(kubeconfig("    server: https://k\n    certificate-authority-data: Q0E=\n    certificate-authority: x.pem\n",
+                              "    token: t\n"),
+                   base, {}, "kubeconfig test.yaml", reader);
+  BOOST_TEST(asked.empty());
+  try {
+    parse_kubeconfig(kubeconfig("    server: https://k\n    certificate-authority: unreadable.pem\n", "    token: t\n"), base, {},
+                     "kubeconfig test.yaml", reader);
+    BOOST_ERROR("expected ConfigError");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "kubeconfig test.yaml: cluster \"certificate-authority\": cannot read /nonexistent/kube/unreadable.pem");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(referenced_files_are_bounded) {
+  TempDir dir;
+  const auto small = dir.write("ca.pem", "PEM");
+  BOOST_TEST(read_referenced_file(small, "CA") == "PEM");
+  struct Row {
+    fs::path path;
+    std::string expect;
+  };
+  const Row rows[] = {
+      {"/dev/zero", "CA: /dev/zero is larger than 8388608 bytes"},
+      {dir.path, "CA: " + dir.path.string() + " is a folder, not a file"},
+      {dir.path / "absent.pem", "CA: cannot read " + (dir.path / "absent.pem").string()},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.path) {
+      try {
+        read_referenced_file(r.path, "CA");
+        BOOST_ERROR("expected ConfigError");
+      } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) == r.expect);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(merged_files_first_wins) {
   TempDir dir;
   const auto one = dir.write("one", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
@@ -167,6 +232,10 @@ BOOST_AUTO_TEST_CASE(bad_kubeconfigs_name_the_problem) {
       {"current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: nobody}\nclusters:\n- name: c\n  cluster: {server: 'https://x'}\n",
        "user \"nobody\", which is not defined"},
       {"clusters: {a: b}\n", "must be a list"},
+      // Found by fuzz_kubeconfig: yaml-cpp quotes the offending character raw, which broke
+      // the one-line message; control characters are shown as \xNN.
+      {"a: \"\\\x01\"\n", "unknown escape character: \\x01"},
+      {"a: \"\\\r\"\n", "unknown escape character: \\x0d"},
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.expect) {
@@ -177,6 +246,8 @@ BOOST_AUTO_TEST_CASE(bad_kubeconfigs_name_the_problem) {
         const std::string what = e.what();
         BOOST_TEST(what.find(r.expect) != std::string::npos, "got: " << what);
         BOOST_TEST(what.find('\n') == std::string::npos, "one line: " << what);
+        BOOST_TEST(std::none_of(what.begin(), what.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+                   "no control characters: " << what);
       }
     }
   }

@@ -80,7 +80,11 @@ BOOST_AUTO_TEST_CASE(parse_retry_after_table) {
   };
   const Row rows[] = {{"0", 0},    {"1", 1},          {" 12 ", 12},   {"3600", 3600}, {"99999", 3600},
                       {"", {}},    {"-1", {}},        {"1.5", {}},    {"abc", {}},
-                      {"Wed, 21 Oct 2015 07:28:00 GMT", {}}, {"99999999999999999999999", 3600}};
+                      {"Wed, 21 Oct 2015 07:28:00 GMT", {}}, {"99999999999999999999999", 3600},
+                      // Found by fuzz_status: an out-of-range number was 3600 whatever followed
+                      // it or preceded it; a sign is not delay-seconds either.
+                      {"99999999999999999999999x", {}}, {"-99999999999999999999999", {}},
+                      {"9999999999999999999\x01""49", {}}, {"-0", {}}, {"+5", {}}, {"5 5", {}}};
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT("'" << r.in << "'") {
       const auto got = parse_retry_after(r.in);

@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <string>
+
 using namespace fdb::log;
 
 BOOST_AUTO_TEST_SUITE(logging)
@@ -22,6 +25,40 @@ BOOST_AUTO_TEST_CASE(json_lines_are_objects_with_fields) {
   BOOST_TEST(v.at("attempt").as_int64() == 2);
   BOOST_TEST(v.at("ok").as_bool() == false);
   BOOST_TEST(v.at("ms").as_double() == 1.5);
+}
+
+BOOST_AUTO_TEST_CASE(json_lines_stay_valid_json_whatever_the_bytes) {
+  // Found by fuzz_log: invalid UTF-8 (a proxy's Latin-1 page, an excerpt cut inside a
+  // character) went into the line as it was, and NaN as `nan`: neither is JSON.
+  struct Row {
+    std::string in;
+    std::string out;  // the string as parsed back
+  };
+  const Row rows[] = {
+      {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x9a\x80", "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x9a\x80"},  // valid: unchanged
+      {"caf\xe9", "caf\xef\xbf\xbd"},                        // Latin-1
+      {"cut \xe6\x97", "cut \xef\xbf\xbd\xef\xbf\xbd"},     // a sequence cut short
+      {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},             // overlong '/'
+      {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},  // a surrogate
+      {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},  // beyond U+10FFFF
+      {"\xff\x01\x7f", "\xef\xbf\xbd\x01\x7f"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.in) {
+      const auto line = format_line(Format::Json, Level::Info, "t", r.in, {{"f", r.in}}, 0);
+      boost::system::error_code ec;
+      const auto v = boost::json::parse(line, ec);
+      BOOST_TEST_REQUIRE(!ec, ec.message() << ": " << line);
+      BOOST_TEST(v.at("msg").as_string() == r.out);
+      BOOST_TEST(v.at("f").as_string() == r.out);
+    }
+  }
+  const auto line = format_line(Format::Json, Level::Info, "t", "m",
+                                {{"nan", std::nan("")}, {"inf", HUGE_VAL}, {"x", 0.25}}, 0);
+  const auto v = boost::json::parse(line).as_object();
+  BOOST_TEST(v.at("nan").is_null());
+  BOOST_TEST(v.at("inf").is_null());
+  BOOST_TEST(v.at("x").as_double() == 0.25);
 }
 
 BOOST_AUTO_TEST_CASE(text_lines_for_people) {
