@@ -267,18 +267,21 @@ BOOST_AUTO_TEST_CASE(a_restart_between_delete_and_create_creates_once) {
   BOOST_TEST(w.api_log(mark2).empty());
 }
 
-BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_nothing) {
+// A tombstone (the cap, or a closed issue) is marked and stamped terminal-since-Failed in
+// one merge patch, so that the prune sweep may collect it later; nothing else is written.
+BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_a_marked_one) {
   struct Row {
     const char* given;
     int attempt;
     std::string issue_state;
     bool park;
     std::vector<std::string> writes;  // API writes expected (no GETs)
+    std::string tombstone;            // the value patched, if any
   };
   const Row rows[] = {
-      {"attempt 3 of 3, PARK_ON_GIVE_UP=false", 3, "open", false, {"PATCH " + kWl + "/wl-o-r-7"}},
-      {"attempt 3 of 3, parked", 3, "open", true, {"PATCH " + kWl + "/wl-o-r-7", "DELETE " + kWl + "/wl-o-r-7"}},
-      {"issue closed", 1, "closed", true, {}},
+      {"attempt 3 of 3, PARK_ON_GIVE_UP=false", 3, "open", false, {"PATCH " + kWl + "/wl-o-r-7"}, "true"},
+      {"attempt 3 of 3, parked", 3, "open", true, {"PATCH " + kWl + "/wl-o-r-7", "DELETE " + kWl + "/wl-o-r-7"}, ""},
+      {"issue closed", 1, "closed", true, {"PATCH " + kWl + "/wl-o-r-7"}, "issue-closed"},
   };
   for (const auto& row : rows) {
     BOOST_TEST_CONTEXT(row.given) {
@@ -295,6 +298,14 @@ BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_nothing) {
         if (l.rfind("GET", 0) != 0) writes.push_back(l);
       }
       BOOST_TEST(writes == row.writes, boost::test_tools::per_element());
+      if (!row.tombstone.empty()) {
+        for (const auto& r : w.api.requests()) {
+          if (r.method != "PATCH") continue;
+          const auto ann = json::parse(r.body).at("metadata").at("annotations").as_object();
+          BOOST_TEST(ann.at("foreman.llmkube.dev/tombstone").as_string() == row.tombstone);
+          BOOST_TEST(ann.at("foreman.llmkube.dev/terminal-since-Failed").as_string().size() == 27u);
+        }
+      }
       bool backlog = false;
       for (const auto& r : w.dispatch_server.requests()) backlog |= r.target == "/api/issues/status";
       BOOST_TEST(backlog == (row.park && row.issue_state == "open"));
