@@ -447,7 +447,8 @@ awaitable<ReconcileResult> Reconciler::tombstone(const json::object& wl, const s
     }
     logger().info("left as a tombstone", {{"workload", f.name}, {"attempt", f.attempt}, {"reason", reason}});
   }
-  co_return co_await sweep(f.name, with_annotations(wl, ann));
+  const json::object marked = with_annotations(wl, ann);
+  co_return co_await sweep(f.name, marked);
 }
 
 awaitable<void> Reconciler::patch_annotations(const std::string& name, const json::object& annotations) {
@@ -495,7 +496,8 @@ awaitable<ReconcileResult> Reconciler::sweep_step(const std::string& name, const
       co_await patch_annotations(name, ann);
       count_sweep("stamp", tv.phase);
       logger().info("stamped terminal-since", {{"workload", name}, {"phase", tv.phase}, {"why", s.why}});
-      co_return co_await sweep_step(name, with_annotations(wl, ann));
+      const json::object stamped = with_annotations(wl, ann);
+      co_return co_await sweep_step(name, stamped);
     }
     case SweepKind::Report:
       co_return co_await report(name, wl, s.write_stamp);
