@@ -2,6 +2,7 @@
 
 #include "dispatch/client.hpp"
 #include "operator/cache_view.hpp"
+#include "operator/claim_sweeps.hpp"
 #include "operator/claimer.hpp"
 #include "operator/events.hpp"
 #include "operator/http_server.hpp"
@@ -55,6 +56,7 @@ struct Runtime {
   kube::WorkQueue& queue;
   Reconciler& reconciler;
   Claimer& claimer;
+  ClaimSweeper& sweeper;
   metrics::BridgeMetrics& m;
   asio::cancellation_signal leader_cancel;
   bool leading = false;
@@ -64,7 +66,9 @@ struct Runtime {
 awaitable<void> leader_work(Runtime* rt) {
   using namespace asio::experimental::awaitable_operators;
   auto worker = [rt] { return reconcile_worker(rt->queue, rt->reconciler, &rt->m); };
-  co_await ((worker() && worker() && worker() && worker()) && rt->claimer.run());
+  // Sweeps of terminal Workloads run in the workers (events, one timer per Workload through
+  // the queue); the stranded/stuck-claims sweeps need dispatch's view: a timer of their own.
+  co_await ((worker() && worker() && worker() && worker()) && rt->claimer.run() && rt->sweeper.run());
 }
 
 // Cancellation, possibly wrapped by a parallel group: the normal end of a coroutine
@@ -214,6 +218,8 @@ int run_app(const Config& cfg, const AppOptions& options) {
   EventRecorder events(kube, ns, cfg.identity);
   Reconciler reconciler({kube, dispatch, cfg, caches, &events, &m, {}});
   Claimer claimer({kube, dispatch, cfg, caches, gone, &m});
+  ClaimSweeper sweeper({kube, dispatch, cfg, caches, [&claimer](std::string_view n) { return claimer.creating(n); },
+                        [&reconciler](std::string_view n) { return reconciler.retry_in_flight(n); }, &m});
 
   // Health and metrics.
   Routes routes;
@@ -242,7 +248,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
     logger().info("serving", {{"address", s->local_address()}});
   }
 
-  Runtime rt{cfg, io, queue, reconciler, claimer, m, {}, false, false};
+  Runtime rt{cfg, io, queue, reconciler, claimer, sweeper, m, {}, false, false};
 
   // Informers run on every replica: followers keep their caches warm.
   asio::cancellation_signal informers_cancel;

@@ -61,6 +61,24 @@ awaitable<void> fetch_lane(dispatch::Client& client, LaneResult& out) {
   }
 }
 
+// Holds a name in a set for the life of a scope.
+class InFlight {
+ public:
+  InFlight(std::set<std::string, std::less<>>& set, std::string name) : set_(set), name_(std::move(name)) {
+    set_.insert(name_);
+  }
+  ~InFlight() { set_.erase(name_); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::set<std::string, std::less<>>& set_;
+  std::string name_;
+};
+
+// How long a create may go unseen by the cache before the API server is asked.
+constexpr std::chrono::seconds kUnseenAfter{2};
+
 bool is_terminating(const json::object& w) {
   const auto* md = w.if_contains("metadata");
   if (md == nullptr || !md->is_object()) return false;
@@ -101,9 +119,34 @@ awaitable<ClaimRound> Claimer::run_once() {
   const auto& s = d_.config.workload;
 
   // In progress: the cache, plus creates it has not shown yet.
+  // A create the cache still does not show a while later may have come and gone between
+  // two rounds (a Workload that failed and was escalated, parked or pruned within a
+  // round): the API server says. Left pending, it would count as in progress and keep its
+  // issue from being claimed again, for ever.
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> unseen;
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (d_.cache.workload(*it)) it = pending_.erase(it);
-    else ++it;
+    if (d_.cache.workload(it->first)) {
+      it = pending_.erase(it);
+      continue;
+    }
+    if (now - it->second >= kUnseenAfter) unseen.push_back(it->first);
+    ++it;
+  }
+  for (const auto& name : unseen) {
+    bool exists = true;
+    try {
+      exists = (co_await get_workload(name)).has_value();
+    } catch (const kube::ApiError& e) {
+      if (e.kind() == kube::ErrorKind::Cancelled) throw;
+      logger().warn("cannot check a created Workload the cache does not show", {{"workload", name}, {"error", e.what()}});
+    } catch (const std::exception& e) {  // an answer that is not a JSON object
+      logger().warn("cannot check a created Workload the cache does not show", {{"workload", name}, {"error", e.what()}});
+    }
+    if (!exists && !d_.cache.workload(name)) {
+      logger().info("a Workload created here is gone already", {{"workload", name}});
+      pending_.erase(name);
+    }
   }
   CacheView::Load cached = d_.cache.load();
   dispatch::LoadMap load = std::move(cached.by_coder);
@@ -147,9 +190,12 @@ awaitable<ClaimRound> Claimer::run_once() {
 
       const std::string name = dispatch::workload_name(item.repo_full_name, item.number);
       if (auto existing = d_.cache.workload(name); existing && !is_terminating(*existing)) continue;
-      if (d_.cache.intent(name) || pending_.count(name)) continue;
+      if (d_.cache.intent(name) || pending_.find(name) != pending_.end()) continue;
 
       const dispatch::IssueRef ref{item.issue_id, item.repo_full_name, item.number};
+      // From the claim until the create is settled (and its object cached, see pending_),
+      // the issue is claimed with no Workload to show for it: not stranded.
+      const InFlight in_flight(in_flight_, name);
       dispatch::ClaimResult claim;
       try {
         claim = co_await d_.dispatch.claim(ref);
@@ -208,7 +254,7 @@ awaitable<bool> Claimer::create(const std::string& name, const std::string& body
     bool exists = false;
     try {
       co_await d_.kube.call(req);
-      pending_.insert(name);
+      pending_.insert_or_assign(name, std::chrono::steady_clock::now());
       co_return true;
     } catch (const kube::ApiError& e) {
       if (e.kind() == kube::ErrorKind::Cancelled) throw;

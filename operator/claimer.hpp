@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace fdb::kube {
 class Client;
@@ -62,13 +63,20 @@ class Claimer {
 
   // Workloads created but not yet seen in the cache (counted as in progress).
   std::size_t pending_creates() const noexcept { return pending_.size(); }
+  // True while this loop is claiming an issue for that Workload name or creating it, and
+  // until the cache shows what it created: the stranded-claims sweep leaves it alone.
+  bool creating(std::string_view name) const {
+    return in_flight_.find(name) != in_flight_.end() || pending_.find(name) != pending_.end();
+  }
 
  private:
   boost::asio::awaitable<bool> create(const std::string& name, const std::string& body);
   boost::asio::awaitable<std::optional<boost::json::object>> get_workload(const std::string& name);
 
   Deps d_;
-  std::set<std::string, std::less<>> pending_;
+  // Created, not yet seen in the cache: name → when the create was answered.
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> pending_;
+  std::set<std::string, std::less<>> in_flight_;  // from the claim call until the create is settled
 };
 
 }  // namespace fdb::op

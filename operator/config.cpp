@@ -51,8 +51,8 @@ const Var kVars[] = {
     {"MAX_IN_PROGRESS", "0", "cap of live bridge Workloads (0: no cap)"},
     {"DELETE_WORKLOAD_TIMEOUT_S", "60", "seconds to wait for a deleted Workload to be gone"},
     {"PARK_ON_GIVE_UP", "true", "park an exhausted issue for a human instead of a tombstone", true},
-    {"PRUNE_COMPLETED_AFTER_HOURS", "6", "prune Completed Workloads after this many hours (0: never)"},
-    {"PRUNE_FAILED_AFTER_HOURS", "48", "prune Failed Workloads after this many hours (0: never)"},
+    {"PRUNE_COMPLETED_AFTER_HOURS", "6", "prune Completed Workloads after this many hours (decimals allowed; 0: never)"},
+    {"PRUNE_FAILED_AFTER_HOURS", "48", "prune Failed tombstones after this many hours (decimals allowed; 0: never)"},
     {"PR_FIX_ENABLED", "false", "run the PR-fix queue", true},
     {"PR_FIX_MAX_ATTEMPTS", "3", "PR-fix attempts before BLOCKED"},
     {"PR_FIX_LANE_AGENTS", "{\"NORMAL\":\"coder\",\"ESCALATED\":\"coder-frontier\"}",
@@ -201,6 +201,23 @@ void read_int(const Raw& r, int& out, int min, int max = INT_MAX) {
     fail_got(r, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max));
   }
   out = static_cast<int>(n);
+}
+
+// Hours as a decimal number: "6", "0.5", "0.0005". Not negative, not an exponent, at most
+// a million hours.
+void read_hours(const Raw& r, double& out) {
+  if (!r.value) return;
+  const std::string_view t = *r.value;
+  const bool plain = !t.empty() && t.find_first_not_of("0123456789.") == std::string_view::npos &&
+                     std::count(t.begin(), t.end(), '.') <= 1 && t != ".";
+  double v = -1;
+  bool ok = plain;
+  if (ok) {
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    ok = ec == std::errc() && p == t.data() + t.size() && v >= 0 && v <= 1e6;
+  }
+  if (!ok) fail_got(r, "expected a number of hours >= 0 (decimals allowed, e.g. 0.5)");
+  out = v;
 }
 
 void read_bool(const Raw& r, bool& out) {
@@ -523,8 +540,8 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
   read_int(rd.get("MAX_IN_PROGRESS"), c.max_in_progress, 0);
   read_int(rd.get("DELETE_WORKLOAD_TIMEOUT_S"), c.delete_workload_timeout_s, 1);
   read_bool(rd.get("PARK_ON_GIVE_UP"), c.park_on_give_up);
-  read_int(rd.get("PRUNE_COMPLETED_AFTER_HOURS"), c.prune_completed_after_hours, 0);
-  read_int(rd.get("PRUNE_FAILED_AFTER_HOURS"), c.prune_failed_after_hours, 0);
+  read_hours(rd.get("PRUNE_COMPLETED_AFTER_HOURS"), c.prune_completed_after_hours);
+  read_hours(rd.get("PRUNE_FAILED_AFTER_HOURS"), c.prune_failed_after_hours);
   read_bool(rd.get("PR_FIX_ENABLED"), c.pr_fix_enabled);
   read_int(rd.get("PR_FIX_MAX_ATTEMPTS"), c.pr_fix_max_attempts, 1);
   read_agent_map(rd.get("PR_FIX_LANE_AGENTS"), c.pr_fix_lane_agents);

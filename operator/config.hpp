@@ -70,8 +70,10 @@ struct Config {
   int delete_workload_timeout_s = 60;  // DELETE_WORKLOAD_TIMEOUT_S
 
   // Sweeps (§6).
-  int prune_completed_after_hours = 6;  // PRUNE_COMPLETED_AFTER_HOURS, 0 = never
-  int prune_failed_after_hours = 48;    // PRUNE_FAILED_AFTER_HOURS, 0 = never
+  // PRUNE_*_AFTER_HOURS, 0 = never. Decimals are accepted (0.5 = 30 minutes; tests use
+  // 0.0005 = 1.8 s); the Python bridge read whole hours only.
+  double prune_completed_after_hours = 6;  // PRUNE_COMPLETED_AFTER_HOURS
+  double prune_failed_after_hours = 48;    // PRUNE_FAILED_AFTER_HOURS
   bool pr_fix_enabled = false;          // PR_FIX_ENABLED
   int pr_fix_max_attempts = 3;          // PR_FIX_MAX_ATTEMPTS
   dispatch::AgentMap pr_fix_lane_agents{{"NORMAL", {"coder"}}, {"ESCALATED", {"coder-frontier"}}};  // PR_FIX_LANE_AGENTS

@@ -449,6 +449,10 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
                                     "AgenticTask reads for a retry decision, by source: cache (the task informer, "
                                     "complete for that Workload) or api (a LIST).",
                                     {"source"}),
+      .sweeps_total = r.counter("foreman_bridge_sweeps_total",
+                                "Actions of the sweeps of terminal Workloads and claims, by sweep (report, stamp, "
+                                "prune, stranded, stuck) and result.",
+                                {"sweep", "result"}),
       .reconcile_total = r.counter("foreman_bridge_reconcile_total",
                                    "Reconciliations by controller and result (success, error, requeue).",
                                    {"controller", "result"}),

@@ -227,6 +227,7 @@ struct BridgeMetrics {
   CounterFamily& dispatch_malformed_items_total;       // {lane}
   HistogramFamily& failed_to_recreate_seconds;         // {}
   CounterFamily& task_reads_total;                     // {source}: cache or api
+  CounterFamily& sweeps_total;                         // {sweep, result}: report, stamp, prune, stranded, stuck
   CounterFamily& reconcile_total;              // {controller, result}
   HistogramFamily& reconcile_duration_seconds;  // {controller}
   GaugeFamily& build_info;                     // foreman_bridge_build_info {version}

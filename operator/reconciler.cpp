@@ -9,6 +9,7 @@
 #include "operator/events.hpp"
 #include "operator/metrics.hpp"
 #include "operator/retry_decision.hpp"
+#include "operator/sweeps.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
@@ -35,7 +36,6 @@ const log::Logger& logger() {
 }
 
 constexpr std::string_view kParkedAnnotation = "foreman.llmkube.dev/parked";
-constexpr std::string_view kTombstoneAnnotation = "foreman.llmkube.dev/tombstone";
 
 const json::object* obj(const json::object* o, std::string_view key) {
   if (o == nullptr) return nullptr;
@@ -64,6 +64,28 @@ ReconcileResult failed(std::string step) { return {std::nullopt, true, std::move
 // since the flow is idempotent — but those are logged as errors rather than warnings.
 bool transient(const kube::ApiError& e) { return e.retryable(); }
 
+// A refusal that asking again will not change (the issue is unknown, or the request is
+// not acceptable for it). Authentication and server errors are not: those are retried.
+bool permanent(const dispatch::DispatchError& e) {
+  if (e.transient()) return false;
+  const int s = e.status();
+  return s == 400 || s == 404 || s == 409 || s == 410 || s == 422;
+}
+
+WallTime wall_now() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
+
+PruneSettings prune_settings(const Config& c) { return {c.prune_completed_after_hours, c.prune_failed_after_hours}; }
+
+// `wl` with `annotations` merged into its metadata.annotations (what a merge patch does).
+json::object with_annotations(json::object wl, const json::object& annotations) {
+  auto& md = wl["metadata"];
+  if (!md.is_object()) md = json::object();
+  auto& ann = md.get_object()["annotations"];
+  if (!ann.is_object()) ann = json::object();
+  for (const auto& [k, v] : annotations) ann.get_object()[k] = v;
+  return wl;
+}
+
 }  // namespace
 
 Reconciler::Reconciler(Deps deps) : d_(std::move(deps)) {}
@@ -80,13 +102,16 @@ std::optional<Intent> Reconciler::find_intent(const std::string& name) const {
 
 awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   std::optional<WorkloadView> view;
-  if (auto wl = d_.cache.workload(name)) view = view_of(*wl);
+  const std::optional<json::object> cached = d_.cache.workload(name);
+  if (cached) view = view_of(*cached);
   const auto intent = find_intent(name);
   const Step step = next_step(view, intent);
   logger().debug("reconcile", {{"workload", name}, {"step", to_string(step.kind)}, {"why", step.why}});
   try {
     switch (step.kind) {
       case StepKind::Nothing:
+        // Nothing left for the retry flow: the sweeps of a terminal Workload, if any.
+        if (cached) co_return co_await sweep(name, *cached);
         co_return done("nothing");
       case StepKind::Decide:
         co_return co_await decide(name);
@@ -157,8 +182,13 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
                             {"attempt", f.attempt}, {"action", action_name(action)}, {"reason", action_reason(action)}});
 
   if (const auto* p = std::get_if<action::Park>(&action)) co_return co_await park(wl, p->reason);
-  if (const auto* t = std::get_if<action::Tombstone>(&action)) co_return co_await tombstone(wl, t->reason);
-  if (std::holds_alternative<action::Nothing>(action)) co_return done("nothing: " + action_reason(action));
+  if (const auto* t = std::get_if<action::Tombstone>(&action)) co_return co_await tombstone(wl, t->reason, kTombstoneCap);
+  if (std::holds_alternative<action::Nothing>(action)) {
+    // §5.1: a closed issue keeps its tombstone. Marked, so that pruning may collect it;
+    // still decided again on each resync, so a reopened issue is retried.
+    if (state == IssueState::Closed) co_return co_await tombstone(wl, action_reason(action), kTombstoneIssueClosed);
+    co_return done("nothing: " + action_reason(action));
+  }
 
   const std::string uid = str(obj(&wl, "metadata"), "uid");
   Intent intent;
@@ -170,16 +200,14 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   intent.title = f.title;
   intent.reason = action_reason(action);
 
-  if (const auto* e = std::get_if<action::Escalate>(&action)) {
+  const auto* escalate = std::get_if<action::Escalate>(&action);
+  if (escalate != nullptr) {
     // Re-lane first: when it fails nothing else has happened and the issue stays
-    // claimed where it was.
-    co_await d_.dispatch.relane(f.issue_id, e->lane, e->reason);
+    // claimed where it was (the queue tries again after a backoff). Re-laning twice
+    // (a crash before the intent is recorded) is harmless.
+    co_await d_.dispatch.relane(f.issue_id, escalate->lane, escalate->reason);
     intent.kind = Intent::Kind::Escalate;
-    intent.lane = e->lane;
-    if (d_.metrics) d_.metrics->escalations_total.labels({f.lane, e->lane}).inc();
-    co_await event(wl, "Normal", "Escalated", "Escalate",
-                   fmt::format("attempt {} of {} failed; moved to lane {}: {}", f.attempt,
-                               d_.config.retry_max_attempts, e->lane, e->reason));
+    intent.lane = escalate->lane;
   } else {
     const auto build = rebuild_request(f, action);
     if (!build) co_return done("no request to rebuild");
@@ -193,6 +221,14 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   }
   co_await record_intent(intent);
   timings_[name].failed_seen = seen;
+  if (escalate != nullptr) {
+    logger().info("re-laned; deleting, then unclaiming once it is gone",
+                  {{"workload", name}, {"from_lane", f.lane}, {"to_lane", escalate->lane}});
+    if (d_.metrics) d_.metrics->escalations_total.labels({f.lane, escalate->lane}).inc();
+    co_await event(wl, "Normal", "Escalated", "Escalate",
+                   fmt::format("attempt {} of {} failed; moved to lane {}: {}", f.attempt,
+                               d_.config.retry_max_attempts, escalate->lane, escalate->reason));
+  }
   co_return co_await delete_old(intent);
 }
 
@@ -316,7 +352,8 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
                               {"infra_attempts", intent.infra_attempts},
                               {"mode", intent.feedback.empty() ? "issue-batch" : "pipeline"}});
   if (d_.metrics) {
-    d_.metrics->retries_total.labels({std::to_string(intent.next_attempt)}).inc();
+    // An infrastructure retry spends no attempt: counted apart.
+    d_.metrics->retries_total.labels({intent.infra_attempts > 0 ? std::string("infra") : std::to_string(intent.next_attempt)}).inc();
     if (t.failed_seen.time_since_epoch().count() != 0) {
       const std::chrono::duration<double> d = t.create_sent - t.failed_seen;
       d_.metrics->failed_to_recreate_seconds.get().observe(d.count());
@@ -358,13 +395,7 @@ awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::s
   // Park once: the annotation says the dispatch side is done, so a crash before the
   // delete does not comment twice.
   if (annotation(wl, kParkedAnnotation).empty()) {
-    co_await d_.dispatch.set_status(issue_ref(f), "backlog");
-    try {
-      co_await d_.dispatch.label(issue_ref(f), "needs-human");
-      co_await d_.dispatch.comment(issue_ref(f), park_comment(f, reason));
-    } catch (const dispatch::DispatchError& e) {
-      logger().warn("park: label or comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
-    }
+    co_await park_issue(f, reason);
     const json::object patch{{"metadata", json::object{{"annotations", json::object{{kParkedAnnotation, reason.empty() ? "true" : reason}}}}}};
     const auto req = kube::Requests(kube::workloads(), ns).patch(f.name, kube::PatchType::Merge, json::serialize(patch));
     co_await d_.kube.call(req);
@@ -384,19 +415,183 @@ awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::s
   co_return done("park");
 }
 
-awaitable<ReconcileResult> Reconciler::tombstone(const json::object& wl, const std::string& reason) {
-  if (!annotation(wl, kTombstoneAnnotation).empty()) co_return done("tombstone (already)");
+awaitable<void> Reconciler::park_issue(const FailedWorkload& f, const std::string& reason) {
+  co_await d_.dispatch.set_status(issue_ref(f), "backlog");
+  try {
+    co_await d_.dispatch.label(issue_ref(f), "needs-human");
+    co_await d_.dispatch.comment(issue_ref(f), park_comment(f, reason));
+  } catch (const dispatch::DispatchError& e) {
+    logger().warn("park: label or comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
+  }
+}
+
+// Marks a Failed Workload the bridge leaves alone (value "true" at the cap, "issue-closed"
+// for a closed issue) and stamps terminal-since-Failed in the same merge patch, then arms
+// the prune timer from the object as it now is.
+awaitable<ReconcileResult> Reconciler::tombstone(const json::object& wl, const std::string& reason, std::string_view value) {
   const FailedWorkload f = read_workload(wl);
-  const json::object patch{{"metadata", json::object{{"annotations", json::object{{kTombstoneAnnotation, "true"}}}}}};
+  const TerminalView tv = terminal_view(wl);
+  json::object ann;
+  if (tv.tombstone != value) ann[kTombstoneKey] = value;
+  if (!parse_stamp(tv.stamp)) ann[terminal_since_key("Failed")] = format_stamp(wall_now());
+  if (!ann.empty()) co_await patch_annotations(f.name, ann);
+  if (tv.tombstone != value) {
+    const bool closed = value == kTombstoneIssueClosed;
+    if (d_.metrics) d_.metrics->tombstones_total.labels({closed ? "issue_closed" : "give_up"}).inc();
+    if (closed) {
+      co_await event(wl, "Normal", "Tombstoned", "LeaveAlone", "the issue is closed in dispatch; left as a Failed tombstone");
+    } else {
+      co_await event(wl, "Warning", "Tombstoned", "GiveUp",
+                     fmt::format("attempt {} of {} failed; left as a Failed tombstone: {}", f.attempt,
+                                 d_.config.retry_max_attempts, reason));
+    }
+    logger().info("left as a tombstone", {{"workload", f.name}, {"attempt", f.attempt}, {"reason", reason}});
+  }
+  const json::object marked = with_annotations(wl, ann);
+  co_return co_await sweep(f.name, marked);
+}
+
+awaitable<void> Reconciler::patch_annotations(const std::string& name, const json::object& annotations) {
+  const json::object patch{{"metadata", json::object{{"annotations", annotations}}}};
   const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name)
-                       .patch(f.name, kube::PatchType::Merge, json::serialize(patch));
+                       .patch(name, kube::PatchType::Merge, json::serialize(patch));
   co_await d_.kube.call(req);
-  if (d_.metrics) d_.metrics->tombstones_total.labels({"attempts-exhausted"}).inc();
-  co_await event(wl, "Warning", "Tombstoned", "GiveUp",
-                 fmt::format("attempt {} of {} failed; left as a Failed tombstone: {}", f.attempt,
-                             d_.config.retry_max_attempts, reason));
-  logger().info("left as a tombstone", {{"workload", f.name}, {"attempt", f.attempt}, {"reason", reason}});
-  co_return done("tombstone");
+}
+
+void Reconciler::count_sweep(std::string_view sweep, std::string_view result) {
+  if (d_.metrics) d_.metrics->sweeps_total.labels({sweep, result}).inc();
+}
+
+awaitable<ReconcileResult> Reconciler::sweep(const std::string& name, const json::object& wl) {
+  // Errors are counted here and handled as any step's: the queue backs off and runs
+  // the name again, so a failed report or prune is retried, never lost.
+  std::string what = "sweep";
+  try {
+    const SweepStep s = next_sweep(terminal_view(wl), prune_settings(d_.config), wall_now());
+    what = to_string(s.kind);
+    logger().debug("sweep", {{"workload", name}, {"step", what}, {"why", s.why}});
+    co_return co_await sweep_step(name, wl);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::Cancelled) count_sweep(what, "error");
+    throw;
+  } catch (const dispatch::DispatchError&) {
+    count_sweep(what, "error");
+    throw;
+  }
+}
+
+awaitable<ReconcileResult> Reconciler::sweep_step(const std::string& name, const json::object& wl) {
+  const WallTime now = wall_now();
+  const TerminalView tv = terminal_view(wl);
+  const SweepStep s = next_sweep(tv, prune_settings(d_.config), now);
+  switch (s.kind) {
+    case SweepKind::Nothing:
+      co_return done("nothing");
+    case SweepKind::Wait:
+      // The timer of this Workload: the queue runs the name again at the deadline.
+      co_return later("prune-wait", s.wait);
+    case SweepKind::Stamp: {
+      json::object ann;
+      ann[terminal_since_key(tv.phase)] = format_stamp(now);
+      co_await patch_annotations(name, ann);
+      count_sweep("stamp", tv.phase);
+      logger().info("stamped terminal-since", {{"workload", name}, {"phase", tv.phase}, {"why", s.why}});
+      const json::object stamped = with_annotations(wl, ann);
+      co_return co_await sweep_step(name, stamped);
+    }
+    case SweepKind::Report:
+      co_return co_await report(name, wl, s.write_stamp);
+    case SweepKind::Prune:
+      co_return co_await prune(wl, s.reset_issue);
+  }
+  co_return done("nothing");
+}
+
+awaitable<ReconcileResult> Reconciler::report(const std::string& name, const json::object& wl, bool write_stamp) {
+  const WallTime seen = wall_now();
+  const json::array tasks = co_await fetch_tasks(name);
+  const Report r = completed_report(wl, tasks);
+  const FailedWorkload f = read_workload(wl);
+  const std::string issue = fmt::format("{}#{}", f.repo, f.number);
+  json::object ann;
+  if (write_stamp) ann[terminal_since_key("Completed")] = format_stamp(seen);
+  std::string sent = r.status;
+  std::string result = r.status == "backlog" ? "parked" : r.status;
+  std::exception_ptr failure;
+  if (f.repo.empty() || f.number <= 0) {
+    sent = "skipped: no issue on the Workload";
+    result = "skipped";
+    logger().warn("a Completed Workload names no issue; nothing to report", {{"workload", name}});
+  } else {
+    try {
+      if (r.status == "backlog") {
+        co_await park_issue(f, r.reason);
+      } else {
+        co_await d_.dispatch.set_status(issue_ref(f), r.status);
+      }
+    } catch (const dispatch::DispatchError& e) {
+      if (permanent(e)) {
+        sent = fmt::format("rejected: {} (HTTP {})", r.status, e.status());
+        result = "rejected";
+        logger().warn("dispatch refused the status; not asking again", {{"workload", name}, {"issue", issue},
+                      {"status", r.status}, {"error", e.what()}});
+      } else {
+        failure = std::current_exception();
+      }
+    }
+  }
+  if (failure) {
+    // Retried after a backoff; the stamp is kept meanwhile, so the age is right.
+    if (!ann.empty()) co_await patch_annotations(name, ann);
+    std::rethrow_exception(failure);
+  }
+  ann[kReportedAnnotation] = sent;
+  co_await patch_annotations(name, ann);
+  count_sweep("report", result);
+  logger().info("reported a Completed Workload", {{"workload", name}, {"issue", issue}, {"status", sent},
+                                                  {"reason", r.reason}, {"pull_request", r.pull_request}});
+  if (result == "in-review") {
+    co_await event(wl, "Normal", "InReview", "Report", fmt::format("issue {} moved to in-review: {}", issue, r.pull_request));
+  } else if (result == "done") {
+    co_await event(wl, "Normal", "Resolved", "Report", fmt::format("issue {} moved to done: {}", issue, r.reason));
+  } else if (result == "parked") {
+    if (d_.metrics) d_.metrics->parks_total.labels({"completed-without-pr"}).inc();
+    co_await event(wl, "Warning", "Parked", "Park", "Needs a human decision: " + r.reason);
+  }
+  co_return done("report");
+}
+
+awaitable<ReconcileResult> Reconciler::prune(const json::object& wl, bool reset_issue) {
+  const FailedWorkload f = read_workload(wl);
+  const TerminalView tv = terminal_view(wl);
+  // The issue first: if that fails nothing has happened and the queue tries again; if
+  // the delete fails after it, the issue is ready but its name still taken by a
+  // Workload that is not terminating, which the claim loop does not claim onto.
+  if (reset_issue && !f.repo.empty() && f.number > 0) {
+    try {
+      co_await d_.dispatch.set_status(issue_ref(f), "ready");
+    } catch (const dispatch::DispatchError& e) {
+      if (!permanent(e)) throw;
+      logger().warn("dispatch refused status ready for a pruned issue", {{"workload", f.name}, {"error", e.what()}});
+    }
+  }
+  kube::DeleteOptions opts;
+  opts.propagation_policy = "Foreground";
+  opts.precondition_uid = str(obj(&wl, "metadata"), "uid");
+  const auto del = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).remove(f.name, opts);
+  try {
+    co_await d_.kube.call(del);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::NotFound && e.kind() != kube::ErrorKind::Conflict) throw;
+  }
+  const double hours = tv.phase == "Completed" ? d_.config.prune_completed_after_hours : d_.config.prune_failed_after_hours;
+  count_sweep("prune", tv.phase == "Completed" ? "completed" : "failed");
+  logger().info("pruned", {{"workload", f.name}, {"phase", tv.phase}, {"terminal_since", tv.stamp},
+                           {"after_hours", hours}, {"issue_reset", reset_issue}});
+  co_await event(wl, "Normal", "Pruned", "Prune",
+                 fmt::format("{} since {}; deleted after {:g} h{}", tv.phase, tv.stamp, hours,
+                             reset_issue ? "; issue set back to ready" : ""));
+  co_return done("prune");
 }
 
 awaitable<void> Reconciler::event(const json::object& wl, std::string type, std::string reason, std::string action,

@@ -7,6 +7,7 @@
 
 #include "operator/config.hpp"
 #include "dispatch/items.hpp"
+#include "operator/retry_decision.hpp"
 #include "operator/retry_flow.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -18,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace fdb::kube {
 class Client;
@@ -80,6 +82,9 @@ class Reconciler {
 
   // Intents this process wrote and has not cleared yet: the cache may not have seen them.
   std::size_t intents_in_flight() const noexcept { return local_intents_.size(); }
+  // True while this process holds an intent for that Workload name (a retry or an
+  // escalation between its decision and its end): its issue is not stranded.
+  bool retry_in_flight(std::string_view name) const { return local_intents_.find(name) != local_intents_.end(); }
 
  private:
   boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
@@ -94,7 +99,19 @@ class Reconciler {
   boost::asio::awaitable<ReconcileResult> unclaim(const Intent& intent);
   boost::asio::awaitable<ReconcileResult> clear_intent(const std::string& name, const char* step);
   boost::asio::awaitable<ReconcileResult> park(const boost::json::object& wl, const std::string& reason);
-  boost::asio::awaitable<ReconcileResult> tombstone(const boost::json::object& wl, const std::string& reason);
+  boost::asio::awaitable<ReconcileResult> tombstone(const boost::json::object& wl, const std::string& reason,
+                                                    std::string_view value);
+  // Parks the issue of `f` in dispatch: status backlog, then (best effort) label
+  // needs-human and the comment.
+  boost::asio::awaitable<void> park_issue(const FailedWorkload& f, const std::string& reason);
+  // The sweeps of a terminal Workload the retry flow is done with (operator/sweeps.hpp):
+  // stamp, report, wait for the prune deadline, prune.
+  boost::asio::awaitable<ReconcileResult> sweep(const std::string& name, const boost::json::object& wl);
+  boost::asio::awaitable<ReconcileResult> sweep_step(const std::string& name, const boost::json::object& wl);
+  boost::asio::awaitable<ReconcileResult> report(const std::string& name, const boost::json::object& wl, bool write_stamp);
+  boost::asio::awaitable<ReconcileResult> prune(const boost::json::object& wl, bool reset_issue);
+  boost::asio::awaitable<void> patch_annotations(const std::string& name, const boost::json::object& annotations);
+  void count_sweep(std::string_view sweep, std::string_view result);
   boost::asio::awaitable<void> record_intent(const Intent& intent);
   boost::asio::awaitable<void> event(const boost::json::object& wl, std::string type, std::string reason,
                                      std::string action, std::string note);

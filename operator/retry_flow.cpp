@@ -130,14 +130,18 @@ std::optional<Intent> intent_from_configmap(const json::object& cm, std::string*
   i.workload = string_at(data, "workload");
   i.old_uid = string_at(data, "oldUid");
   if (i.workload.empty() || i.old_uid.empty()) return fail("data.workload and data.oldUid are required");
-  const std::string next = string_at(data, "nextAttempt");
-  i.next_attempt = parse_attempt(next);
-  if (i.kind == Intent::Kind::Retry && (next.empty() || std::to_string(i.next_attempt) != next || i.next_attempt < 2)) {
-    return fail("data.nextAttempt must be an integer >= 2");
-  }
   const std::string infra = string_at(data, "infraAttempts");
   i.infra_attempts = infra.empty() ? 0 : parse_attempt(infra);
   if (infra == "0") i.infra_attempts = 0;
+  const std::string next = string_at(data, "nextAttempt");
+  i.next_attempt = parse_attempt(next);
+  // A retry spends an attempt (>= 2); an infrastructure retry keeps it (>= 1).
+  const int min_next = i.infra_attempts > 0 ? 1 : 2;
+  if (i.kind == Intent::Kind::Retry &&
+      (next.empty() || std::to_string(i.next_attempt) != next || i.next_attempt < min_next)) {
+    return fail(min_next == 1 ? "data.nextAttempt must be an integer >= 1"
+                              : "data.nextAttempt must be an integer >= 2 (or >= 1 with data.infraAttempts >= 1)");
+  }
   i.issue_id = string_at(data, "issueId");
   i.repo = string_at(data, "repo");
   const std::string number = string_at(data, "number");

@@ -174,10 +174,10 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
   }
   if (method == "GET" && path == "/api/issues/claimed") {
     std::string agent = qget("agentName");
-    std::string status = qget("status");
+    std::string status = qget("status").empty() ? std::string("in-progress") : qget("status");
     json::array out;
     for (const auto& i : issues_) {
-      if (i.claimed_by != agent || (!status.empty() && i.status != status)) continue;
+      if (i.claimed_by != agent || i.status != status) continue;
       out.push_back(json::object{{"issueId", i.id},           {"number", i.number},        {"repoFullName", i.repo},
                                  {"currentLane", i.lane},      {"labels", labels_json(i)}, {"hasOpenPr", i.has_open_pr},
                                  {"status", i.status}});
@@ -254,6 +254,7 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
       return finish(error(400, "unknown lane: " + lane));
     i->lane_history.push_back(i->lane);
     i->lane = lane;
+    i->history.push_back("lane:" + lane);
     return finish(answer(200, json::object{{"success", true}, {"lane", lane}}));
   }
   Issue* i = find(*b);
@@ -265,6 +266,7 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
       return finish(error(409, "issue is claimed by " + i->claimed_by));
     i->claimed_by = agent;
     i->status = "in-progress";
+    i->history.push_back("claim");
     return finish(answer(200, json::object{{"success", true}, {"labels", labels_json(*i)}}));
   }
   if (path == "/api/issues/unclaim") {
@@ -272,6 +274,7 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
     if (i->claimed_by.empty() || i->claimed_by != agent) return finish(error(400, "issue is not claimed by " + agent));
     i->claimed_by.clear();
     if (i->status == "in-progress") i->status = "ready";
+    i->history.push_back("unclaim");
     return finish(answer(200, json::object{{"success", true}, {"labels", labels_json(*i)}}));
   }
   if (i == nullptr) return finish(error(404, "issue not found"));
@@ -280,6 +283,7 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
     if (std::find(kStatuses.begin(), kStatuses.end(), st) == kStatuses.end())
       return finish(error(400, "invalid status: " + st));
     i->status = st;
+    i->history.push_back("status:" + st);
     if (st == "backlog" || st == "ready" || st == "done") i->claimed_by = st == "done" ? i->claimed_by : std::string();
     return finish(answer(200, json::object{{"success", true}, {"status", st}, {"labels", labels_json(*i)}}));
   }
@@ -289,12 +293,14 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
     auto it = std::find(i->labels.begin(), i->labels.end(), label);
     if (path == "/api/issues/label" && it == i->labels.end()) i->labels.push_back(label);
     if (path == "/api/issues/unlabel" && it != i->labels.end()) i->labels.erase(it);
+    i->history.push_back((path == "/api/issues/label" ? "label:" : "unlabel:") + label);
     return finish(answer(200, json::object{{"success", true}, {"labels", labels_json(*i)}}));
   }
   if (path == "/api/issues/comment") {
     std::string text = str(*b, "body");
     if (text.empty()) return finish(error(400, "body is required"));
     i->comments.push_back(text);
+    i->history.push_back("comment");
     return finish(answer(200, json::object{{"success", true}}));
   }
   return finish(error(404, "no route for " + method + " " + path));
@@ -303,15 +309,17 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
 json::object Dispatch::state() const {
   json::array issues;
   for (const auto& i : issues_) {
-    json::array comments, labels, hist;
+    json::array comments, labels, hist, history;
     for (const auto& c : i.comments) comments.push_back(json::value(c));
     for (const auto& l : i.labels) labels.push_back(json::value(l));
     for (const auto& l : i.lane_history) hist.push_back(json::value(l));
+    for (const auto& h : i.history) history.push_back(json::value(h));
     issues.push_back(json::object{{"issueId", i.id},       {"repoFullName", i.repo},  {"number", i.number},
                                   {"title", i.title},      {"lane", i.lane},          {"status", i.status},
                                   {"state", i.state},      {"claimedBy", i.claimed_by}, {"claimable", i.claimable},
                                   {"hasOpenPr", i.has_open_pr}, {"labels", std::move(labels)},
-                                  {"comments", std::move(comments)}, {"laneHistory", std::move(hist)}});
+                                  {"comments", std::move(comments)}, {"laneHistory", std::move(hist)},
+                                  {"history", std::move(history)}});
   }
   json::array prs;
   for (const auto& p : prfix_)
@@ -340,6 +348,9 @@ HttpAnswer Dispatch::control(const std::string& method, const std::string& path,
     if (auto* c = b->if_contains("claimable"); c != nullptr && c->is_bool()) i.claimable = c->as_bool();
     if (auto* c = b->if_contains("hasOpenPr"); c != nullptr && c->is_bool()) i.has_open_pr = c->as_bool();
     if (!str(*b, "claimedBy").empty()) i.claimed_by = str(*b, "claimedBy");
+    if (auto* ls = b->if_contains("labels"); ls != nullptr && ls->is_array())
+      for (const auto& l : ls->as_array())
+        if (l.is_string() && !l.as_string().starts_with("status/")) i.labels.emplace_back(l.as_string());
     if (!i.lane.empty() && i.lane != "backlog" && std::find(lanes_.begin(), lanes_.end(), i.lane) == lanes_.end())
       return error(400, "unknown lane: " + i.lane);
     for (const auto& x : issues_)

@@ -34,6 +34,9 @@ struct Issue {
   std::vector<std::string> labels;  // besides status/*
   std::vector<std::string> comments;
   std::vector<std::string> lane_history;
+  // Every change made through the API, in order: "claim", "unclaim", "status:<s>",
+  // "lane:<l>", "label:<l>", "unlabel:<l>", "comment".
+  std::vector<std::string> history;
   std::string claimed_by;
   bool claimable = true;
   bool has_open_pr = false;
@@ -70,6 +73,8 @@ class Dispatch {
 
   HttpAnswer handle(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
                     const std::string& body, const std::string& authorization);
+  // GET /api/issues/claimed without `status` answers in-progress issues only, as dispatch
+  // does; `status=S` answers status S.
   // The control API under /_sim/dispatch/...: POST issues, POST issues/{id}/close,
   // POST faults, DELETE faults, POST prfix, GET state.
   HttpAnswer control(const std::string& method, const std::string& path, const std::string& body);

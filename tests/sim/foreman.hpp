@@ -15,7 +15,8 @@
 namespace fdb::sim {
 
 // How a Workload ends. The annotation sim.llmkube.dev/outcome takes these names.
-enum class Outcome { Succeed, Resolved, FailReview, FailCoder, Infra, EscalateDesign, Incomplete, Hang };
+// SucceedNoPr: Completed (AllChildrenSucceeded) with no pullRequestURL on any task.
+enum class Outcome { Succeed, Resolved, FailReview, FailCoder, Infra, EscalateDesign, Incomplete, Hang, SucceedNoPr };
 std::optional<Outcome> parse_outcome(const std::string& s);
 std::string outcome_name(Outcome o);
 

@@ -7,6 +7,7 @@
 #include "operator/events.hpp"
 #include "operator/reconciler.hpp"
 #include "operator/retry_flow.hpp"
+#include "operator/sweeps.hpp"
 #include "support/test_server.hpp"
 #include "watch/client.hpp"
 
@@ -86,6 +87,8 @@ const char* kTasks = R"({"kind":"AgenticTaskList","items":[
 struct World {
   asio::io_context io;
   std::string issue_state = "open";
+  std::string tasks_body = kTasks;  // what a LIST of AgenticTasks returns
+  int status_code = 200;            // what POST /api/issues/status answers
   json::object current;  // what GET on the Workload returns
   TestServer api{io, [this](const TestRequest& r) { return api_answer(r); }};
   TestServer dispatch_server{io, [this](const TestRequest& r) { return dispatch_answer(r); }};
@@ -121,7 +124,7 @@ struct World {
     return r;
   }
   TestReply api_answer(const TestRequest& r) {
-    if (r.target.find("/agentictasks") != std::string::npos) return reply(200, kTasks);
+    if (r.target.find("/agentictasks") != std::string::npos) return reply(200, tasks_body);
     if (r.method == "GET" && r.target.find("/workloads/") != std::string::npos) return reply(200, json::serialize(current));
     if (r.method == "POST" || r.method == "PATCH") return reply(201, r.body.empty() ? "{}" : r.body);
     return reply(200, "{}");
@@ -130,6 +133,7 @@ struct World {
     if (r.target.rfind("/api/issues/state", 0) == 0) {
       return reply(200, R"({"issueId":"I_7","repoFullName":"o/r","number":7,"state":")" + issue_state + "\"}");
     }
+    if (r.target == "/api/issues/status" && status_code != 200) return reply(status_code, R"({"error":"no"})");
     return reply(200, R"({"success":true})");
   }
   // Requests to the API server since `from`, as "METHOD path" lines (events excluded).
@@ -267,18 +271,21 @@ BOOST_AUTO_TEST_CASE(a_restart_between_delete_and_create_creates_once) {
   BOOST_TEST(w.api_log(mark2).empty());
 }
 
-BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_nothing) {
+// A tombstone (the cap, or a closed issue) is marked and stamped terminal-since-Failed in
+// one merge patch, so that the prune sweep may collect it later; nothing else is written.
+BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_a_marked_one) {
   struct Row {
     const char* given;
     int attempt;
     std::string issue_state;
     bool park;
     std::vector<std::string> writes;  // API writes expected (no GETs)
+    std::string tombstone;            // the value patched, if any
   };
   const Row rows[] = {
-      {"attempt 3 of 3, PARK_ON_GIVE_UP=false", 3, "open", false, {"PATCH " + kWl + "/wl-o-r-7"}},
-      {"attempt 3 of 3, parked", 3, "open", true, {"PATCH " + kWl + "/wl-o-r-7", "DELETE " + kWl + "/wl-o-r-7"}},
-      {"issue closed", 1, "closed", true, {}},
+      {"attempt 3 of 3, PARK_ON_GIVE_UP=false", 3, "open", false, {"PATCH " + kWl + "/wl-o-r-7"}, "true"},
+      {"attempt 3 of 3, parked", 3, "open", true, {"PATCH " + kWl + "/wl-o-r-7", "DELETE " + kWl + "/wl-o-r-7"}, ""},
+      {"issue closed", 1, "closed", true, {"PATCH " + kWl + "/wl-o-r-7"}, "issue-closed"},
   };
   for (const auto& row : rows) {
     BOOST_TEST_CONTEXT(row.given) {
@@ -295,9 +302,109 @@ BOOST_AUTO_TEST_CASE(the_cap_leaves_a_tombstone_and_a_closed_issue_nothing) {
         if (l.rfind("GET", 0) != 0) writes.push_back(l);
       }
       BOOST_TEST(writes == row.writes, boost::test_tools::per_element());
+      if (!row.tombstone.empty()) {
+        for (const auto& r : w.api.requests()) {
+          if (r.method != "PATCH") continue;
+          const auto ann = json::parse(r.body).at("metadata").at("annotations").as_object();
+          BOOST_TEST(ann.at("foreman.llmkube.dev/tombstone").as_string() == row.tombstone);
+          BOOST_TEST(ann.at("foreman.llmkube.dev/terminal-since-Failed").as_string().size() == 27u);
+        }
+      }
       bool backlog = false;
       for (const auto& r : w.dispatch_server.requests()) backlog |= r.target == "/api/issues/status";
       BOOST_TEST(backlog == (row.park && row.issue_state == "open"));
+    }
+  }
+}
+
+// The sweeps of a terminal Workload, request by request: a Completed one reported once
+// (with its stamp), a failing status call (the stamp kept, the step failed for the queue's
+// backoff), a definite refusal (recorded, not repeated), the prune deadline as a requeue,
+// the prune itself (a Failed tombstone's issue set back to ready first).
+BOOST_AUTO_TEST_CASE(terminal_workloads_are_reported_stamped_and_pruned) {
+  const auto ago = [](std::chrono::hours h) {
+    return op::format_stamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) - h);
+  };
+  const char* kPrTasks = R"({"items":[{"metadata":{"name":"wl-o-r-7-code-1"},"spec":{"kind":"issue-fix"},
+      "status":{"phase":"Succeeded","verdict":"GO","result":{"extra":{"pullRequestURL":"https://github.com/o/r/pull/9"}}}}]})";
+  struct Row {
+    const char* given;
+    std::string phase;
+    json::object annotations;
+    int status_code;
+    std::vector<std::string> api_writes;       // non-GET requests to the API server
+    std::vector<std::string> dispatch_status;  // statuses POSTed to dispatch (answered or not)
+    std::map<std::string, std::string> patched;  // annotations the PATCH sets ("*": any value)
+    bool error;
+    bool requeued;
+  };
+  const std::string wl = "PATCH " + kWl + "/wl-o-r-7";
+  const std::string del = "DELETE " + kWl + "/wl-o-r-7";
+  const Row rows[] = {
+      {"Completed, first seen", "Completed", {}, 200, {wl}, {"in-review"},
+       {{"foreman.llmkube.dev/reported-status", "in-review"}, {"foreman.llmkube.dev/terminal-since-Completed", "*"}}, false, false},
+      {"Completed, dispatch down", "Completed", {}, 503, {wl}, {"in-review", "in-review", "in-review", "in-review"},
+       {{"foreman.llmkube.dev/terminal-since-Completed", "*"}}, true, false},
+      {"Completed, issue unknown to dispatch", "Completed", {{"foreman.llmkube.dev/terminal-since-Completed", ago(1h)}}, 404, {wl},
+       {"in-review"}, {{"foreman.llmkube.dev/reported-status", "rejected: in-review (HTTP 404)"}}, false, false},
+      {"Completed, reported 1 h ago", "Completed",
+       {{"foreman.llmkube.dev/terminal-since-Completed", ago(1h)}, {"foreman.llmkube.dev/reported-status", "in-review"}}, 200, {},
+       {}, {}, false, true},
+      {"Completed, reported 7 h ago", "Completed",
+       {{"foreman.llmkube.dev/terminal-since-Completed", ago(7h)}, {"foreman.llmkube.dev/reported-status", "in-review"}}, 200,
+       {del}, {}, {}, false, false},
+      {"Completed, reported, no stamp", "Completed", {{"foreman.llmkube.dev/reported-status", "done"}}, 200, {wl}, {},
+       {{"foreman.llmkube.dev/terminal-since-Completed", "*"}}, false, true},
+      {"tombstone 49 h old", "Failed",
+       {{"foreman.llmkube.dev/tombstone", "true"}, {"foreman.llmkube.dev/terminal-since-Failed", ago(49h)}}, 200, {del},
+       {"ready"}, {}, false, false},
+      {"tombstone 49 h old, dispatch down", "Failed",
+       {{"foreman.llmkube.dev/tombstone", "true"}, {"foreman.llmkube.dev/terminal-since-Failed", ago(49h)}}, 503, {},
+       {"ready", "ready", "ready", "ready"}, {}, true, false},
+  };
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.given) {
+      World w;
+      w.tasks_body = kPrTasks;
+      w.status_code = row.status_code;
+      json::object o = failed_workload(1);
+      o["status"].as_object()["phase"] = row.phase;
+      for (const auto& [k, v] : row.annotations) o["metadata"].as_object()["annotations"].as_object()[k] = v;
+      w.current = o;
+      w.cache.workloads["wl-o-r-7"] = o;
+      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      ReconcileResult r;
+      auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+      run(w.io, step);
+      std::vector<std::string> writes;
+      for (const auto& l : w.api_log()) {
+        if (l.rfind("GET", 0) != 0) writes.push_back(l);
+      }
+      BOOST_TEST(writes == row.api_writes, boost::test_tools::per_element());
+      std::vector<std::string> statuses;
+      for (const auto& q : w.dispatch_server.requests()) {
+        if (q.target == "/api/issues/status") statuses.emplace_back(json::parse(q.body).at("status").as_string());
+      }
+      BOOST_TEST(statuses == row.dispatch_status, boost::test_tools::per_element());
+      for (const auto& q : w.api.requests()) {
+        if (q.method != "PATCH") continue;
+        const auto ann = json::parse(q.body).at("metadata").at("annotations").as_object();
+        BOOST_TEST(ann.size() == row.patched.size());
+        for (const auto& [k, v] : row.patched) {
+          BOOST_REQUIRE_MESSAGE(ann.contains(k), k);
+          if (v != "*") BOOST_TEST(ann.at(k).as_string() == v);
+          if (k.find("terminal-since") != std::string::npos) BOOST_TEST(op::parse_stamp(ann.at(k).as_string()).has_value());
+        }
+      }
+      for (const auto& q : w.api.requests()) {
+        if (q.method == "DELETE") BOOST_TEST(q.body.find("Foreground") != std::string::npos, q.body);
+      }
+      BOOST_TEST(r.error == row.error);
+      BOOST_TEST(r.requeue_after.has_value() == row.requeued);
+      if (row.requeued && std::string(row.given) == "Completed, reported 1 h ago") {
+        BOOST_TEST(r.requeue_after->count() > std::chrono::milliseconds(4h + 59min).count());
+        BOOST_TEST(r.requeue_after->count() <= std::chrono::milliseconds(5h).count());
+      }
     }
   }
 }

@@ -223,8 +223,13 @@ BOOST_AUTO_TEST_CASE(each_bad_value_names_its_variable) {
       {{{"MAX_IN_PROGRESS", "99999999999"}}, R"(MAX_IN_PROGRESS: expected an integer >= 0, got "99999999999")"},
       {{{"DELETE_WORKLOAD_TIMEOUT_S", "1.5"}}, R"(DELETE_WORKLOAD_TIMEOUT_S: expected an integer >= 1, got "1.5")"},
       {{{"CLAIM_INTERVAL_S", "0"}}, R"(CLAIM_INTERVAL_S: expected an integer >= 1, got "0")"},
-      {{{"PRUNE_COMPLETED_AFTER_HOURS", "x"}}, R"(PRUNE_COMPLETED_AFTER_HOURS: expected an integer >= 0, got "x")"},
-      {{{"PRUNE_FAILED_AFTER_HOURS", "-2"}}, R"(PRUNE_FAILED_AFTER_HOURS: expected an integer >= 0, got "-2")"},
+      {{{"PRUNE_COMPLETED_AFTER_HOURS", "x"}}, R"(PRUNE_COMPLETED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got "x")"},
+      {{{"PRUNE_FAILED_AFTER_HOURS", "-2"}}, R"(PRUNE_FAILED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got "-2")"},
+      {{{"PRUNE_FAILED_AFTER_HOURS", "1e3"}}, R"(PRUNE_FAILED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got "1e3")"},
+      {{{"PRUNE_FAILED_AFTER_HOURS", "1.2.3"}}, R"(PRUNE_FAILED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got "1.2.3")"},
+      {{{"PRUNE_FAILED_AFTER_HOURS", "."}}, R"(PRUNE_FAILED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got ".")"},
+      {{{"PRUNE_COMPLETED_AFTER_HOURS", "nan"}}, R"(PRUNE_COMPLETED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got "nan")"},
+      {{{"PRUNE_COMPLETED_AFTER_HOURS", "2000000"}}, R"(PRUNE_COMPLETED_AFTER_HOURS: expected a number of hours >= 0 (decimals allowed, e.g. 0.5), got "2000000")"},
       {{{"PR_FIX_MAX_ATTEMPTS", "zero"}}, R"(PR_FIX_MAX_ATTEMPTS: expected an integer >= 1, got "zero")"},
       {{{"VERIFY_ENABLED", "maybe"}}, R"(VERIFY_ENABLED: expected true or false (also 1/0, yes/no), got "maybe")"},
       {{{"PARK_ON_GIVE_UP", "2"}}, R"(PARK_ON_GIVE_UP: expected true or false (also 1/0, yes/no), got "2")"},
@@ -351,6 +356,20 @@ BOOST_AUTO_TEST_CASE(description_is_redacted) {
   BOOST_TEST(j.at("dispatch_lanes") == json::parse(R"(["local","cloud","frontier"])"));
   const Config demo = load_config(std::vector<std::string>{}, options({}, true));
   BOOST_TEST(json::parse(demo.describe()).at("dispatch_agent_token") == "<unset>");
+}
+
+// PRUNE_*_AFTER_HOURS take decimals (tests prune after seconds), 0 switches a phase off.
+BOOST_AUTO_TEST_CASE(prune_hours_take_decimals) {
+  const std::pair<const char*, double> rows[] = {
+      {"6", 6.0}, {"0", 0.0}, {"0.5", 0.5}, {"0.0005", 0.0005}, {".25", 0.25}, {"12.", 12.0}, {"1000000", 1e6},
+  };
+  for (const auto& [text, hours] : rows) {
+    BOOST_TEST_CONTEXT(text) {
+      const Config c = load({{"PRUNE_COMPLETED_AFTER_HOURS", text}, {"PRUNE_FAILED_AFTER_HOURS", text}});
+      BOOST_TEST(c.prune_completed_after_hours == hours);
+      BOOST_TEST(c.prune_failed_after_hours == hours);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(help_lists_every_variable) {

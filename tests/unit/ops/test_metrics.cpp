@@ -260,12 +260,13 @@ BOOST_AUTO_TEST_CASE(the_bridge_declares_every_family_and_documents_it) {
   m.dispatch_malformed_items_total.labels({"local"}).inc();
   m.failed_to_recreate_seconds.get().observe(7);
   m.task_reads_total.labels({"cache"}).inc();
+  m.sweeps_total.labels({"prune", "completed"}).inc();
   m.reconcile_total.labels({"retry", "success"}).inc();
   m.reconcile_duration_seconds.labels({"retry"}).observe(0.05);
   m.build_info.labels({"1.2.3"}).set(1);
 
   const auto e = parse_ok(r.expose());
-  BOOST_TEST(e.families.size() == 27u);
+  BOOST_TEST(e.families.size() == 28u);
   const std::set<std::string> client_go = {
       "workqueue_depth", "workqueue_adds_total", "workqueue_queue_duration_seconds",
       "workqueue_work_duration_seconds", "workqueue_retries_total", "workqueue_unfinished_work_seconds",

@@ -141,6 +141,8 @@ BOOST_AUTO_TEST_CASE(intent_round_trip_and_bad_configmaps) {
       {R"({"data":{"kind":"maybe"}})", "kind"},
       {R"({"data":{"kind":"retry","workload":"w"}})", "oldUid"},
       {R"({"data":{"kind":"retry","workload":"w","oldUid":"u","nextAttempt":"1","repo":"o/r","number":"1"}})", "nextAttempt"},
+      {R"({"data":{"kind":"retry","workload":"w","oldUid":"u","nextAttempt":"1","infraAttempts":"0","repo":"o/r","number":"1"}})", "nextAttempt"},
+      {R"({"data":{"kind":"retry","workload":"w","oldUid":"u","nextAttempt":"0","infraAttempts":"1","repo":"o/r","number":"1"}})", "nextAttempt"},
       {R"({"data":{"kind":"retry","workload":"w","oldUid":"u","nextAttempt":"x","repo":"o/r","number":"1"}})", "nextAttempt"},
       {R"({"data":{"kind":"retry","workload":"w","oldUid":"u","nextAttempt":"2","repo":"o/r","number":"-1"}})", "number"},
       {R"({"data":{"kind":"escalate","workload":"w","oldUid":"u","repo":"","number":"1"}})", "repo"},
@@ -152,6 +154,20 @@ BOOST_AUTO_TEST_CASE(intent_round_trip_and_bad_configmaps) {
       BOOST_TEST(error.find(expect) != std::string::npos, error);
     }
   }
+}
+
+// An infrastructure retry keeps the attempt: at attempt 1 its intent says nextAttempt 1.
+// It must read back, or a process that restarts between its delete and its create would
+// ignore the intent and leave the issue with no Workload.
+BOOST_AUTO_TEST_CASE(an_infra_retry_at_attempt_1_round_trips) {
+  Intent i = intent();
+  i.next_attempt = 1;
+  i.infra_attempts = 2;
+  const auto back = intent_from_configmap(intent_to_configmap(i, "llm"));
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->next_attempt == 1);
+  BOOST_TEST(back->infra_attempts == 2);
+  BOOST_TEST((back->kind == Intent::Kind::Retry));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

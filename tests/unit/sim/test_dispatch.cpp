@@ -110,6 +110,42 @@ BOOST_AUTO_TEST_CASE(faults_and_prfix) {
   BOOST_TEST(f.post("/api/issues/claim", claim("I2", "a")).status == 400);
 }
 
+// What the sweeps read: claimed issues by status (in-progress by default, as dispatch
+// answers), the labels an issue is created with, and the history of changes.
+BOOST_AUTO_TEST_CASE(claimed_by_status_labels_and_history) {
+  Fixture f;
+  BOOST_REQUIRE(f.d.control("POST", "/_sim/dispatch/issues",
+                            R"({"issueId":"I9","repoFullName":"o/r","number":9,"lane":"local","status":"ready",)"
+                            R"("claimedBy":"a","labels":["needs-human","status/x"]})")
+                    .status == 200);
+  BOOST_REQUIRE(f.post("/api/issues/claim", claim("I1", "a")).status == 200);
+  auto ids = [&](std::map<std::string, std::string> q) {
+    std::vector<std::string> out;
+    const json::value answer = json::parse(f.get("/api/issues/claimed", std::move(q)).body);
+    for (const auto& i : answer.as_array()) out.emplace_back(i.at("issueId").as_string());
+    return out;
+  };
+  BOOST_TEST(ids({{"agentName", "a"}}) == std::vector<std::string>{"I1"}, boost::test_tools::per_element());
+  BOOST_TEST(ids({{"agentName", "a"}, {"status", "ready"}}) == std::vector<std::string>{"I9"}, boost::test_tools::per_element());
+  BOOST_TEST(ids({{"agentName", "b"}}).empty());
+  const auto nine = json::parse(f.get("/api/issues/claimed", {{"agentName", "a"}, {"status", "ready"}}).body).as_array().at(0);
+  BOOST_TEST(json::serialize(nine.at("labels")) == R"(["status/ready","priority/p2","needs-human"])");
+
+  BOOST_REQUIRE(f.post("/api/issues/unlabel", R"({"issueId":"I9","number":9,"label":"needs-human"})").status == 200);
+  BOOST_REQUIRE(f.post("/api/issues/status", R"({"issueId":"I1","status":"in-review"})").status == 200);
+  BOOST_REQUIRE(f.post("/api/issues/I1/lane", R"({"classification":{"lane":"cloud"}})").status == 200);
+  BOOST_REQUIRE(f.post("/api/issues/unclaim", claim("I1", "a")).status == 200);
+  BOOST_REQUIRE(f.post("/api/issues/comment", R"({"issueId":"I1","body":"hi"})").status == 200);
+  const auto issues = f.d.state()["issues"].as_array();
+  auto history = [&](const char* id) {
+    for (const auto& i : issues)
+      if (i.at("issueId") == id) return json::serialize(i.at("history"));
+    return std::string();
+  };
+  BOOST_TEST(history("I1") == R"(["claim","status:in-review","lane:cloud","unclaim","comment"])");
+  BOOST_TEST(history("I9") == R"(["unlabel:needs-human"])");
+}
+
 BOOST_AUTO_TEST_CASE(seeding) {
   Dispatch d({"local", "cloud", "frontier"}, "");
   d.seed(34);

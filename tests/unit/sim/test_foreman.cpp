@@ -53,6 +53,7 @@ BOOST_AUTO_TEST_CASE(outcomes_table) {
     std::string outcome, phase, reason, code_phase, code_verdict, review_verdict;
   } rows[] = {
       {"succeed", "Completed", "AllChildrenSucceeded", "Succeeded", "GO", "GO"},
+      {"succeed-no-pr", "Completed", "AllChildrenSucceeded", "Succeeded", "GO", "GO"},
       {"resolved", "Completed", "AllAlreadyResolved", "Succeeded", "GO", "GO"},
       {"fail-review", "Failed", "ChildrenFailed", "Succeeded", "GO", "NO-GO"},
       {"fail-coder", "Failed", "ChildrenFailed", "Failed", "NO-GO", "Skipped"},
@@ -87,6 +88,12 @@ BOOST_AUTO_TEST_CASE(outcomes_table) {
       if (r.outcome == "escalate-design")
         BOOST_TEST(s(extra["modelExtra"].as_object()["escalation"]) == "DESIGN-DECISION");
       if (r.outcome == "succeed") BOOST_TEST(s(extra["pullRequestURL"]).rfind("https://github.com/o/r/pull/", 0) == 0U);
+      if (r.outcome != "succeed" && r.outcome != "fail-review") {
+        for (const char* t : {"w-code-1", "w-verify-1", "w-review-1-0"}) {
+          const auto tst = run.task(t)["status"].as_object();
+          BOOST_TEST(!tst.at("result").at("extra").as_object().contains("pullRequestURL"), t);
+        }
+      }
       if (r.outcome == "fail-coder") BOOST_TEST(!s(extra["error"]).empty());
       if (r.outcome == "fail-review")
         BOOST_TEST(run.task("w-review-1-0")["status"].as_object()["result"].as_object()["extra"].as_object()["modelExtra"]

@@ -1,0 +1,81 @@
+// The stranded-claims and stuck-claims sweeps (SPEC §6): dispatch's view of the issues
+// this agent holds, checked against what the bridge knows. They need dispatch's answer
+// (GET /api/issues/claimed), so unlike the other sweeps they run on a timer: every
+// CLAIM_INTERVAL_S, on the leader only, once the caches have synced.
+//
+//   stranded: claimed, in-progress, no Workload, no open PR → remove needs-human (when
+//             present), then status ready
+//   stuck:    claimed at status ready, no Workload, no open PR → unclaim
+//
+// Never racing a create: an issue is left alone while the claim loop is claiming or
+// creating its Workload (or has created it and the cache has not shown it yet), while a
+// retry or escalation of its Workload is in flight (an intent, cached or just written),
+// and while the cache holds its Workload. When all of that says "nothing", the API server
+// is asked for the Workload itself (the cache may lag), and the in-process facts are read
+// again after that answer, before acting. The decisions are operator/sweeps.hpp's.
+// Failures are logged and counted; the issue is looked at again at the next pass.
+#pragma once
+
+#include "operator/config.hpp"
+#include "operator/sweeps.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace fdb::kube {
+class Client;
+}
+namespace fdb::dispatch {
+class Client;
+}
+namespace fdb::metrics {
+struct BridgeMetrics;
+}
+
+namespace fdb::op {
+
+class CacheView;
+
+struct ClaimSweepRound {
+  int listed = 0;      // claimed issues answered, both sweeps
+  int reset = 0;       // stranded: set back to ready
+  int unclaimed = 0;   // stuck: released
+  int in_flight = 0;   // would have been acted on, but a create or a retry was in flight
+  int errors = 0;      // a list, a GET or an action failed (retried at the next pass)
+  int malformed = 0;   // claimed items that could not be read
+};
+
+class ClaimSweeper {
+ public:
+  struct Deps {
+    kube::Client& kube;
+    dispatch::Client& dispatch;
+    const Config& config;
+    const CacheView& cache;
+    // Whether the claim loop is claiming or creating that Workload name (Claimer::creating).
+    std::function<bool(std::string_view)> create_in_flight;
+    // Whether this process holds a retry intent for that name (Reconciler::retry_in_flight).
+    std::function<bool(std::string_view)> retry_in_flight;
+    metrics::BridgeMetrics* metrics = nullptr;
+  };
+
+  explicit ClaimSweeper(Deps deps);
+
+  // One pass of both sweeps.
+  boost::asio::awaitable<ClaimSweepRound> run_once();
+  // A pass every CLAIM_INTERVAL_S until cancelled.
+  boost::asio::awaitable<void> run();
+
+ private:
+  boost::asio::awaitable<void> sweep(ClaimSweep which, ClaimSweepRound& round);
+  boost::asio::awaitable<bool> workload_exists(const std::string& name);
+  ClaimFacts facts(const std::string& name) const;
+  void count(ClaimSweep which, std::string_view result);
+
+  Deps d_;
+};
+
+}  // namespace fdb::op
