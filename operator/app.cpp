@@ -207,10 +207,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
                         intent_changed, {}, trouble("intents")});
   // A task's change is its Workload's business (a decision waiting for its tasks, say).
   auto task_changed = [&](const json::object& t) {
-    const auto* md = t.if_contains("metadata");
-    const auto* labels = (md != nullptr && md->is_object()) ? md->get_object().if_contains("labels") : nullptr;
-    const auto* w = (labels != nullptr && labels->is_object()) ? labels->get_object().if_contains(kTaskWorkloadLabel) : nullptr;
-    if (w != nullptr && w->is_string() && !w->get_string().empty()) queue.add(std::string(w->get_string()));
+    if (auto w = task_workload(t); !w.empty()) queue.add(w);
   };
   tasks.set_handlers({task_changed, [&](const json::object&, const json::object& o) { task_changed(o); }, {}, {},
                       trouble("agentictasks")});

@@ -104,6 +104,13 @@ std::string intent_workload(const json::object& cm) {
   return name.starts_with(kIntentPrefix) ? name.substr(kIntentPrefix.size()) : std::string();
 }
 
+std::string task_workload(const json::object& task) {
+  const auto* md = task.if_contains("metadata");
+  const auto* labels = (md != nullptr && md->is_object()) ? md->get_object().if_contains("labels") : nullptr;
+  const auto* w = (labels != nullptr && labels->is_object()) ? labels->get_object().if_contains(kTaskWorkloadLabel) : nullptr;
+  return (w != nullptr && w->is_string()) ? std::string(w->get_string()) : std::string();
+}
+
 kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   kube::WatchCacheOptions o;
   o.type = kube::workloads();

@@ -29,6 +29,9 @@ std::string name_of(const boost::json::object& object);
 // The Workload an intent ConfigMap is about, from its name; empty for any other ConfigMap.
 std::string intent_workload(const boost::json::object& configmap);
 
+// The Workload a task belongs to, from its label; empty when it has none.
+std::string task_workload(const boost::json::object& task);
+
 // Informer options: bridge Workloads (label created-by=dispatch-bridge, projected, indexed
 // by in_progress_index) and retry-intent ConfigMaps, in namespace `ns`.
 kube::WatchCacheOptions workload_informer_options(const std::string& ns);

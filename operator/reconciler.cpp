@@ -104,6 +104,7 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   std::optional<WorkloadView> view;
   const std::optional<json::object> cached = d_.cache.workload(name);
   if (cached) view = view_of(*cached);
+  else task_waits_.erase(name);
   const auto intent = find_intent(name);
   const Step step = next_step(view, intent);
   logger().debug("reconcile", {{"workload", name}, {"step", to_string(step.kind)}, {"why", step.why}});
@@ -158,7 +159,30 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   co_return done("nothing");
 }
 
+std::optional<std::chrono::milliseconds> Reconciler::task_catch_up(const std::string& name) {
+  // The Workload and its tasks come on two watch streams: the Workload's Failed can be
+  // seen before the task that failed. A task event queues its Workload again, so waiting
+  // costs about the lag between the streams; a LIST would scan every task on the server.
+  // Bounded: a task that never shows up (no label, a stuck watch) ends in a LIST.
+  const auto catch_up = d_.task_catch_up;
+  const auto wl = d_.cache.workload(name);
+  const auto cached = wl ? d_.cache.tasks(name) : std::nullopt;
+  if (!wl || !cached || tasks_complete(*wl, *cached)) {
+    task_waits_.erase(name);
+    return std::nullopt;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto since = task_waits_.try_emplace(name, now).first->second;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(catch_up - (now - since));
+  if (left.count() > 0) return left;
+  task_waits_.erase(name);
+  logger().warn("the task cache did not catch up with the Workload; listing its tasks",
+                {{"workload", name}, {"waited_ms", static_cast<std::int64_t>(catch_up.count())}});
+  return std::nullopt;
+}
+
 awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
+  if (const auto wait = task_catch_up(name)) co_return later("await-tasks", *wait);
   const auto seen = std::chrono::steady_clock::now();
   // The three reads a decision needs are independent: in parallel. Fresh copies: the
   // cache holds a projection, and tasks die with the Workload.
@@ -508,6 +532,7 @@ awaitable<ReconcileResult> Reconciler::sweep_step(const std::string& name, const
 }
 
 awaitable<ReconcileResult> Reconciler::report(const std::string& name, const json::object& wl, bool write_stamp) {
+  if (const auto wait = task_catch_up(name)) co_return later("await-tasks", *wait);
   const WallTime seen = wall_now();
   const json::array tasks = co_await fetch_tasks(name);
   const Report r = completed_report(wl, tasks);

@@ -67,6 +67,9 @@ class Reconciler {
     BridgeMetrics* metrics = nullptr;  // optional
     // Called after each completed retry with its timings (benchmarks, metrics).
     std::function<void(const std::string& name, const RetryTimings&)> on_retry_done;
+    // How long a decision waits for the task informer to catch up with a Workload whose
+    // tasks it has not all seen (each task event requeues the Workload) before it LISTs them.
+    std::chrono::milliseconds task_catch_up = std::chrono::milliseconds(2000);
   };
 
   explicit Reconciler(Deps deps);
@@ -90,6 +93,9 @@ class Reconciler {
   boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
   boost::asio::awaitable<std::optional<boost::json::object>> fetch_workload(const std::string& name);
   boost::asio::awaitable<boost::json::array> fetch_tasks(const std::string& name);
+  // How much longer to wait for the task informer to catch up with the Workload before a
+  // decision reads its tasks (nullopt: read now, from the cache if complete, else a LIST).
+  std::optional<std::chrono::milliseconds> task_catch_up(const std::string& name);
   boost::asio::awaitable<dispatch::IssueState> issue_state(const std::string& repo, std::int64_t number,
                                                            const std::string& name);
   boost::asio::awaitable<std::pair<dispatch::IssueState, std::pair<std::string, std::int64_t>>> fetch_issue_state(
@@ -120,6 +126,8 @@ class Reconciler {
   Deps d_;
   std::map<std::string, Intent, std::less<>> local_intents_;
   std::map<std::string, RetryTimings, std::less<>> timings_;
+  // Since when a decision has waited for the task informer, per Workload name.
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> task_waits_;
 };
 
 // One worker: takes names from the queue and reconciles them until the queue is shut

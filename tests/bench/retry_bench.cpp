@@ -170,6 +170,10 @@ int main(int argc, char** argv) {
   };
   intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
                         intent_changed, {}, {}, {}});
+  auto task_changed = [&](const json::object& t) {
+    if (auto w = op::task_workload(t); !w.empty()) queue.add(w);
+  };
+  tasks.set_handlers({task_changed, [&](const json::object&, const json::object& o) { task_changed(o); }, {}, {}, {}, {}});
 
   op::Reconciler reconciler({kube, dispatch, cfg, caches, nullptr, nullptr,
                              [&](const std::string& name, const op::RetryTimings& t) {
@@ -195,6 +199,18 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // At start the reconciler visits every cached Workload once (terminal-since stamps,
+  // in-review reports): a one-time cost, reported here and kept out of the measurement,
+  // which is of the steady state.
+  const auto warm_start = Clock::now();
+  auto idle_since = Clock::now();
+  while (Clock::now() - idle_since < std::chrono::milliseconds(300)) {
+    io.run_for(std::chrono::milliseconds(20));
+    if (queue.core().depth() != 0 || queue.core().processing() != 0) idle_since = Clock::now();
+  }
+  std::fprintf(stderr, "retry-bench: start-up pass over the cache took %.2f s (%zu PATCH)\n",
+               std::chrono::duration<double>(idle_since - warm_start).count(), by_verb["PATCH"].size());
+  by_verb.clear();
   std::fprintf(stderr, "retry-bench: %zu Workloads cached; failing %d\n", workloads.cache().size(), failures);
   auto feeder = [&]() -> asio::awaitable<void> {
     asio::steady_timer t(io);

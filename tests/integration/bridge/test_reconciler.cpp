@@ -204,27 +204,44 @@ BOOST_AUTO_TEST_CASE(a_failed_workload_is_retried_step_by_step) {
 }
 
 BOOST_AUTO_TEST_CASE(tasks_come_from_the_task_informer_only_when_it_cannot_be_behind) {
-  for (const bool complete : {true, false}) {
-    BOOST_TEST_CONTEXT((complete ? "complete" : "lagging")) {
+  // complete: read from the cache. lagging: the decision waits for the task watch (which
+  // requeues the Workload); once the cache has caught up, still no LIST. past the window:
+  // a LIST.
+  for (const std::string mode : {"complete", "catches up", "past the window"}) {
+    BOOST_TEST_CONTEXT(mode) {
       World w;
       w.current = failed_workload(1);
       json::object cached = w.current;
       cached["status"].as_object()["succeededTasks"] = 1;  // the Workload counts one task
       w.cache.workloads["wl-o-r-7"] = cached;
-      json::array tasks = json::parse(kTasks).at("items").as_array();
-      if (!complete) tasks[0].as_object()["status"].as_object()["phase"] = "Running";  // the task watch lags
-      w.cache.cached_tasks = tasks;
-      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      const json::array tasks = json::parse(kTasks).at("items").as_array();
+      json::array lagging = tasks;
+      lagging[0].as_object()["status"].as_object()["phase"] = "Running";  // the task watch lags
+      w.cache.cached_tasks = mode == "complete" ? tasks : lagging;
+      Reconciler::Deps deps{w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}};
+      if (mode == "past the window") deps.task_catch_up = std::chrono::milliseconds(0);
+      Reconciler rec(deps);
       ReconcileResult r;
       auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+      if (mode == "catches up") {
+        run(w.io, step);
+        BOOST_TEST(r.step == "await-tasks");
+        BOOST_TEST(!r.error);
+        BOOST_REQUIRE(r.requeue_after.has_value());
+        BOOST_TEST(r.requeue_after->count() > 0);
+        BOOST_TEST(r.requeue_after->count() <= 2000);
+        BOOST_TEST(w.api_log().empty());
+        w.cache.cached_tasks = tasks;  // the task event arrives
+      }
       run(w.io, step);
       BOOST_TEST(r.step == "delete");
       std::vector<std::string> expected = {"GET " + kWl + "/wl-o-r-7", "POST " + kCm, "DELETE " + kWl + "/wl-o-r-7"};
-      if (!complete) expected.insert(expected.begin() + 1, "GET /apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/agentictasks");
+      const bool listed = mode == "past the window";
+      if (listed) expected.insert(expected.begin() + 1, "GET /apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/agentictasks");
       BOOST_TEST(w.api_log() == expected, boost::test_tools::per_element());
       // Either way the feedback is the task's.
       const auto& reqs = w.api.requests();
-      const auto intent_cm = json::parse(reqs[complete ? 1 : 2].body).as_object();
+      const auto intent_cm = json::parse(reqs[listed ? 2 : 1].body).as_object();
       BOOST_TEST(std::string(intent_cm.at("data").at("feedback").as_string()).find("tests are missing") != std::string::npos);
     }
   }
