@@ -1,6 +1,7 @@
 #include "operator/app.hpp"
 
 #include "dispatch/client.hpp"
+#include "dispatch/github.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/claim_sweeps.hpp"
 #include "operator/claimer.hpp"
@@ -158,6 +159,18 @@ int run_app(const Config& cfg, const AppOptions& options) {
     m.dispatch_request_duration_seconds.labels({endpoint, code}).observe(seconds);
   });
 
+  // GitHub only with a token (branch evidence for retries); without one, tasks' results.
+  std::optional<github::Client> gh;
+  if (!cfg.github_token.empty()) {
+    github::ClientOptions gopts;
+    gopts.base_url = cfg.github_api_url;
+    gopts.token = cfg.github_token;
+    gh.emplace(ex, gopts);
+    gh->set_observer([&m](std::string_view call, int status, double) {
+      m.github_requests_total.labels({call, metrics::status_code_label(status)}).inc();
+    });
+  }
+
   kube::WatchCacheOptions wopts = workload_informer_options(ns);
   wopts.resync_period = 10min;
   kube::WatchCache workloads(ex, kube, wopts);
@@ -213,7 +226,9 @@ int run_app(const Config& cfg, const AppOptions& options) {
                       trouble("agentictasks")});
 
   EventRecorder events(kube, ns, cfg.identity);
-  Reconciler reconciler({kube, dispatch, cfg, caches, &events, &m, {}});
+  Reconciler::Deps rdeps{kube, dispatch, cfg, caches, &events, &m, {}};
+  rdeps.github = gh ? &*gh : nullptr;
+  Reconciler reconciler(rdeps);
   Claimer claimer({kube, dispatch, cfg, caches, gone, &m});
   ClaimSweeper sweeper({kube, dispatch, cfg, caches, [&claimer](std::string_view n) { return claimer.creating(n); },
                         [&reconciler](std::string_view n) { return reconciler.retry_in_flight(n); }, &m});

@@ -441,6 +441,11 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
       .dispatch_malformed_items_total =
           r.counter("foreman_bridge_dispatch_malformed_items_total",
                     "Malformed items in dispatch lane queue answers, skipped, by lane.", {"lane"}),
+      .github_requests_total =
+          r.counter("foreman_bridge_github_requests_total",
+                    "Requests to the GitHub API (only with GITHUB_TOKEN) by call (branch, pull) and HTTP status "
+                    "code (\"<error>\" when none).",
+                    {"call", "code"}),
       .failed_to_recreate_seconds =
           r.histogram("foreman_bridge_failed_to_recreate_seconds",
                       "Seconds from first seeing a Workload Failed to creating its next attempt.", {},

@@ -225,6 +225,7 @@ struct BridgeMetrics {
   CounterFamily& dispatch_requests_total;      // {endpoint, code}
   HistogramFamily& dispatch_request_duration_seconds;  // {endpoint, code}
   CounterFamily& dispatch_malformed_items_total;       // {lane}
+  CounterFamily& github_requests_total;                // {call, code}
   HistogramFamily& failed_to_recreate_seconds;         // {}
   CounterFamily& task_reads_total;                     // {source}: cache or api
   CounterFamily& sweeps_total;                         // {sweep, result}: report, stamp, prune, stranded, stuck

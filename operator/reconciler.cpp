@@ -3,6 +3,7 @@
 #include "operator/informers.hpp"
 
 #include "dispatch/client.hpp"
+#include "dispatch/github.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"
@@ -201,7 +202,8 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
     state = co_await issue_state(f.repo, f.number, name);
   }
 
-  const RetryAction action = decide_retry(wl, tasks, state, d_.config);
+  RetryAction action = decide_retry(wl, tasks, state, d_.config);
+  co_await ask_github(f, action);
   logger().info("decided", {{"workload", name}, {"issue", fmt::format("{}#{}", f.repo, f.number)},
                             {"attempt", f.attempt}, {"action", action_name(action)}, {"reason", action_reason(action)}});
 
@@ -254,6 +256,27 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
                                d_.config.retry_max_attempts, escalate->lane, escalate->reason));
   }
   co_return co_await delete_old(intent);
+}
+
+awaitable<void> Reconciler::ask_github(const FailedWorkload& f, RetryAction& action) {
+  BranchEvidence* evidence = branch_of(action);
+  if (d_.github == nullptr || evidence == nullptr) co_return;
+  const std::string branch = branch_to_check(f, *evidence);
+  if (branch.empty()) co_return;
+  std::optional<bool> exists;
+  try {
+    exists = co_await d_.github->branch_exists(f.repo, branch);
+  } catch (const github::GitHubError& e) {
+    // Not a reason to hold the retry back: the tasks' evidence stands.
+    logger().warn("GitHub could not say whether the branch exists; using the tasks' evidence",
+                  {{"workload", f.name}, {"branch", branch}, {"error", e.what()}});
+  }
+  const bool before = evidence->pushed;
+  *evidence = github_branch_evidence(std::move(*evidence), branch, exists);
+  if (exists && before != evidence->pushed) {
+    logger().info("GitHub overrides the tasks' branch evidence",
+                  {{"workload", f.name}, {"branch", branch}, {"exists", *exists}});
+  }
 }
 
 awaitable<std::optional<json::object>> Reconciler::fetch_workload(const std::string& name) {

@@ -32,6 +32,9 @@ class Client;
 namespace fdb::metrics {
 struct BridgeMetrics;
 }
+namespace fdb::github {
+class Client;
+}
 
 namespace fdb::op {
 
@@ -70,6 +73,9 @@ class Reconciler {
     // How long a decision waits for the task informer to catch up with a Workload whose
     // tasks it has not all seen (each task event requeues the Workload) before it LISTs them.
     std::chrono::milliseconds task_catch_up = std::chrono::milliseconds(2000);
+    // Set only when GITHUB_TOKEN is: a retry then asks GitHub whether the branch exists
+    // (branch evidence, SPEC §5); without it the tasks' results are the evidence.
+    github::Client* github = nullptr;
   };
 
   explicit Reconciler(Deps deps);
@@ -91,6 +97,8 @@ class Reconciler {
 
  private:
   boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
+  // Replaces the tasks' branch evidence of a Retry or InfraRetry with GitHub's answer.
+  boost::asio::awaitable<void> ask_github(const FailedWorkload& f, RetryAction& action);
   boost::asio::awaitable<std::optional<boost::json::object>> fetch_workload(const std::string& name);
   boost::asio::awaitable<boost::json::array> fetch_tasks(const std::string& name);
   // How much longer to wait for the task informer to catch up with the Workload before a

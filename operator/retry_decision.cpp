@@ -215,6 +215,29 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
   return e;
 }
 
+std::string branch_to_check(const FailedWorkload& wl, const BranchEvidence& from_tasks) {
+  if (!from_tasks.branch.empty()) return from_tasks.branch;
+  return wl.number > 0 && !wl.repo.empty() ? dispatch::branch_name(wl.repo, wl.number) : std::string();
+}
+
+BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists) {
+  if (!exists) {
+    from_tasks.why += " (GitHub not asked or unavailable)";
+    return from_tasks;
+  }
+  BranchEvidence e;
+  e.pushed = *exists && !branch.empty();
+  e.branch = e.pushed ? branch : std::string();
+  e.why = *exists ? "GitHub: the branch exists" : "GitHub: no branch " + branch;
+  return e;
+}
+
+BranchEvidence* branch_of(RetryAction& a) noexcept {
+  if (auto* r = std::get_if<action::Retry>(&a)) return &r->branch;
+  if (auto* r = std::get_if<action::InfraRetry>(&a)) return &r->branch;
+  return nullptr;
+}
+
 std::optional<dispatch::BuildRequest> rebuild_request(const FailedWorkload& wl, const RetryAction& a) {
   dispatch::BuildRequest req;
   req.issue = dispatch::IssueInfo{wl.repo, wl.number, wl.title, wl.lane, wl.issue_id};

@@ -114,6 +114,15 @@ bool infrastructure_failure(const boost::json::object& workload, Tasks tasks);
 // with a verdict, a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
 BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks);
 
+// Branch evidence from GitHub (only when GITHUB_TOKEN is set): the branch to ask about —
+// the one the tasks name, else foreman/{name}/issue-{n} — and the evidence once asked.
+// GitHub is the truth when it answered (`exists`); when it could not be asked (nullopt)
+// the tasks' evidence stands.
+std::string branch_to_check(const FailedWorkload& wl, const BranchEvidence& from_tasks);
+BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists);
+// The branch evidence a Retry or an InfraRetry carries; null for other actions.
+BranchEvidence* branch_of(RetryAction& a) noexcept;
+
 // The Workload to create for a Retry or an InfraRetry of `wl` (nullopt for other actions):
 // same issue, lane and id, the action's attempt, infra count, feedback, and the branch to
 // revise from when one was pushed. Build it with dispatch::build_workload and the

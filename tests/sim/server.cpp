@@ -1,6 +1,7 @@
 // kube-sim: the Beast HTTP front of the simulator (Kubernetes API, dispatch API, control
 // API), watch streaming with fan-out, the GC/Foreman ticker, and the command line.
 #include "sim/api.hpp"
+#include "sim/github.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -79,6 +80,7 @@ struct Watcher {
 struct Config {
   std::string listen = "127.0.0.1:0";
   std::string dispatch_listen;
+  std::string github_listen;
   std::string token;
   std::string kubeconfig_out;
   std::string kubeconfig_namespace = "default";
@@ -117,6 +119,7 @@ class Sim {
 
   Store& store() { return store_; }
   Dispatch& dispatch() { return dispatch_; }
+  enum class Front { Api, Dispatch, GitHub };
   void set_host(std::string h) { host_ = std::move(h); }
 
   void publish(const std::shared_ptr<const Event>& ev) {
@@ -243,7 +246,7 @@ class Sim {
     }
   }
 
-  net::awaitable<void> session(tcp::socket sock, bool is_dispatch) {
+  net::awaitable<void> session(tcp::socket sock, Front front) {
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buf;
     for (;;) {
@@ -268,8 +271,10 @@ class Sim {
       unsigned version = msg.version();
       Answer a;
       try {
-        if (is_dispatch && req.path.rfind("/_sim/", 0) != 0)
+        if (front == Front::Dispatch && req.path.rfind("/_sim/", 0) != 0)
           a.http = dispatch_.handle(req.method, req.path, req.query, req.body, req.authorization);
+        else if (front == Front::GitHub)
+          a.http = github_.handle(req.method, req.path, req.body, req.authorization);
         else
           a = api_.handle(req, Clock::now());
       } catch (const std::exception& e) {
@@ -308,7 +313,7 @@ class Sim {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  net::awaitable<void> accept(tcp::acceptor& acc, bool is_dispatch) {
+  net::awaitable<void> accept(tcp::acceptor& acc, Front front) {
     for (;;) {
       auto [ec, sock] = co_await acc.async_accept(kTuple);
       if (ec) {
@@ -317,7 +322,7 @@ class Sim {
         continue;
       }
       sock.set_option(tcp::no_delay(true), ec);
-      auto fn = [this, is_dispatch](tcp::socket s) -> net::awaitable<void> { co_await session(std::move(s), is_dispatch); };
+      auto fn = [this, front](tcp::socket s) -> net::awaitable<void> { co_await session(std::move(s), front); };
       net::co_spawn(ioc_, fn(std::move(sock)), net::detached);
     }
   }
@@ -330,6 +335,7 @@ class Sim {
   Store store_;
   Foreman foreman_;
   Dispatch dispatch_;
+  GitHub github_;
   Api api_;
   std::string host_;
   std::list<std::shared_ptr<Watcher>> watchers_;
@@ -400,7 +406,8 @@ void write_kubeconfig(const Config& cfg, const std::string& url) {
 }
 
 const char* kUsage =
-    "usage: kube-sim --listen HOST:PORT [--dispatch-listen HOST:PORT] [--token T] [--kubeconfig-out PATH]\n"
+    "usage: kube-sim --listen HOST:PORT [--dispatch-listen HOST:PORT] [--github-listen HOST:PORT] [--token T]\n"
+    "  [--kubeconfig-out PATH]"
     "  [--kubeconfig-namespace NS] [--seed-issues N] [--seed-workloads N] [--workload-bytes B]\n"
     "  [--seed-namespace NS] [--fail-rate F] [--seed S] [--foreman-step-ms MS] [--foreground-delay-ms MS]\n"
     "  [--history N] [--bookmark-ms MS] [--watcher-buffer-mb MB] [--crds DIR] [--dispatch-lanes a,b,c]\n";
@@ -428,6 +435,7 @@ Config parse_args(int argc, char** argv) {
     };
     if (a == "--listen") c.listen = v;
     else if (a == "--dispatch-listen") c.dispatch_listen = v;
+    else if (a == "--github-listen") c.github_listen = v;
     else if (a == "--token") c.token = v;
     else if (a == "--kubeconfig-out") c.kubeconfig_out = v;
     else if (a == "--kubeconfig-namespace") c.kubeconfig_namespace = v;
@@ -507,14 +515,23 @@ int main(int argc, char** argv) {
       auto dep = disp_acc->local_endpoint();
       durl = fmt::format("http://{}:{}", dep.address().to_string(), dep.port());
     }
+    std::optional<tcp::acceptor> gh_acc;
+    std::string ghurl;
+    if (!cfg.github_listen.empty()) {
+      gh_acc.emplace(ioc, parse_endpoint(cfg.github_listen, "--github-listen"));
+      auto gep = gh_acc->local_endpoint();
+      ghurl = fmt::format("http://{}:{}", gep.address().to_string(), gep.port());
+    }
     if (!cfg.kubeconfig_out.empty()) write_kubeconfig(cfg, url);
     std::cout << "kube-sim listening on " << url << "\n";
     if (disp_acc) std::cout << "dispatch listening on " << durl << "\n";
+    if (gh_acc) std::cout << "github listening on " << ghurl << "\n";
     std::cout.flush();
 
-    auto acc_fn = [&sim](tcp::acceptor& a, bool d) -> net::awaitable<void> { co_await sim.accept(a, d); };
-    net::co_spawn(ioc, acc_fn(api_acc, false), net::detached);
-    if (disp_acc) net::co_spawn(ioc, acc_fn(*disp_acc, true), net::detached);
+    auto acc_fn = [&sim](tcp::acceptor& a, Sim::Front f) -> net::awaitable<void> { co_await sim.accept(a, f); };
+    net::co_spawn(ioc, acc_fn(api_acc, Sim::Front::Api), net::detached);
+    if (disp_acc) net::co_spawn(ioc, acc_fn(*disp_acc, Sim::Front::Dispatch), net::detached);
+    if (gh_acc) net::co_spawn(ioc, acc_fn(*gh_acc, Sim::Front::GitHub), net::detached);
     auto tick_fn = [&sim]() -> net::awaitable<void> { co_await sim.ticker(); };
     net::co_spawn(ioc, tick_fn(), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);

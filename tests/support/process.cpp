@@ -146,7 +146,7 @@ Sim start_sim(const std::vector<std::string>& extra, const std::string& log_path
   const std::string dir = temp_dir("sim");
   sim.kubeconfig = dir + "/kubeconfig";
   std::vector<std::string> argv = {built("tests/sim/kube-sim"), "--listen", "127.0.0.1:0", "--dispatch-listen",
-                                   "127.0.0.1:0", "--kubeconfig-out", sim.kubeconfig};
+                                   "127.0.0.1:0", "--github-listen", "127.0.0.1:0", "--kubeconfig-out", sim.kubeconfig};
   argv.insert(argv.end(), extra.begin(), extra.end());
   sim.process = std::make_unique<Process>(argv, std::map<std::string, std::string>{}, log_path);
   auto api = sim.process->wait_for_line("kube-sim listening on ", std::chrono::seconds(60));
@@ -155,6 +155,9 @@ Sim start_sim(const std::vector<std::string>& extra, const std::string& log_path
   auto dispatch = sim.process->wait_for_line("dispatch listening on ", std::chrono::seconds(10));
   if (!dispatch) throw std::runtime_error("kube-sim did not announce its dispatch address");
   sim.dispatch_url = *dispatch;
+  auto github = sim.process->wait_for_line("github listening on ", std::chrono::seconds(10));
+  if (!github) throw std::runtime_error("kube-sim did not announce its GitHub stand-in's address");
+  sim.github_url = *github;
   return sim;
 }
 

@@ -44,6 +44,7 @@ struct Sim {
   std::unique_ptr<Process> process;
   std::string api_url;       // http://127.0.0.1:PORT
   std::string dispatch_url;  // empty unless dispatch was asked for
+  std::string github_url;    // the GitHub stand-in (tests/sim/github.hpp)
   std::string kubeconfig;    // path of the kubeconfig it wrote
 };
 
@@ -53,7 +54,7 @@ std::string built(const std::string& relative);
 std::string temp_dir(const std::string& tag);
 
 // Starts tests/sim/kube-sim with `--listen 127.0.0.1:0 --dispatch-listen 127.0.0.1:0
-// --kubeconfig-out DIR/kubeconfig` and `extra` arguments.
+// --github-listen 127.0.0.1:0 --kubeconfig-out DIR/kubeconfig` and `extra` arguments.
 Sim start_sim(const std::vector<std::string>& extra, const std::string& log_path = {});
 
 }  // namespace fdb::test

@@ -12,7 +12,10 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 namespace json = boost::json;
@@ -136,6 +139,53 @@ BOOST_AUTO_TEST_CASE(failed_is_recreated_at_attempt_2_only_after_the_old_one_is_
   BOOST_REQUIRE(!wl.is_null());
   BOOST_TEST(annotation(wl, "foreman.llmkube.dev/attempt") == "2");
   BOOST_TEST(wl.at("spec").as_object().contains("pipeline"), json::serialize(wl.at("spec")));
+}
+
+BOOST_AUTO_TEST_CASE(branch_evidence_asks_github_only_with_a_token) {
+  Fixture f("github");
+  SimClient gh(f.sim.github_url, "gh-e2e");
+  // Both attempts fail review, so the tasks say the branch was pushed. GitHub knows the
+  // branch of #9 and not that of #8: only #9's attempt 2 revises from its branch.
+  for (int n : {8, 9}) {
+    f.api.add_issue("o/r", n, "local");
+    f.api.set_issue_rule("o/r", n, {{"1", "fail-review"}, {"2", "hang"}});
+  }
+  gh.post("/_sim/github/branch", json::object{{"repo", "o/r"}, {"branch", "foreman/wl-o-r-9/issue-9"}});
+  auto bridge = f.bridge({{"GITHUB_TOKEN", "gh-e2e"}, {"GITHUB_API_URL", f.sim.github_url}});
+  BOOST_REQUIRE_MESSAGE(f.wait_for_create("wl-o-r-8", "2") && f.wait_for_create("wl-o-r-9", "2"), "no attempt 2; see " << f.log);
+  const std::string spec8 = json::serialize(f.api.workload("llm", "wl-o-r-8").at("spec"));
+  const std::string spec9 = json::serialize(f.api.workload("llm", "wl-o-r-9").at("spec"));
+  BOOST_TEST(spec8.find("reviseFromBranch") == std::string::npos, spec8);
+  BOOST_TEST(spec9.find(R"("reviseFromBranch":"foreman/wl-o-r-9/issue-9")") != std::string::npos, spec9);
+  BOOST_TEST(spec9.find(R"("branchStrategy":"rebase")") != std::string::npos, spec9);
+  const json::value asked = gh.get("/_sim/github/requests");
+  std::vector<std::string> paths;
+  for (const auto& r : asked.as_array()) paths.emplace_back(r.as_string());
+  std::sort(paths.begin(), paths.end());
+  const std::vector<std::string> expected = {"GET /repos/o/r/branches/foreman/wl-o-r-8/issue-8",
+                                             "GET /repos/o/r/branches/foreman/wl-o-r-9/issue-9"};
+  BOOST_TEST(paths == expected, boost::test_tools::per_element());
+  // The token went to GitHub only: it is not in the bridge's log.
+  std::ifstream in(f.log);
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(log.find("gh-e2e") == std::string::npos);
+  bridge->signal(SIGTERM);
+  BOOST_TEST(bridge->wait(10s).value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_token_github_is_never_asked) {
+  Fixture f("no-github");
+  SimClient gh(f.sim.github_url, "x");
+  f.api.add_issue("o/r", 10, "local");
+  f.api.set_issue_rule("o/r", 10, {{"1", "fail-review"}, {"2", "hang"}});
+  auto bridge = f.bridge({{"GITHUB_API_URL", f.sim.github_url}});
+  BOOST_REQUIRE_MESSAGE(f.wait_for_create("wl-o-r-10", "2"), "no attempt 2; see " << f.log);
+  // The tasks' evidence (a review verdict) stands.
+  const std::string spec = json::serialize(f.api.workload("llm", "wl-o-r-10").at("spec"));
+  BOOST_TEST(spec.find("reviseFromBranch") != std::string::npos, spec);
+  BOOST_TEST(gh.get("/_sim/github/requests").as_array().empty());
+  bridge->signal(SIGTERM);
+  BOOST_TEST(bridge->wait(10s).value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(metrics_and_events_follow_the_work) {

@@ -273,6 +273,54 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_tasks) {
   BOOST_TEST(e.branch == "foreman/wl-o-r-7/issue-7");
 }
 
+BOOST_AUTO_TEST_CASE(branch_evidence_from_github) {
+  const auto wl = read_workload(failed());
+  const BranchEvidence none{false, "", "none"};
+  const BranchEvidence pushed{true, "foreman/custom", "coder GO"};
+  // The branch asked about: the tasks' one, else the deterministic name; none without an issue.
+  BOOST_TEST(branch_to_check(wl, pushed) == "foreman/custom");
+  BOOST_TEST(branch_to_check(wl, none) == "foreman/wl-o-r-7/issue-7");
+  FailedWorkload no_issue = wl;
+  no_issue.number = 0;
+  BOOST_TEST(branch_to_check(no_issue, none).empty());
+
+  struct Row {
+    const char* given;
+    BranchEvidence tasks;
+    std::string branch;
+    std::optional<bool> exists;
+    bool pushed;
+    std::string branch_out;
+    std::string why;
+  };
+  const Row rows[] = {
+      {"tasks say nothing, GitHub has it", none, "foreman/wl-o-r-7/issue-7", true, true, "foreman/wl-o-r-7/issue-7",
+       "GitHub: the branch exists"},
+      {"tasks say pushed, GitHub has no such branch", pushed, "foreman/custom", false, false, "",
+       "GitHub: no branch foreman/custom"},
+      {"both agree", pushed, "foreman/custom", true, true, "foreman/custom", "GitHub: the branch exists"},
+      {"GitHub unavailable: the tasks stand", pushed, "foreman/custom", std::nullopt, true, "foreman/custom",
+       "coder GO (GitHub not asked or unavailable)"},
+      {"GitHub unavailable, nothing pushed", none, "foreman/wl-o-r-7/issue-7", std::nullopt, false, "",
+       "none (GitHub not asked or unavailable)"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      const auto e = github_branch_evidence(r.tasks, r.branch, r.exists);
+      BOOST_TEST(e.pushed == r.pushed);
+      BOOST_TEST(e.branch == r.branch_out);
+      BOOST_TEST(e.why == r.why);
+    }
+  }
+  // Only retries carry branch evidence.
+  RetryAction retry = action::Retry{};
+  RetryAction infra = action::InfraRetry{};
+  RetryAction park = action::Park{"x"};
+  BOOST_TEST(branch_of(retry) == &std::get<action::Retry>(retry).branch);
+  BOOST_TEST(branch_of(infra) == &std::get<action::InfraRetry>(infra).branch);
+  BOOST_TEST(branch_of(park) == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(reading_the_workload) {
   const auto f = read_workload(failed("2", "escalated", "1"));
   BOOST_TEST(f.name == "wl-o-r-7");

@@ -1,0 +1,220 @@
+#include "dispatch/github.hpp"
+
+#include "watch/client.hpp"
+#include "watch/errors.hpp"
+#include "watch/json_input.hpp"
+#include "watch/request.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+namespace fdb::github {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using namespace std::chrono_literals;
+
+GitHubError::GitHubError(std::string call, int status, std::string message, bool transient)
+    : std::runtime_error(fmt::format("github {}: {}", call, message)),
+      call_(std::move(call)),
+      status_(status),
+      transient_(transient) {}
+
+namespace {
+
+// A short, printable excerpt of an answer for an error message.
+std::string excerpt(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, 160)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+  if (body.size() > 160) out += "…";
+  return out;
+}
+
+// GitHub answers a spent rate limit with 403 (primary) or 429 (secondary); the 403 is told
+// from a permission refusal by its message.
+bool transient_answer(int status, std::string_view body) {
+  if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504) return true;
+  return status == 403 && body.find("rate limit") != std::string_view::npos;
+}
+
+// One path segment, percent-encoded (every byte outside the unreserved set); "." and ".."
+// would walk the path and are refused.
+std::string segment(std::string_view s) {
+  if (s.empty() || s == "." || s == "..") throw GitHubError("path", 0, fmt::format("not a usable path segment: \"{}\"", s), false);
+  return kube::encode_query_value(s);
+}
+
+// owner/name → "owner/name" path segments, each percent-encoded; a repo that is not
+// exactly two non-empty segments is refused before any request.
+std::string repo_path(const std::string& repo, const std::string& call) {
+  const auto slash = repo.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == repo.size() || repo.find('/', slash + 1) != std::string::npos) {
+    throw GitHubError(call, 0, fmt::format("not an owner/name repository: \"{}\"", excerpt(repo)), false);
+  }
+  return "/repos/" + segment(repo.substr(0, slash)) + "/" + segment(repo.substr(slash + 1));
+}
+
+const json::object* obj(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+std::string str(const json::object* o, std::string_view k) {
+  if (o == nullptr) return {};
+  const auto* v = o->if_contains(k);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+std::optional<PullRequest> parse_pull_request(std::string_view body, std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<PullRequest> {
+    if (error != nullptr) *error = std::move(why);
+    return std::nullopt;
+  };
+  boost::system::error_code ec;
+  const json::value v = kube::parse_json(body, ec);
+  if (ec) return fail("not JSON: " + kube::json_error_text(ec));
+  if (!v.is_object()) return fail("not a JSON object");
+  const json::object& o = v.get_object();
+  PullRequest pr;
+  const auto* number = o.if_contains("number");
+  if (number == nullptr || !number->is_int64() || number->get_int64() <= 0) return fail("number is missing or not a positive integer");
+  pr.number = number->get_int64();
+  pr.state = str(&o, "state");
+  if (pr.state != "open" && pr.state != "closed") return fail("state is neither open nor closed");
+  const auto* head = obj(o, "head");
+  pr.head_ref = str(head, "ref");
+  if (pr.head_ref.empty()) return fail("head.ref is missing");
+  pr.head_sha = str(head, "sha");
+  pr.base_ref = str(obj(o, "base"), "ref");
+  pr.html_url = str(&o, "html_url");
+  pr.mergeable_state = str(&o, "mergeable_state");
+  if (const auto* m = o.if_contains("merged"); m != nullptr && m->is_bool()) pr.merged = m->get_bool();
+  // A merged pull request has merged_at even where `merged` is left out (list answers).
+  if (const auto* m = o.if_contains("merged_at"); m != nullptr && m->is_string()) pr.merged = true;
+  if (const auto* d = o.if_contains("draft"); d != nullptr && d->is_bool()) pr.draft = d->get_bool();
+  if (const auto* m = o.if_contains("mergeable"); m != nullptr && m->is_bool()) pr.mergeable = m->get_bool();
+  return pr;
+}
+
+struct Client::Impl {
+  asio::any_io_executor ex;
+  ClientOptions opts;
+  kube::Client http;
+  Observer observer;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  static kube::ClusterConfig transport_config(const ClientOptions& o) {
+    kube::ClusterConfig c;
+    c.server = o.base_url;
+    c.token = o.token;
+    c.source = "GITHUB_API_URL";
+    return c;
+  }
+  static kube::ClientOptions transport_options(const ClientOptions& o) {
+    kube::ClientOptions k;
+    k.request_timeout = o.timeout;
+    k.connect_timeout = std::min<std::chrono::milliseconds>(10s, o.timeout);
+    k.max_body_bytes = 8u << 20;  // a pull request is a few KB; a branch less
+    k.extra_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
+    k.user_agent = "foreman-dispatch-bridge";  // GitHub refuses requests without one
+    return k;
+  }
+
+  Impl(asio::any_io_executor e, ClientOptions o)
+      : ex(e), opts(std::move(o)), http(e, transport_config(opts), transport_options(opts)) {}
+
+  std::chrono::milliseconds backoff(int retry, std::optional<std::chrono::seconds> retry_after) {
+    if (retry_after) return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(opts.max_backoff, 60s));
+    auto cap = opts.base_backoff * (1LL << std::min(retry, 16));
+    cap = std::min<std::chrono::milliseconds>(cap, opts.max_backoff);
+    std::uniform_int_distribution<long long> d(0, std::max<long long>(cap.count(), 0));
+    return std::chrono::milliseconds(d(rng));
+  }
+
+  // One GET with its retries: the final answer (any status that is not transient), or a
+  // GitHubError when the retries run out.
+  awaitable<kube::HttpResponse> get(std::string target, const std::string& call) {
+    const kube::HttpRequest req{"GET", std::move(target), {}, {}, false};
+    std::string last_error;
+    int last_status = 0;
+    for (int attempt = 1;; ++attempt) {
+      std::optional<std::chrono::seconds> retry_after;
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        kube::HttpResponse res = co_await http.send(req, opts.timeout);
+        notify(call, res.status, start);
+        if (!transient_answer(res.status, res.body)) co_return res;
+        last_status = res.status;
+        last_error = fmt::format("HTTP {}: {}", res.status, excerpt(res.body));
+        retry_after = kube::parse_retry_after(res.retry_after);
+      } catch (const kube::ApiError& e) {
+        notify(call, 0, start);
+        if (e.kind() == kube::ErrorKind::Cancelled) throw;
+        last_status = 0;
+        last_error = e.message();
+      }
+      if (attempt >= opts.max_attempts) {
+        throw GitHubError(call, last_status, fmt::format("{} (gave up after {} attempts)", last_error, attempt), true);
+      }
+      asio::steady_timer t(ex, backoff(attempt - 1, retry_after));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }
+
+  void notify(const std::string& call, int status, std::chrono::steady_clock::time_point start) {
+    if (!observer) return;
+    const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+    observer(call, status, d.count());
+  }
+};
+
+Client::Client(asio::any_io_executor ex, ClientOptions opts) : impl_(std::make_shared<Impl>(std::move(ex), std::move(opts))) {}
+Client::~Client() = default;
+
+void Client::set_observer(Observer observer) { impl_->observer = std::move(observer); }
+const ClientOptions& Client::options() const noexcept { return impl_->opts; }
+
+awaitable<bool> Client::branch_exists(std::string repo, std::string branch) {
+  auto impl = impl_;
+  const std::string call = "branch";
+  if (branch.empty()) throw GitHubError(call, 0, "no branch name", false);
+  // A branch name may hold '/': each segment is encoded, the slashes stay (the API
+  // resolves the longest matching ref).
+  std::string encoded;
+  for (std::size_t start = 0;;) {
+    const auto slash = branch.find('/', start);
+    encoded += segment(branch.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    encoded += '/';
+    start = slash + 1;
+  }
+  const auto res = co_await impl->get(repo_path(repo, call) + "/branches/" + encoded, call);
+  if (res.status == 200) co_return true;
+  if (res.status == 404) co_return false;
+  throw GitHubError(call, res.status, fmt::format("{} {}: HTTP {}: {}", repo, branch, res.status, excerpt(res.body)), false);
+}
+
+awaitable<std::optional<PullRequest>> Client::pull_request(std::string repo, std::int64_t number) {
+  auto impl = impl_;
+  const std::string call = "pull";
+  if (number <= 0) throw GitHubError(call, 0, fmt::format("not a pull request number: {}", number), false);
+  const auto res = co_await impl->get(fmt::format("{}/pulls/{}", repo_path(repo, call), number), call);
+  if (res.status == 404) co_return std::nullopt;
+  if (res.status != 200) {
+    throw GitHubError(call, res.status, fmt::format("{}#{}: HTTP {}: {}", repo, number, res.status, excerpt(res.body)), false);
+  }
+  std::string error;
+  auto pr = parse_pull_request(res.body, &error);
+  if (!pr) throw GitHubError(call, res.status, fmt::format("{}#{}: a malformed pull request: {}", repo, number, error), false);
+  co_return pr;
+}
+
+}  // namespace fdb::github
