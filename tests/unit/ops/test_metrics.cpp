@@ -258,6 +258,7 @@ BOOST_AUTO_TEST_CASE(the_bridge_declares_every_family_and_documents_it) {
   m.dispatch_requests_total.labels({"claim", "200"}).inc();
   m.dispatch_request_duration_seconds.labels({"claim", "200"}).observe(0.2);
   m.dispatch_malformed_items_total.labels({"local"}).inc();
+  m.github_requests_total.labels({"branch", "404"}).inc();
   m.failed_to_recreate_seconds.get().observe(7);
   m.task_reads_total.labels({"cache"}).inc();
   m.sweeps_total.labels({"prune", "completed"}).inc();
@@ -266,7 +267,7 @@ BOOST_AUTO_TEST_CASE(the_bridge_declares_every_family_and_documents_it) {
   m.build_info.labels({"1.2.3"}).set(1);
 
   const auto e = parse_ok(r.expose());
-  BOOST_TEST(e.families.size() == 28u);
+  BOOST_TEST(e.families.size() == 29u);
   const std::set<std::string> client_go = {
       "workqueue_depth", "workqueue_adds_total", "workqueue_queue_duration_seconds",
       "workqueue_work_duration_seconds", "workqueue_retries_total", "workqueue_unfinished_work_seconds",
