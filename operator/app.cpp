@@ -202,28 +202,29 @@ int run_app(const Config& cfg, const AppOptions& options) {
       m.watch_restarts_total.labels({resource}).inc();
     };
   };
+  // Handlers look at the new state only (on_modified): no previous version is decoded.
   workloads.set_handlers({
-      [&](const json::object& o) { queue.add(name_of(o)); },
-      [&](const json::object&, const json::object& o) { queue.add(name_of(o)); },
-      [&](const json::object& o) {
-        const std::string name = name_of(o);
-        gone.notify(name);
-        queue.add(name);
-      },
-      [&](const std::string& key) { queue.add(key.substr(key.find('/') + 1)); },
-      trouble("workloads"),
+      .on_add = [&](const json::object& o) { queue.add(name_of(o)); },
+      .on_delete =
+          [&](const json::object& o) {
+            const std::string name = name_of(o);
+            gone.notify(name);
+            queue.add(name);
+          },
+      .on_resync = [&](const std::string& key) { queue.add(key.substr(key.find('/') + 1)); },
+      .on_trouble = trouble("workloads"),
+      .on_modified = [&](const json::object& o) { queue.add(name_of(o)); },
   });
   auto intent_changed = [&](const json::object& o) {
     if (auto w = intent_workload(o); !w.empty()) queue.add(w);
   };
-  intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
-                        intent_changed, {}, trouble("intents")});
+  intents.set_handlers({.on_add = intent_changed, .on_delete = intent_changed, .on_trouble = trouble("intents"),
+                        .on_modified = intent_changed});
   // A task's change is its Workload's business (a decision waiting for its tasks, say).
   auto task_changed = [&](const json::object& t) {
     if (auto w = task_workload(t); !w.empty()) queue.add(w);
   };
-  tasks.set_handlers({task_changed, [&](const json::object&, const json::object& o) { task_changed(o); }, {}, {},
-                      trouble("agentictasks")});
+  tasks.set_handlers({.on_add = task_changed, .on_trouble = trouble("agentictasks"), .on_modified = task_changed});
 
   EventRecorder events(kube, ns, cfg.identity);
   Reconciler::Deps rdeps{kube, dispatch, cfg, caches, &events, &m, {}};

@@ -46,6 +46,8 @@ ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
                          std::map<std::string, IndexFunc, std::less<>> indexes)
     : transform_(std::move(transform)), keys_(std::make_unique<KeyTable>()) {
   for (auto& [name, fn] : indexes) indexes_.emplace(name, Index{std::move(fn), {}});
+  if (indexes_.size() > 255) throw std::invalid_argument("a cache takes at most 255 indexes");
+  for (auto& [name, index] : indexes_) index_list_.push_back(&index);
 }
 
 ObjectCache::~ObjectCache() = default;
@@ -59,20 +61,26 @@ json::object ObjectCache::decode(const std::string& packed) const {
   return unpack(packed, *keys_, json::make_shared_resource<json::monotonic_resource>(packed.size() * 4 + 256));
 }
 
-void ObjectCache::file(const std::string& key, const json::object& projected) {
-  for (auto& [name, index] : indexes_) {
-    for (auto& value : index.fn(projected)) index.by_value[std::move(value)].insert(key);
+std::vector<std::string> ObjectCache::file(const std::string& key, const json::object& projected) {
+  std::vector<std::string> filed;
+  for (std::size_t i = 0; i < index_list_.size(); ++i) {
+    Index& index = *index_list_[i];
+    for (auto& value : index.fn(projected)) {
+      auto& keys = index.by_value[value];
+      if (!keys.insert(key).second) continue;  // the same value twice
+      filed.push_back(static_cast<char>(i) + value);
+    }
   }
+  return filed;
 }
 
-void ObjectCache::unfile(const std::string& key, const json::object& projected) {
-  for (auto& [name, index] : indexes_) {
-    for (const auto& value : index.fn(projected)) {
-      auto it = index.by_value.find(value);
-      if (it == index.by_value.end()) continue;
-      it->second.erase(key);
-      if (it->second.empty()) index.by_value.erase(it);
-    }
+void ObjectCache::unfile(const std::string& key, const std::vector<std::string>& filed) {
+  for (const auto& f : filed) {
+    Index& index = *index_list_.at(static_cast<unsigned char>(f[0]));
+    auto it = index.by_value.find(std::string_view(f).substr(1));
+    if (it == index.by_value.end()) continue;
+    it->second.erase(key);
+    if (it->second.empty()) index.by_value.erase(it);
   }
 }
 
@@ -95,11 +103,12 @@ void ObjectCache::replace_projected(std::vector<json::object> projected) {
       ++it;
       continue;
     }
-    const json::object gone = decode(it->second);
-    unfile(it->first, gone);
-    packed_bytes_ -= it->second.size();
+    unfile(it->first, it->second.filed);
+    packed_bytes_ -= it->second.packed.size();
+    std::optional<json::object> gone;
+    if (handlers_.on_delete) gone = decode(it->second.packed);
     it = objects_.erase(it);
-    if (handlers_.on_delete) handlers_.on_delete(gone);
+    if (gone) handlers_.on_delete(*gone);
   }
 }
 
@@ -114,42 +123,45 @@ void ObjectCache::upsert_projected(std::string key, json::object projected) {
   auto it = objects_.find(key);
   if (it == objects_.end()) {
     packed_bytes_ += packed.size();
-    auto ins = objects_.emplace(std::move(key), std::move(packed)).first;
-    file(ins->first, projected);
+    auto ins = objects_.emplace(std::move(key), Stored{std::move(packed), {}}).first;
+    ins->second.filed = file(ins->first, projected);
     if (handlers_.on_add) handlers_.on_add(projected);
     return;
   }
   // Nothing stored changed (a relist of an unchanged object): no update.
-  if (it->second == packed) return;
-  const json::object before = decode(it->second);
-  unfile(it->first, before);
-  packed_bytes_ = packed_bytes_ - it->second.size() + packed.size();
-  it->second = std::move(packed);
-  file(it->first, projected);
-  if (handlers_.on_update) handlers_.on_update(before, projected);
+  if (it->second.packed == packed) return;
+  std::optional<json::object> before;
+  if (handlers_.on_update) before = decode(it->second.packed);
+  unfile(it->first, it->second.filed);
+  packed_bytes_ = packed_bytes_ - it->second.packed.size() + packed.size();
+  it->second.packed = std::move(packed);
+  it->second.filed = file(it->first, projected);
+  if (before) handlers_.on_update(*before, projected);
+  else if (handlers_.on_modified) handlers_.on_modified(projected);
 }
 
 void ObjectCache::remove(const json::object& object) {
   const std::string key = object_key(object);
   auto it = objects_.find(key);
   if (it == objects_.end()) return;
-  const json::object gone = decode(it->second);
-  unfile(it->first, gone);
-  packed_bytes_ -= it->second.size();
+  unfile(it->first, it->second.filed);
+  packed_bytes_ -= it->second.packed.size();
+  std::optional<json::object> gone;
+  if (handlers_.on_delete) gone = decode(it->second.packed);
   objects_.erase(it);
-  if (handlers_.on_delete) handlers_.on_delete(gone);
+  if (gone) handlers_.on_delete(*gone);
 }
 
 std::optional<json::object> ObjectCache::get(std::string_view key) const {
   const auto it = objects_.find(key);
   if (it == objects_.end()) return std::nullopt;
-  return decode(it->second);
+  return decode(it->second.packed);
 }
 
 bool ObjectCache::contains(std::string_view key) const { return objects_.find(key) != objects_.end(); }
 
 void ObjectCache::for_each(const std::function<void(const std::string&, const json::object&)>& f) const {
-  for (const auto& [k, v] : objects_) f(k, decode(v));
+  for (const auto& [k, v] : objects_) f(k, decode(v.packed));
 }
 
 void ObjectCache::for_each_key(const std::function<void(const std::string&)>& f) const {

@@ -57,6 +57,10 @@ struct WatchCacheHandlers {
   std::function<void(std::string_view what, std::string_view detail)> on_trouble;
   // After each full list has been applied (the first one: the cache is synced).
   std::function<void(std::size_t objects)> on_listed;
+  // On an update when on_update is unset: the new state only. The previous version is
+  // stored packed, so on_update costs decoding it; a handler that does not look at it
+  // should be this one.
+  std::function<void(const boost::json::object& after)> on_modified;
 };
 
 // The cache itself, without I/O: applies reflector store operations, keeps the indexes and
@@ -100,16 +104,23 @@ class ObjectCache {
 
  private:
   struct Index;
+  // A stored object: its packed projection and the index values it is filed under (each
+  // prefixed by its index's ordinal byte), so that changing or removing it needs no decode.
+  struct Stored {
+    std::string packed;
+    std::vector<std::string> filed;
+  };
   void upsert_projected(std::string key, boost::json::object projected);
-  void file(const std::string& key, const boost::json::object& projected);
-  void unfile(const std::string& key, const boost::json::object& projected);
+  std::vector<std::string> file(const std::string& key, const boost::json::object& projected);
+  void unfile(const std::string& key, const std::vector<std::string>& filed);
   boost::json::object decode(const std::string& packed) const;
   const Index& index(std::string_view name) const;
 
   std::function<boost::json::object(boost::json::object)> transform_;
   std::unique_ptr<KeyTable> keys_;
-  std::map<std::string, std::string, std::less<>> objects_;  // key → packed projection
+  std::map<std::string, Stored, std::less<>> objects_;  // key → packed projection, filing
   std::map<std::string, Index, std::less<>> indexes_;
+  std::vector<Index*> index_list_;  // indexes_ by ordinal
   std::size_t packed_bytes_ = 0;
   WatchCacheHandlers handlers_;
 };

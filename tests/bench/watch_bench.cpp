@@ -104,20 +104,22 @@ int main(int argc, char** argv) {
       io.stop();
     }
   };
-  cache.set_handlers({[&](const json::object& o) { count(o); },
-                      [&](const json::object&, const json::object& o) { count(o); },
-                      [&](const json::object& o) { count(o); },
-                      {},
-                      [](std::string_view what, std::string_view detail) {
-                        std::fprintf(stderr, "watch-bench: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
-                                     static_cast<int>(detail.size()), detail.data());
-                      },
-                      [&](std::size_t n) {
-                        if (listed) return;
-                        listed = true;
-                        synced_at = Clock::now();
-                        std::fprintf(stderr, "watch-bench: listed %zu objects; waiting for %ld events\n", n, events_wanted);
-                      }});
+  // The handlers the program sets: the new state only (on_modified), as operator/app.cpp.
+  cache.set_handlers({.on_add = [&](const json::object& o) { count(o); },
+                      .on_delete = [&](const json::object& o) { count(o); },
+                      .on_trouble =
+                          [](std::string_view what, std::string_view detail) {
+                            std::fprintf(stderr, "watch-bench: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
+                                         static_cast<int>(detail.size()), detail.data());
+                          },
+                      .on_listed =
+                          [&](std::size_t n) {
+                            if (listed) return;
+                            listed = true;
+                            synced_at = Clock::now();
+                            std::fprintf(stderr, "watch-bench: listed %zu objects; waiting for %ld events\n", n, events_wanted);
+                          },
+                      .on_modified = [&](const json::object& o) { count(o); }});
   auto run = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
   asio::co_spawn(io, run(&cache), [](std::exception_ptr) {});
   io.run_for(std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
@@ -173,7 +175,7 @@ int main(int argc, char** argv) {
   double pipeline_eps = 0;
   if (!sample.empty()) {
     kube::ObjectCache store(opts.transform, opts.indexes);
-    store.set_handlers({[](const json::object&) {}, [](const json::object&, const json::object&) {}, {}, {}, {}, {}});
+    store.set_handlers({.on_add = [](const json::object&) {}, .on_modified = [](const json::object&) {}});
     kube::Reflector refl(opts.reflector, [] { return 0.5; });
     auto now = Clock::now();
     refl.start(now);

@@ -70,6 +70,38 @@ BOOST_AUTO_TEST_CASE(indexes_follow_adds_updates_deletes_and_relists) {
   BOOST_CHECK_THROW(c.index_count("nope", "x"), std::out_of_range);
 }
 
+BOOST_AUTO_TEST_CASE(on_modified_sees_the_new_state_and_two_indexes_stay_right) {
+  // Two indexes, one of which files an object under two values; only on_modified set, so
+  // no previous version is decoded: the indexes must still move and drop objects right.
+  auto two_values = [](const json::object& o) -> std::vector<std::string> {
+    const auto* l = o.at("metadata").as_object().if_contains("labels");
+    if (l == nullptr) return {};
+    return {"x", "y"};
+  };
+  ObjectCache c({}, {{"lane", label_index("lane")}, {"xy", two_values}});
+  std::vector<std::string> log;
+  c.set_handlers({.on_modified = [&](const json::object& o) { log.push_back("modified " + resource_version_of(o)); }});
+  c.replace({labelled("a", "1", "local"), labelled("b", "2", "cloud")});
+  c.upsert(labelled("a", "3", "cloud"));
+  c.upsert(labelled("b", "4", ""));  // unlabelled: out of both indexes
+  BOOST_TEST(log == (std::vector<std::string>{"modified 3", "modified 4"}), boost::test_tools::per_element());
+  BOOST_TEST(c.index_keys("lane", "cloud") == (std::vector<std::string>{"llm/a"}), boost::test_tools::per_element());
+  BOOST_TEST(c.index_count("lane", "local") == 0u);
+  BOOST_TEST(c.index_keys("xy", "x") == (std::vector<std::string>{"llm/a"}), boost::test_tools::per_element());
+  BOOST_TEST(c.index_keys("xy", "y") == (std::vector<std::string>{"llm/a"}), boost::test_tools::per_element());
+  c.remove(labelled("a", "5", "cloud"));
+  BOOST_TEST(c.index_counts("lane").empty());
+  BOOST_TEST(c.index_counts("xy").empty());
+  // With on_update set it is called (with the previous version) and on_modified is not.
+  c.set_handlers({.on_update = [&](const json::object& a, const json::object& b) {
+                    log.push_back("update " + resource_version_of(a) + "->" + resource_version_of(b));
+                  },
+                  .on_modified = [&](const json::object&) { log.push_back("not expected"); }});
+  c.upsert(labelled("b", "6", "local"));
+  BOOST_TEST(log.back() == "update 4->6");
+  BOOST_TEST(c.index_keys("lane", "local") == (std::vector<std::string>{"llm/b"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(stored_packed_and_handed_out_equal) {
   ObjectCache c;
   const auto full = json::parse(R"({"metadata":{"namespace":"llm","name":"x","resourceVersion":"9",
