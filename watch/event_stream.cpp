@@ -45,13 +45,16 @@ namespace {
 }  // namespace
 
 WatchEvent decode_event(std::string_view line) {
+  // One arena per event: its many small nodes cost one allocation, not one each, and are
+  // freed together when the last object referring to them (the event's) is gone.
+  return decode_event(line, boost::json::make_shared_resource<boost::json::monotonic_resource>(line.size() * 2 + 1024));
+}
+
+WatchEvent decode_event(std::string_view line, boost::json::storage_ptr storage) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = kMaxJsonDepth;
-  // One arena per event: its many small nodes cost one allocation, not one each, and are
-  // freed together when the last object referring to them (the event's) is gone.
-  boost::json::value v = boost::json::parse(
-      line, ec, boost::json::make_shared_resource<boost::json::monotonic_resource>(line.size() * 2 + 1024), opts);
+  boost::json::value v = boost::json::parse(line, ec, std::move(storage), opts);
   if (ec) bad(fmt::format("not JSON ({}) in a {}-byte line", json_error_text(ec), line.size()));
   if (!v.is_object()) bad("an event must be a JSON object");
   auto& obj = v.get_object();

@@ -86,7 +86,11 @@ struct WatchEvent {
 };
 
 // Decodes one line of a watch stream. Throws ApiError (kind Decode) for lines that are
-// not a JSON object with a known `type` and an object `object`.
+// not a JSON object with a known `type` and an object `object`. The event's object lives
+// in an arena of its own, freed with the last object that shares it.
 WatchEvent decode_event(std::string_view line);
+// The same, with the object in `storage` (the informer's per-line arena: see
+// watch_cache.cpp). The event must not outlive that storage.
+WatchEvent decode_event(std::string_view line, boost::json::storage_ptr storage);
 
 }  // namespace fdb::kube

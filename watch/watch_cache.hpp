@@ -48,6 +48,10 @@ struct WatchCacheOptions {
   std::chrono::milliseconds idle_timeout{0};  // zero: the watch timeoutSeconds plus 60 s
 };
 
+// Handlers run on the cache's executor, one at a time. The objects they are given are
+// valid only during the call: a watch event's objects live in an arena that is reused
+// for the next line. To keep one, copy it into storage of your own:
+// `json::object kept(o, json::storage_ptr())` (a plain copy would share the arena).
 struct WatchCacheHandlers {
   std::function<void(const boost::json::object&)> on_add;
   std::function<void(const boost::json::object& before, const boost::json::object& after)> on_update;

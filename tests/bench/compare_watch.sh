@@ -92,10 +92,14 @@ for name, r in rows.items():
           f"{r['peak_rss_kb']/1024:>13.0f}{r['rss_per_object_bytes']:>14}")
 if ours:
     print(f"{'raw Boost.JSON':<18}{'':>9}{'':>13}{ours['raw_parse_events_per_second']:>11.0f}")
+    if ours.get("raw_parse_arena_events_per_second"):
+        print(f"{'  into an arena':<18}{'':>9}{'':>13}{ours['raw_parse_arena_events_per_second']:>11.0f}")
     for name in ("client-node", "python"):
         r = rows.get(name)
         if r and r["watch_events_per_second"]:
             print(f"watch ingest, ours / {name}: {ours['watch_events_per_second'] / r['watch_events_per_second']:.1f}x")
     if ours["raw_parse_events_per_second"]:
         print(f"watch ingest, raw parse / ours: {ours['raw_parse_events_per_second'] / max(1, ours['watch_events_per_second']):.2f}x")
+    if ours.get("raw_parse_arena_events_per_second"):
+        print(f"watch ingest, raw parse into an arena / ours: {ours['raw_parse_arena_events_per_second'] / max(1, ours['watch_events_per_second']):.2f}x")
 PY
