@@ -1,5 +1,6 @@
 #include "operator/claimer.hpp"
 
+
 #include "dispatch/candidates.hpp"
 #include "dispatch/client.hpp"
 #include "dispatch/workload.hpp"
@@ -8,6 +9,7 @@
 #include "operator/retry_flow.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 
@@ -303,7 +305,7 @@ awaitable<std::optional<json::object>> Claimer::get_workload(const std::string& 
     if (e.kind() == kube::ErrorKind::NotFound) co_return std::nullopt;
     throw;
   }
-  co_return json::parse(body).as_object();
+  co_return kube::parse_api_object(body, "GET workload " + name);
 }
 
 }  // namespace fdb::op

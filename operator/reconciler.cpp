@@ -13,6 +13,7 @@
 #include "operator/sweeps.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 #include "watch/work_queue.hpp"
@@ -288,9 +289,7 @@ awaitable<std::optional<json::object>> Reconciler::fetch_workload(const std::str
     if (e.kind() == kube::ErrorKind::NotFound) co_return std::nullopt;
     throw;
   }
-  json::value v = json::parse(body);
-  if (!v.is_object()) throw kube::ApiError(kube::ErrorKind::Decode, 200, {}, "the Workload is not a JSON object", "GET " + name);
-  co_return std::move(v.get_object());
+  co_return kube::parse_api_object(body, "GET workload " + name);
 }
 
 awaitable<json::array> Reconciler::fetch_tasks(const std::string& name) {
@@ -305,11 +304,9 @@ awaitable<json::array> Reconciler::fetch_tasks(const std::string& name) {
   kube::ListOptions opts;
   opts.label_selector = std::string(kTaskWorkloadLabel) + "=" + name;
   const auto list = kube::Requests(kube::agentic_tasks(), d_.config.workload.namespace_name).list(opts);
-  json::value answer = json::parse(co_await d_.kube.call(list));
+  json::object answer = kube::parse_api_object(co_await d_.kube.call(list), "LIST agentictasks of " + name);
   json::array tasks;
-  if (auto* items = answer.is_object() ? answer.get_object().if_contains("items") : nullptr; items != nullptr && items->is_array()) {
-    tasks = std::move(items->get_array());
-  }
+  if (auto* items = answer.if_contains("items"); items != nullptr && items->is_array()) tasks = std::move(items->get_array());
   co_return tasks;
 }
 

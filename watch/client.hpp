@@ -26,7 +26,9 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{30'000};  // a whole non-watch request
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect plus TLS handshake
   std::size_t max_idle_connections = 8;               // kept alive for reuse
-  std::size_t max_body_bytes = std::size_t{1} << 30;  // a non-watch answer
+  // A non-watch answer. Lists come in pages (the reflector asks for 500 objects), so even
+  // large objects stay far below this; past it the request fails rather than the process.
+  std::size_t max_body_bytes = std::size_t{256} << 20;
   std::size_t max_line_bytes = 16u << 20;             // one watch event
   std::string user_agent = "foreman-dispatch-bridge";
   // Sent with every request, e.g. {"X-Agent-Name", "foreman-coder"} for dispatch.

@@ -105,6 +105,33 @@ BOOST_AUTO_TEST_CASE(watch_lines) {
   BOOST_TEST(kube::decode_event(R"({"type":"ADDED","object":{"metadata":{"resourceVersion":5}}})").resource_version().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_get_or_list_answer_that_is_not_an_object) {
+  // What the reconciler and the claimer read with GET and LIST: a clear Decode error.
+  struct Row {
+    const char* name;
+    std::string body;
+    std::string expect;
+  };
+  const Row rows[] = {
+      {"deep", "{\"a\":" + nested(70) + "}",
+       "GET workload wl-a: Decode (HTTP 200): the answer is not JSON (nested deeper than 64 levels) in 146 bytes"},
+      {"truncated", R"({"metadata":)", "GET workload wl-a: Decode (HTTP 200): the answer is not JSON (incomplete JSON) in 12 bytes"},
+      {"an array", "[]", "GET workload wl-a: Decode (HTTP 200): the answer is not a JSON object"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.name) {
+      try {
+        kube::parse_api_object(r.body, "GET workload wl-a");
+        BOOST_ERROR("expected ApiError");
+      } catch (const kube::ApiError& e) {
+        BOOST_TEST((e.kind() == kube::ErrorKind::Decode));
+        BOOST_TEST(std::string(e.what()) == r.expect);
+      }
+    }
+  }
+  BOOST_TEST(kube::parse_api_object(R"({"a":1})", "GET x").at("a").as_int64() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(an_oversized_watch_line_and_body) {
   asio::io_context io;
   test::TestServer server(io, [](const test::TestRequest& req) {
