@@ -74,9 +74,26 @@ void json_escape(std::string& out, std::string_view s) {
   }
 }
 
-// Text values with spaces or quotes are quoted; control characters never reach a line.
+// Whether a text value must be quoted (and so escaped): empty, or holding a space, a quote,
+// '=', a control character, or bytes that are not valid UTF-8.
+bool needs_quotes(std::string_view s) {
+  if (s.empty()) return true;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f) return true;
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence(s, i);
+      if (n == 0) return true;
+      i += n - 1;
+    }
+  }
+  return false;
+}
+
+// Text values that need it are quoted and escaped as JSON strings: control characters and
+// invalid UTF-8 never reach a line raw (no terminal escapes from a hostile answer).
 void text_value(std::string& out, std::string_view s) {
-  const bool quote = s.empty() || s.find_first_of(" \"=\t\n\r") != std::string_view::npos;
+  const bool quote = needs_quotes(s);
   if (!quote) {
     out += s;
     return;

@@ -67,6 +67,16 @@ BOOST_AUTO_TEST_CASE(text_lines_for_people) {
   BOOST_TEST(line == "2026-01-02T03:04:05.123Z INFO    claim: claimed issue issue=o/r#4 title=\"fix the thing\" n=3\n");
 }
 
+BOOST_AUTO_TEST_CASE(text_values_from_hostile_answers_are_escaped) {
+  // A terminal escape, invalid UTF-8 and a DEL are quoted and escaped; valid UTF-8 is not.
+  const auto line = format_line(Format::Text, Level::Warn, "dispatch", "odd answer",
+                                {{"esc", "\x1b[31mred"}, {"bad", "a\xff\xfe"}, {"del", "x\x7f"}, {"ok", "caf\xc3\xa9"}},
+                                1767323045123);
+  BOOST_TEST(line == "2026-01-02T03:04:05.123Z WARNING dispatch: odd answer esc=\"\\u001b[31mred\" "
+                     "bad=\"a\xEF\xBF\xBD\xEF\xBF\xBD\" del=\"x\x7f\" ok=caf\xc3\xa9\n");
+  BOOST_TEST(line.find('\x1b') == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(levels_and_formats_parse) {
   struct Row {
     std::string_view in;
