@@ -9,7 +9,6 @@
 #include "operator/retry_flow.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
-#include "watch/json_input.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 

@@ -13,7 +13,6 @@
 #include "operator/sweeps.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
-#include "watch/json_input.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 #include "watch/work_queue.hpp"

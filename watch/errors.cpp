@@ -171,4 +171,15 @@ ApiError decode_status(int http_status, std::string_view body,
   return ApiError(kind, http_status, std::move(reason), std::move(message), std::move(context), retry_after);
 }
 
+boost::json::object parse_api_object(std::string_view body, std::string_view what) {
+  boost::system::error_code ec;
+  boost::json::value v = parse_json(body, ec);
+  if (ec) {
+    throw ApiError(ErrorKind::Decode, 200, {}, fmt::format("the answer is not JSON ({}) in {} bytes", json_error_text(ec), body.size()),
+                   std::string(what));
+  }
+  if (!v.is_object()) throw ApiError(ErrorKind::Decode, 200, {}, "the answer is not a JSON object", std::string(what));
+  return std::move(v.get_object());
+}
+
 }  // namespace fdb::kube

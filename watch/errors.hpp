@@ -4,6 +4,8 @@
 // request it happened on.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -84,5 +86,10 @@ ApiError decode_status(int http_status, std::string_view body,
 // Parses a Retry-After header given in seconds (digits only, blanks around them allowed);
 // HTTP dates, signs and garbage yield nullopt. Values are clamped to [0, 3600].
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) noexcept;
+
+// An API server answer that must be a JSON object (a GET, a LIST): the object, or an
+// ApiError of kind Decode naming `what` and why ("not JSON (nested deeper than 64
+// levels) in N bytes", "not a JSON object").
+boost::json::object parse_api_object(std::string_view body, std::string_view what);
 
 }  // namespace fdb::kube

@@ -26,9 +26,4 @@ boost::json::value parse_json(std::string_view text, boost::system::error_code& 
 // "incomplete JSON", …
 std::string json_error_text(const boost::system::error_code& ec, std::size_t max_depth = kMaxJsonDepth);
 
-// An API server answer that must be a JSON object (a GET, a LIST): the object, or an
-// ApiError of kind Decode naming `what` and why ("not JSON (nested deeper than 64
-// levels) in N bytes", "not a JSON object").
-boost::json::object parse_api_object(std::string_view body, std::string_view what);
-
 }  // namespace fdb::kube
