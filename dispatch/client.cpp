@@ -1,25 +1,22 @@
 #include "dispatch/client.hpp"
 
+#include "dispatch/service_http.hpp"
+
 #include "watch/client.hpp"
-#include "watch/errors.hpp"
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <random>
 
 namespace fdb::dispatch {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::awaitable;
-using asio::use_awaitable;
 using namespace std::chrono_literals;
 
 DispatchError::DispatchError(std::string endpoint, int status, std::string message, bool transient)
@@ -40,16 +37,8 @@ std::string redact_url(std::string_view url) {
 
 namespace {
 
-bool transient_status(int status) {
+bool transient_status(int status, std::string_view /*body*/) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
-
-// A short excerpt of an answer for an error message (never the request).
-std::string excerpt(std::string_view body) {
-  std::string out;
-  for (char c : body.substr(0, 160)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-  if (body.size() > 160) out += "…";
-  return out;
 }
 
 // An answer whose body does not matter much (claim, status): null when it is not JSON.
@@ -61,11 +50,8 @@ json::value parse_or_null(std::string_view body) {
 }  // namespace
 
 struct Client::Impl {
-  asio::any_io_executor ex;
   ClientOptions opts;
-  kube::Client http;
-  Observer observer;
-  std::mt19937_64 rng{std::random_device{}()};
+  ServiceHttp http;
 
   static kube::ClusterConfig transport_config(const ClientOptions& o) {
     kube::ClusterConfig c;
@@ -85,54 +71,20 @@ struct Client::Impl {
   }
 
   Impl(asio::any_io_executor e, ClientOptions o)
-      : ex(e), opts(std::move(o)), http(e, transport_config(opts), transport_options(opts)) {}
-
-  std::chrono::milliseconds backoff(int retry, std::optional<std::chrono::seconds> retry_after) {
-    if (retry_after) {
-      return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(opts.max_backoff, 60s));
-    }
-    auto cap = opts.base_backoff * (1LL << std::min(retry, 16));
-    cap = std::min<std::chrono::milliseconds>(cap, opts.max_backoff);
-    std::uniform_int_distribution<long long> d(0, std::max<long long>(cap.count(), 0));
-    return std::chrono::milliseconds(d(rng));  // full jitter
-  }
+      : opts(std::move(o)),
+        http(e, transport_config(opts), transport_options(opts), Retries{opts.max_attempts, opts.base_backoff, opts.max_backoff},
+             transient_status) {}
 
   // One call with its retries. Returns the final answer (any non-transient status);
   // throws DispatchError when the retries run out.
   awaitable<kube::HttpResponse> exchange(const kube::HttpRequest& req, std::string_view endpoint_label) {
     const std::string endpoint(endpoint_label);
     const auto timeout = req.method == "GET" ? opts.get_timeout : opts.post_timeout;
-    std::string last_error;
-    int last_status = 0;
-    for (int attempt = 1;; ++attempt) {
-      std::optional<std::chrono::seconds> retry_after;
-      const auto start = std::chrono::steady_clock::now();
-      try {
-        kube::HttpResponse res = co_await http.send(req, timeout);
-        notify(endpoint, res.status, start);
-        if (!transient_status(res.status)) co_return res;
-        last_status = res.status;
-        last_error = fmt::format("HTTP {}: {}", res.status, excerpt(res.body));
-        retry_after = kube::parse_retry_after(res.retry_after);
-      } catch (const kube::ApiError& e) {
-        notify(endpoint, 0, start);
-        if (e.kind() == kube::ErrorKind::Cancelled) throw;
-        last_status = 0;
-        last_error = e.message();
-      }
-      if (attempt >= opts.max_attempts) {
-        throw DispatchError(endpoint, last_status,
-                            fmt::format("{} (gave up after {} attempts)", last_error, attempt), true);
-      }
-      asio::steady_timer t(ex, backoff(attempt - 1, retry_after));
-      co_await t.async_wait(use_awaitable);
+    try {
+      co_return co_await http.send(req, timeout, endpoint);
+    } catch (const GaveUp& e) {
+      throw DispatchError(endpoint, e.status(), e.what(), true);
     }
-  }
-
-  void notify(const std::string& endpoint, int status, std::chrono::steady_clock::time_point start) {
-    if (!observer) return;
-    const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
-    observer(endpoint, status, d.count());
   }
 
   static kube::HttpRequest get(std::string target) { return {"GET", std::move(target), {}, {}, false}; }
@@ -157,7 +109,7 @@ Client::Client(asio::any_io_executor ex, ClientOptions opts)
     : impl_(std::make_shared<Impl>(std::move(ex), std::move(opts))) {}
 Client::~Client() = default;
 
-void Client::set_observer(Observer observer) { impl_->observer = std::move(observer); }
+void Client::set_observer(Observer observer) { impl_->http.set_observer(std::move(observer)); }
 const ClientOptions& Client::options() const noexcept { return impl_->opts; }
 
 awaitable<json::value> Client::queue(const std::string& lane) {

@@ -1,18 +1,16 @@
 #include "dispatch/github.hpp"
 
+#include "dispatch/service_http.hpp"
+
 #include "watch/client.hpp"
-#include "watch/errors.hpp"
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/value.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <random>
 
 namespace fdb::github {
 
@@ -28,14 +26,6 @@ GitHubError::GitHubError(std::string call, int status, std::string message, bool
       transient_(transient) {}
 
 namespace {
-
-// A short, printable excerpt of an answer for an error message.
-std::string excerpt(std::string_view body) {
-  std::string out;
-  for (char c : body.substr(0, 160)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-  if (body.size() > 160) out += "…";
-  return out;
-}
 
 // GitHub answers a spent rate limit with 403 (primary) or 429 (secondary); the 403 is told
 // from a permission refusal by its message.
@@ -56,7 +46,7 @@ std::string segment(std::string_view s) {
 std::string repo_path(const std::string& repo, const std::string& call) {
   const auto slash = repo.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == repo.size() || repo.find('/', slash + 1) != std::string::npos) {
-    throw GitHubError(call, 0, fmt::format("not an owner/name repository: \"{}\"", excerpt(repo)), false);
+    throw GitHubError(call, 0, fmt::format("not an owner/name repository: \"{}\"", dispatch::excerpt(repo)), false);
   }
   return "/repos/" + segment(repo.substr(0, slash)) + "/" + segment(repo.substr(slash + 1));
 }
@@ -105,11 +95,8 @@ std::optional<PullRequest> parse_pull_request(std::string_view body, std::string
 }
 
 struct Client::Impl {
-  asio::any_io_executor ex;
   ClientOptions opts;
-  kube::Client http;
-  Observer observer;
-  std::mt19937_64 rng{std::random_device{}()};
+  dispatch::ServiceHttp http;
 
   static kube::ClusterConfig transport_config(const ClientOptions& o) {
     kube::ClusterConfig c;
@@ -129,57 +116,26 @@ struct Client::Impl {
   }
 
   Impl(asio::any_io_executor e, ClientOptions o)
-      : ex(e), opts(std::move(o)), http(e, transport_config(opts), transport_options(opts)) {}
-
-  std::chrono::milliseconds backoff(int retry, std::optional<std::chrono::seconds> retry_after) {
-    if (retry_after) return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(opts.max_backoff, 60s));
-    auto cap = opts.base_backoff * (1LL << std::min(retry, 16));
-    cap = std::min<std::chrono::milliseconds>(cap, opts.max_backoff);
-    std::uniform_int_distribution<long long> d(0, std::max<long long>(cap.count(), 0));
-    return std::chrono::milliseconds(d(rng));
-  }
+      : opts(std::move(o)),
+        http(e, transport_config(opts), transport_options(opts),
+             dispatch::Retries{opts.max_attempts, opts.base_backoff, opts.max_backoff}, transient_answer) {}
 
   // One GET with its retries: the final answer (any status that is not transient), or a
   // GitHubError when the retries run out.
   awaitable<kube::HttpResponse> get(std::string target, const std::string& call) {
     const kube::HttpRequest req{"GET", std::move(target), {}, {}, false};
-    std::string last_error;
-    int last_status = 0;
-    for (int attempt = 1;; ++attempt) {
-      std::optional<std::chrono::seconds> retry_after;
-      const auto start = std::chrono::steady_clock::now();
-      try {
-        kube::HttpResponse res = co_await http.send(req, opts.timeout);
-        notify(call, res.status, start);
-        if (!transient_answer(res.status, res.body)) co_return res;
-        last_status = res.status;
-        last_error = fmt::format("HTTP {}: {}", res.status, excerpt(res.body));
-        retry_after = kube::parse_retry_after(res.retry_after);
-      } catch (const kube::ApiError& e) {
-        notify(call, 0, start);
-        if (e.kind() == kube::ErrorKind::Cancelled) throw;
-        last_status = 0;
-        last_error = e.message();
-      }
-      if (attempt >= opts.max_attempts) {
-        throw GitHubError(call, last_status, fmt::format("{} (gave up after {} attempts)", last_error, attempt), true);
-      }
-      asio::steady_timer t(ex, backoff(attempt - 1, retry_after));
-      co_await t.async_wait(asio::use_awaitable);
+    try {
+      co_return co_await http.send(req, opts.timeout, call);
+    } catch (const dispatch::GaveUp& e) {
+      throw GitHubError(call, e.status(), e.what(), true);
     }
-  }
-
-  void notify(const std::string& call, int status, std::chrono::steady_clock::time_point start) {
-    if (!observer) return;
-    const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
-    observer(call, status, d.count());
   }
 };
 
 Client::Client(asio::any_io_executor ex, ClientOptions opts) : impl_(std::make_shared<Impl>(std::move(ex), std::move(opts))) {}
 Client::~Client() = default;
 
-void Client::set_observer(Observer observer) { impl_->observer = std::move(observer); }
+void Client::set_observer(Observer observer) { impl_->http.set_observer(std::move(observer)); }
 const ClientOptions& Client::options() const noexcept { return impl_->opts; }
 
 awaitable<bool> Client::branch_exists(std::string repo, std::string branch) {
@@ -199,7 +155,7 @@ awaitable<bool> Client::branch_exists(std::string repo, std::string branch) {
   const auto res = co_await impl->get(repo_path(repo, call) + "/branches/" + encoded, call);
   if (res.status == 200) co_return true;
   if (res.status == 404) co_return false;
-  throw GitHubError(call, res.status, fmt::format("{} {}: HTTP {}: {}", repo, branch, res.status, excerpt(res.body)), false);
+  throw GitHubError(call, res.status, fmt::format("{} {}: HTTP {}: {}", repo, branch, res.status, dispatch::excerpt(res.body)), false);
 }
 
 awaitable<std::optional<PullRequest>> Client::pull_request(std::string repo, std::int64_t number) {
@@ -209,7 +165,7 @@ awaitable<std::optional<PullRequest>> Client::pull_request(std::string repo, std
   const auto res = co_await impl->get(fmt::format("{}/pulls/{}", repo_path(repo, call), number), call);
   if (res.status == 404) co_return std::nullopt;
   if (res.status != 200) {
-    throw GitHubError(call, res.status, fmt::format("{}#{}: HTTP {}: {}", repo, number, res.status, excerpt(res.body)), false);
+    throw GitHubError(call, res.status, fmt::format("{}#{}: HTTP {}: {}", repo, number, res.status, dispatch::excerpt(res.body)), false);
   }
   std::string error;
   auto pr = parse_pull_request(res.body, &error);

@@ -1,0 +1,70 @@
+#include "dispatch/service_http.hpp"
+
+#include "watch/errors.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace fdb::dispatch {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+std::string excerpt(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, 160)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+  if (body.size() > 160) out += "…";
+  return out;
+}
+
+ServiceHttp::ServiceHttp(asio::any_io_executor ex, kube::ClusterConfig cfg, kube::ClientOptions opts, Retries retries,
+                         Transient transient)
+    : ex_(ex), http_(ex, std::move(cfg), std::move(opts)), retries_(retries), transient_(std::move(transient)) {}
+
+std::chrono::milliseconds ServiceHttp::backoff(int retry, std::optional<std::chrono::seconds> retry_after) {
+  if (retry_after) {
+    return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(retries_.max_backoff, 60s));
+  }
+  auto cap = retries_.base_backoff * (1LL << std::min(retry, 16));
+  cap = std::min<std::chrono::milliseconds>(cap, retries_.max_backoff);
+  std::uniform_int_distribution<long long> d(0, std::max<long long>(cap.count(), 0));
+  return std::chrono::milliseconds(d(rng_));  // full jitter
+}
+
+asio::awaitable<kube::HttpResponse> ServiceHttp::send(const kube::HttpRequest& req, std::chrono::milliseconds timeout,
+                                                      std::string label) {
+  std::string last_error;
+  int last_status = 0;
+  for (int attempt = 1;; ++attempt) {
+    std::optional<std::chrono::seconds> retry_after;
+    const auto start = std::chrono::steady_clock::now();
+    auto observe = [&](int status) {
+      if (!observer_) return;
+      observer_(label, status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
+    try {
+      kube::HttpResponse res = co_await http_.send(req, timeout);
+      observe(res.status);
+      if (!transient_(res.status, res.body)) co_return res;
+      last_status = res.status;
+      last_error = fmt::format("HTTP {}: {}", res.status, excerpt(res.body));
+      retry_after = kube::parse_retry_after(res.retry_after);
+    } catch (const kube::ApiError& e) {
+      observe(0);
+      if (e.kind() == kube::ErrorKind::Cancelled) throw;
+      last_status = 0;
+      last_error = e.message();
+    }
+    if (attempt >= retries_.max_attempts) {
+      throw GaveUp(last_status, fmt::format("{} (gave up after {} attempts)", last_error, attempt));
+    }
+    asio::steady_timer t(ex_, backoff(attempt - 1, retry_after));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace fdb::dispatch
