@@ -19,6 +19,14 @@
 
 namespace fdb::test {
 
+TestReply reply(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers) {
+  TestReply r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;

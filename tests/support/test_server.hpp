@@ -37,6 +37,9 @@ struct TestReply {
   bool close = false;      // close the connection after answering
 };
 
+// A normal answer: `status`, `body` and these headers.
+TestReply reply(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {});
+
 struct TlsOptions {
   std::string cert_pem;
   std::string key_pem;

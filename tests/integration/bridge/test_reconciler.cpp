@@ -10,6 +10,7 @@
 #include "operator/sweeps.hpp"
 #include "support/test_server.hpp"
 #include "watch/client.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -29,22 +30,9 @@ using test::TestReply;
 using test::TestRequest;
 using test::TestServer;
 
-namespace {
+using fdb::test::run;
 
-template <class F>
-void run(asio::io_context& io, F& body) {
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-    io.stop();
-  });
-  io.restart();
-  io.run_for(30s);
-  BOOST_REQUIRE_MESSAGE(done, "the test coroutine did not finish");
-  if (error) std::rethrow_exception(error);
-}
+namespace {
 
 class FakeCache final : public CacheView {
  public:

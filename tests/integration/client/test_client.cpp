@@ -5,6 +5,7 @@
 #include "support/test_server.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -28,23 +29,11 @@ using test::TestReply;
 using test::TestRequest;
 using test::TestServer;
 
+using fdb::test::run;
+
 namespace {
 
 // Runs `body` on `io` to completion (at most 30 s) and rethrows what it threw.
-template <class F>
-void run(asio::io_context& io, F& body) {
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-    io.stop();
-  });
-  io.run_for(30s);
-  BOOST_REQUIRE_MESSAGE(done, "the test coroutine did not finish within 30 s");
-  if (error) std::rethrow_exception(error);
-}
-
 ClusterConfig config_for(const std::string& url) {
   ClusterConfig c;
   c.server = url;

@@ -4,6 +4,7 @@
 // errors. And parse_pull_request as a table.
 #include "dispatch/github.hpp"
 #include "support/test_server.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,29 +18,10 @@ using test::TestReply;
 using test::TestRequest;
 using test::TestServer;
 
+using fdb::test::reply;
+using fdb::test::run;
+
 namespace {
-
-template <class F>
-void run(asio::io_context& io, F& body) {
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-    io.stop();
-  });
-  io.run_for(30s);
-  BOOST_REQUIRE_MESSAGE(done, "the test coroutine did not finish within 30 s");
-  if (error) std::rethrow_exception(error);
-}
-
-TestReply reply(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  TestReply r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
 
 github::ClientOptions options(const TestServer& s, const std::string& prefix = {}) {
   github::ClientOptions o;

@@ -9,6 +9,7 @@
 #include "watch/config.hpp"
 #include "watch/errors.hpp"
 #include "watch/request.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,21 +23,9 @@ using namespace fdb;
 using namespace fdb::kube;
 using namespace std::chrono_literals;
 
-namespace {
+using fdb::test::run;
 
-template <class F>
-void run(asio::io_context& io, F& body) {
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-    io.stop();
-  });
-  io.run_for(30s);
-  BOOST_REQUIRE_MESSAGE(done, "the test coroutine did not finish within 30 s");
-  if (error) std::rethrow_exception(error);
-}
+namespace {
 
 const test::Pem& ca() {
   static const test::Pem pem = test::make_ca("fdb hostile CA");

@@ -12,6 +12,7 @@
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"
 #include "watch/watch_cache.hpp"
+#include "support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,28 +28,10 @@ using asio::awaitable;
 using namespace fdb;
 using namespace std::chrono_literals;
 
+using fdb::test::reply;
+using fdb::test::run;
+
 namespace {
-
-template <class F>
-void run(asio::io_context& io, F& body) {
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-    io.stop();
-  });
-  io.run_for(30s);
-  BOOST_REQUIRE_MESSAGE(done, "the test coroutine did not finish within 30 s");
-  if (error) std::rethrow_exception(error);
-}
-
-test::TestReply reply(int status, std::string body) {
-  test::TestReply r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
 
 std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
