@@ -103,6 +103,7 @@ void Api::observe(const Event& ev, Clock::time_point now) {
   rec.time = format_time(now);
   json::object o = json::parse(*ev.object).as_object();
   rec.attempt = str_at(o, {"metadata", "annotations", "foreman.llmkube.dev/attempt"});
+  rec.phase = str_at(o, {"status", "phase"});
   if (ev.type == "ADDED") {
     rec.live_existed = live_uid_.count(key) != 0;
     live_uid_[key] = ev.meta.uid;
@@ -436,7 +437,8 @@ Answer Api::control(const Request& req, Clock::time_point now) {
     for (const auto& r : records_)
       wl.push_back(json::object{{"op", r.op},         {"namespace", r.ns}, {"name", r.name},
                                 {"uid", r.uid},       {"attempt", r.attempt}, {"resourceVersion", std::to_string(r.rv)},
-                                {"time", r.time},     {"liveExisted", r.live_existed}, {"terminating", r.terminating}});
+                                {"time", r.time},     {"liveExisted", r.live_existed}, {"terminating", r.terminating},
+                                {"phase", r.phase}});
     json::object counters;
     for (const auto& [k, v] : counters_) counters[k] = v;
     return json_answer(200, json::object{{"workloads", wl},

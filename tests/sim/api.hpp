@@ -57,6 +57,7 @@ struct WorkloadRecord {
   std::string time;
   bool live_existed = false;  // a live object of that name existed when this one was created
   bool terminating = false;   // create-conflict only: the existing object had a deletionTimestamp
+  std::string phase;          // status.phase of the object in the event (delete: the phase it died in)
 };
 
 class Api {

@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(faults_and_records) {
   // Records come from store events fed to observe().
   f.store.on_event = [&](const std::shared_ptr<const Event>& e) { f.api.observe(*e, T0); };
   BOOST_TEST(f.call("POST", kWl, R"({"metadata":{"name":"b","annotations":{"foreman.llmkube.dev/attempt":"2"}}})").http.status == 201);
+  BOOST_TEST(f.call("PATCH", kWl + "/b/status", R"({"status":{"phase":"Failed"}})", "application/merge-patch+json").http.status == 200);
   BOOST_TEST(f.call("DELETE", kWl + "/b").http.status == 200);
   auto rec = json::parse(f.call("GET", "/_sim/records").http.body).as_object();
   auto wl = rec["workloads"].as_array();
@@ -130,7 +131,9 @@ BOOST_AUTO_TEST_CASE(faults_and_records) {
   BOOST_TEST(wl[0].as_object()["op"].as_string() == "create");
   BOOST_TEST(wl[0].as_object()["attempt"].as_string() == "2");
   BOOST_TEST(wl[0].as_object()["liveExisted"].as_bool() == false);
+  BOOST_TEST(wl[0].as_object()["phase"].as_string() == "");
   BOOST_TEST(wl[1].as_object()["op"].as_string() == "delete");
+  BOOST_TEST(wl[1].as_object()["phase"].as_string() == "Failed");  // the phase it was deleted in
   BOOST_TEST(rec["requests"].as_object()["POST workloads"].as_int64() == 3);
 }
 
