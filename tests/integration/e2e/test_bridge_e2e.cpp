@@ -3,7 +3,7 @@
 // tombstone; a closed issue is left alone; a process killed between delete and create is
 // finished exactly once by the next; API and dispatch faults are ridden out; garbage on
 // one lane does not stop the others.
-#include "bridge_process.hpp"
+#include "support/bridge_process.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/config.hpp"
 #include "support/prom_parser.hpp"

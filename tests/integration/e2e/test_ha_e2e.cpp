@@ -2,7 +2,7 @@
 // kill -9 the leader mid-retry and another leads within lease duration + retry period and
 // finishes the retry once; SIGTERM the leader and another leads within 3 s; over the
 // whole run no Workload name is created while it exists and no attempt passes the cap.
-#include "bridge_process.hpp"
+#include "support/bridge_process.hpp"
 #include "support/sim_client.hpp"
 
 #include <boost/json/serialize.hpp>

@@ -6,7 +6,7 @@
 // re-lane leaves the issue claimed where it was), prune of Completed and of Failed
 // tombstones (the issue back to ready), stranded and stuck claims — never while a create
 // or a retry is in flight.
-#include "bridge_process.hpp"
+#include "support/bridge_process.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/config.hpp"
 #include "operator/sweeps.hpp"

@@ -1,4 +1,4 @@
-#include "bridge_process.hpp"
+#include "support/bridge_process.hpp"
 
 #include <chrono>
 #include <cstdlib>
