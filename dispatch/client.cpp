@@ -221,4 +221,31 @@ awaitable<std::optional<json::value>> Client::issue_state(const std::string& rep
   co_return Impl::expect_ok(res, "state");
 }
 
+awaitable<json::value> Client::prfix_queued(const std::string& lane) {
+  auto impl = impl_;
+  const auto req = Impl::get("/api/pr-fix-queue/queued?lane=" + kube::encode_query_value(lane));
+  const auto res = co_await impl->exchange(req, "pr_fix_queue");
+  if (res.status < 200 || res.status >= 300) {
+    throw DispatchError("pr_fix_queue", res.status, fmt::format("lane {}: HTTP {}: {}", lane, res.status, excerpt(res.body)), false);
+  }
+  boost::system::error_code ec;
+  json::value v = kube::parse_json(res.body, ec);
+  if (ec) {
+    throw DispatchError("pr_fix_queue", res.status,
+                        fmt::format("lane {}: the answer is not JSON ({})", lane, kube::json_error_text(ec)), false);
+  }
+  co_return v;
+}
+
+awaitable<bool> Client::prfix_mark(const std::string& repo, std::int64_t pr, const std::string& status,
+                                   const std::string& note) {
+  auto impl = impl_;
+  const json::object body{{"repo", repo}, {"pr", pr}, {"status", status}, {"note", note}};
+  const auto req = Impl::post("/api/pr-fix-queue/mark", body);
+  const auto res = co_await impl->exchange(req, "pr_fix_mark");
+  if (res.status == 404) co_return false;
+  Impl::expect_ok(res, "pr_fix_mark");
+  co_return true;
+}
+
 }  // namespace fdb::dispatch

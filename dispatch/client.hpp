@@ -91,6 +91,13 @@ class Client {
   // GET /api/issues/state?repo=o%2Fn&number=N; nullopt on 404.
   boost::asio::awaitable<std::optional<boost::json::value>> issue_state(const std::string& repo, std::int64_t number);
 
+  // GET /api/pr-fix-queue/queued?lane=NORMAL|ESCALATED → the answer (an array when
+  // well-formed; dispatch/prfix.hpp reads it). Throws DispatchError.
+  boost::asio::awaitable<boost::json::value> prfix_queued(const std::string& lane);
+  // POST /api/pr-fix-queue/mark {repo, pr, status, note}; false on 404 (no such item).
+  boost::asio::awaitable<bool> prfix_mark(const std::string& repo, std::int64_t pr, const std::string& status,
+                                          const std::string& note);
+
   void set_observer(Observer observer);
   const ClientOptions& options() const noexcept;
 

@@ -101,6 +101,40 @@ BOOST_AUTO_TEST_CASE(paths_bodies_and_headers) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(the_pr_fix_queue_calls) {
+  asio::io_context io;
+  TestServer server(io, [](const TestRequest& r) {
+    if (r.target.rfind("/api/pr-fix-queue/queued", 0) == 0) return reply(200, R"([{"repo":"o/r","pr":12,"branch":"b"}])");
+    if (r.body.find("\"pr\":404") != std::string::npos) return reply(404, R"({"error":"pr-fix item not found"})");
+    if (r.body.find("\"pr\":500") != std::string::npos) return reply(400, R"({"error":"invalid status"})");
+    return reply(200, R"({"repo":"o/r","pr":12,"status":"FIXED"})");
+  });
+  dispatch::Client client(io.get_executor(), options(server));
+  auto body = [&]() -> awaitable<void> {
+    const auto q = co_await client.prfix_queued("ESCALATED");
+    BOOST_TEST(q.is_array());
+    BOOST_TEST(co_await client.prfix_mark("o/r", 12, "FIXED", "fixed in lane NORMAL at attempt 1"));
+    BOOST_TEST(!(co_await client.prfix_mark("o/r", 404, "STALE", "gone")));
+    try {
+      co_await client.prfix_mark("o/r", 500, "BOGUS", "x");
+      BOOST_ERROR("expected DispatchError");
+    } catch (const dispatch::DispatchError& e) {
+      BOOST_TEST(e.status() == 400);
+      BOOST_TEST(e.endpoint() == "pr_fix_mark");
+    }
+  };
+  run(io, body);
+  const auto& rq = server.requests();
+  BOOST_REQUIRE(rq.size() == 4u);
+  BOOST_TEST(rq[0].method == "GET");
+  BOOST_TEST(rq[0].target == "/api/pr-fix-queue/queued?lane=ESCALATED");
+  BOOST_TEST(rq[1].method == "POST");
+  BOOST_TEST(rq[1].target == "/api/pr-fix-queue/mark");
+  BOOST_TEST(json::parse(rq[1].body) ==
+             json::parse(R"({"repo":"o/r","pr":12,"status":"FIXED","note":"fixed in lane NORMAL at attempt 1"})"));
+  BOOST_TEST(rq[1].headers.at("authorization") == "Bearer s3cret-token");
+}
+
 BOOST_AUTO_TEST_CASE(claim_outcomes_by_status) {
   struct Row {
     int status;

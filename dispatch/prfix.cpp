@@ -1,0 +1,246 @@
+#include "dispatch/prfix.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace fdb::dispatch {
+
+namespace json = boost::json;
+
+namespace {
+
+const json::object* obj(const json::object* o, std::string_view k) {
+  const auto* v = o ? o->if_contains(k) : nullptr;
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+std::string str(const json::object* o, std::string_view k) {
+  const auto* v = o ? o->if_contains(k) : nullptr;
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+// A positive integer given as a number or a string of digits; 0 otherwise.
+std::int64_t positive(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  if (v == nullptr) return 0;
+  if (v->is_int64()) return std::max<std::int64_t>(0, v->get_int64());
+  if (v->is_uint64()) return v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX) ? static_cast<std::int64_t>(v->get_uint64()) : 0;
+  if (v->is_string()) {
+    const std::string_view s = v->get_string();
+    if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return 0;
+    return std::stoll(std::string(s));
+  }
+  return 0;
+}
+std::string upper(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+std::string lower(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+bool valid_repo(std::string_view r) {
+  const auto slash = r.find('/');
+  return slash != std::string_view::npos && slash > 0 && slash + 1 < r.size() && r.find('/', slash + 1) == std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<PrFixItem> parse_prfix_item(const json::value& v, std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<PrFixItem> {
+    if (error != nullptr) *error = std::move(why);
+    return std::nullopt;
+  };
+  if (!v.is_object()) return fail("not an object");
+  const json::object& o = v.get_object();
+  PrFixItem i;
+  i.repo = str(&o, "repo");
+  if (i.repo.empty()) i.repo = str(&o, "repoFullName");
+  if (!valid_repo(i.repo)) return fail("repo is missing or not owner/name");
+  i.pr = positive(o, "pr");
+  if (i.pr == 0) i.pr = positive(o, "number");
+  if (i.pr == 0) return fail("pr is missing or not a positive integer");
+  i.branch = str(&o, "branch");
+  if (i.branch.empty()) return fail("branch is missing");
+  i.lane = upper(str(&o, "lane"));
+  if (i.lane.empty()) i.lane = std::string(kPrFixNormal);
+  if (i.lane != kPrFixNormal && i.lane != kPrFixEscalated) return fail("lane is neither NORMAL nor ESCALATED: " + i.lane);
+  i.issue = positive(o, "issue");
+  i.id = str(&o, "id");
+  i.url = str(&o, "url");
+  i.title = str(&o, "title");
+  i.head_sha = str(&o, "headSha");
+  i.type = str(&o, "type");
+  i.status = str(&o, "status");
+  i.reason = str(&o, "reason");
+  i.generation = positive(o, "generation");
+  if (const auto* fb = o.if_contains("feedback"); fb != nullptr && fb->is_array()) {
+    for (const auto& f : fb->get_array()) {
+      if (f.is_string() && !f.get_string().empty()) i.feedback.emplace_back(f.get_string());
+    }
+  } else if (fb != nullptr && fb->is_string() && !fb->get_string().empty()) {
+    i.feedback.emplace_back(fb->get_string());
+  }
+  return i;
+}
+
+std::optional<PrFixQueue> parse_prfix_queue(const json::value& answer) {
+  const json::array* items = nullptr;
+  if (answer.is_array()) items = &answer.get_array();
+  else if (answer.is_object()) {
+    if (const auto* v = answer.get_object().if_contains("items"); v != nullptr && v->is_array()) items = &v->get_array();
+  }
+  if (items == nullptr) return std::nullopt;
+  PrFixQueue q;
+  for (std::size_t k = 0; k < items->size(); ++k) {
+    std::string error;
+    if (auto i = parse_prfix_item((*items)[k], &error)) q.items.push_back(std::move(*i));
+    else q.malformed.push_back(fmt::format("item {}: {}", k, error));
+  }
+  return q;
+}
+
+std::string failure_signature(const PrFixItem& item) {
+  const std::string type = item.type.empty() ? std::string("unknown") : lower(item.type);
+  std::vector<std::string> lines;
+  for (const auto& f : item.feedback) {
+    std::string norm;
+    for (char c : lower(f)) {
+      const auto u = static_cast<unsigned char>(c);
+      const char out = std::isdigit(u) ? '#' : std::isspace(u) ? ' ' : c;
+      if (out == ' ' && (norm.empty() || norm.back() == ' ')) continue;
+      norm += out;
+    }
+    while (!norm.empty() && norm.back() == ' ') norm.pop_back();
+    if (!norm.empty()) lines.push_back(std::move(norm));
+  }
+  if (lines.empty()) return type + "::no-feedback";
+  std::sort(lines.begin(), lines.end());
+  std::string joined;
+  for (const auto& l : lines) joined += l + "\n";
+  return fmt::format("{}::{:08x}", type, static_cast<std::uint32_t>(fnv1a64(joined) >> 32));
+}
+
+std::string prfix_workload_name(std::string_view repo, std::int64_t pr) {
+  // workload_name's rule with its own prefix; the hash, when the name is cut, is over the
+  // same repo and number.
+  std::string full = "prfix-";
+  for (const char c : lower(repo) + "-" + std::to_string(pr)) {
+    const char out = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c : '-';
+    if (out == '-' && full.back() == '-') continue;
+    full.push_back(out);
+  }
+  while (full.back() == '-') full.pop_back();
+  if (full.size() <= kMaxNameLength) return full;
+  std::string cut = full.substr(0, kMaxNameLength - 9);
+  while (!cut.empty() && cut.back() == '-') cut.pop_back();
+  return fmt::format("{}-{:08x}", cut, static_cast<std::uint32_t>(fnv1a64(lower(repo) + "#" + std::to_string(pr)) >> 32));
+}
+
+json::object build_prfix_workload(const PrFixRequest& req, const WorkloadSettings& ws, const PrFixSettings& ps,
+                                  const LoadMap& load) {
+  const PrFixItem& it = req.item;
+  const std::string name = prfix_workload_name(it.repo, it.pr);
+  std::string coder(kDefaultCoder);
+  if (const auto c = ps.lane_agents.find(req.lane); c != ps.lane_agents.end() && !c->second.empty()) {
+    if (auto picked = pick_agent(c->second, it.pr, load, ws); !picked.empty()) coder = picked;
+  }
+  std::string feedback;
+  for (const auto& f : it.feedback) feedback += "- " + f + "\n";
+  if (feedback.empty()) feedback = "- " + (it.reason.empty() ? std::string("(no feedback was given; make the checks pass)") : it.reason) + "\n";
+  const std::string prompt = utf8_prefix(fmt::format("{}\nPull request: {} ({}#{}), branch {}\n{}", kPrFixPromptPrefix,
+                                                     it.url.empty() ? "-" : it.url, it.repo, it.pr, it.branch, feedback),
+                                         kMaxPromptChars);
+  const std::int64_t issue = it.issue > 0 ? it.issue : it.pr;
+  const std::string fix = "fix-" + std::to_string(it.pr);
+  json::array steps;
+  steps.push_back(json::object{{"name", fix},
+                               {"kind", "issue-fix"},
+                               {"agentRef", json::object{{"name", coder}}},
+                               {"payload", json::object{{"repo", it.repo},
+                                                        {"issue", issue},
+                                                        {"branch", it.branch},
+                                                        {"prompt", prompt},
+                                                        {"allowOverwrite", true},
+                                                        {"reviseFromBranch", it.branch},
+                                                        {"branchStrategy", "rebase"}}}});
+  if (ws.verify_enabled) {
+    steps.push_back(json::object{{"name", "verify-" + std::to_string(it.pr)},
+                                 {"kind", "verify"},
+                                 {"agentRef", json::object{{"name", kVerifierAgent}}},
+                                 {"dependsOn", json::array{json::string(fix)}},
+                                 {"payload", json::object{{"repo", it.repo}, {"issue", issue}, {"branch", it.branch}}}});
+  }
+  json::object spec{{"intent", it.title.empty() ? fmt::format("Fix review feedback on {}#{}", it.repo, it.pr)
+                                                 : "Fix review feedback: " + it.title},
+                    {"repo", it.repo},
+                    {"issues", json::array{issue}},
+                    {"pipeline", std::move(steps)}};
+  if (const auto* gp = gate_profile_for(ws, it.repo)) spec["gateProfile"] = *gp;
+  return json::object{
+      {"apiVersion", kApiVersion},
+      {"kind", kWorkloadKind},
+      {"metadata",
+       json::object{{"name", name},
+                    {"namespace", ws.namespace_name},
+                    {"labels", json::object{{kCreatedByLabel, kPrFixCreatedByValue}, {kLaneLabel, lower(req.lane)}}},
+                    {"annotations", json::object{{kAttemptAnnotation, std::to_string(std::max(1, req.attempt))},
+                                                 {kAgentNameAnnotation, ws.agent_name},
+                                                 {kPrFixRepoAnnotation, it.repo},
+                                                 {kPrFixNumberAnnotation, std::to_string(it.pr)},
+                                                 {kPrFixLaneAnnotation, req.lane},
+                                                 {kPrFixSignatureAnnotation, failure_signature(it)},
+                                                 {kPrFixHeadAnnotation, it.head_sha}}}}},
+      {"spec", std::move(spec)},
+  };
+}
+
+PrFixWorkload read_prfix_workload(const json::object& w) {
+  const auto* md = obj(&w, "metadata");
+  const auto* ann = obj(md, "annotations");
+  PrFixWorkload f;
+  f.phase = str(obj(&w, "status"), "phase");
+  f.lane = upper(str(ann, kPrFixLaneAnnotation));
+  if (f.lane != kPrFixEscalated) f.lane = std::string(kPrFixNormal);
+  f.attempt = parse_attempt(str(ann, kAttemptAnnotation));
+  f.signature = str(ann, kPrFixSignatureAnnotation);
+  return f;
+}
+
+PrFixAction decide_prfix(const PrFixItem& item, const std::optional<PrFixWorkload>& fix,
+                         const std::optional<PrState>& pr, const PrFixSettings& s) {
+  if (pr && pr->merged) return prfix::Mark{"STALE", "the pull request was merged"};
+  if (pr && !pr->open) return prfix::Mark{"STALE", "the pull request was closed"};
+  if (!fix) {
+    if (pr && !pr->head_sha.empty() && !item.head_sha.empty() && pr->head_sha != item.head_sha) {
+      return prfix::Mark{"STALE", fmt::format("the pull request's head moved from {} to {} since it was queued",
+                                              item.head_sha.substr(0, 12), pr->head_sha.substr(0, 12))};
+    }
+    return prfix::Create{PrFixRequest{item, item.lane, 1}};
+  }
+  if (fix->phase == "Completed") {
+    return prfix::Mark{"FIXED", fmt::format("fixed in lane {} at attempt {}", fix->lane, fix->attempt)};
+  }
+  if (fix->phase != "Failed") return prfix::Wait{};
+  const std::string signature = failure_signature(item);
+  if (fix->signature != signature) {
+    return prfix::Retry{PrFixRequest{item, item.lane, 1},
+                        fmt::format("new failure signature {} (was {}): a budget of its own", signature,
+                                    fix->signature.empty() ? "none" : fix->signature)};
+  }
+  const int cap = std::max(1, s.max_attempts);
+  if (fix->attempt < cap) {
+    return prfix::Retry{PrFixRequest{item, fix->lane, fix->attempt + 1},
+                        fmt::format("attempt {} of {} in lane {} failed", fix->attempt, cap, fix->lane)};
+  }
+  if (fix->lane == kPrFixNormal) {
+    return prfix::Retry{PrFixRequest{item, std::string(kPrFixEscalated), 1},
+                        fmt::format("{} attempts failed in lane NORMAL for {}; escalated", cap, signature)};
+  }
+  return prfix::Mark{"BLOCKED", fmt::format("{} attempts failed in lane ESCALATED for {}", cap, signature)};
+}
+
+}  // namespace fdb::dispatch

@@ -1,0 +1,262 @@
+// The PR-fix queue's pure pieces as tables: reading items (aliases, malformed ones), the
+// failure signature, the Workload name and manifest (against the CRD), and every branch
+// of the decision.
+#include "crd_schema.hpp"
+#include "dispatch/prfix.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+
+using namespace fdb::dispatch;
+namespace json = boost::json;
+
+namespace {
+
+const char* kItem = R"J({"id":"o/r#12","repo":"o/r","pr":12,"issue":7,"branch":"foreman/wl-o-r-7/issue-7",
+  "url":"https://github.com/o/r/pull/12","title":"Fix the parser","headSha":"abc123","lane":"NORMAL",
+  "type":"review-feedback","status":"QUEUED","reason":"changes requested",
+  "feedback":["Handle the empty input (line 42)","Rename tmp2"],"generation":3})J";
+
+PrFixItem item() {
+  std::string error;
+  auto i = parse_prfix_item(json::parse(kItem), &error);
+  BOOST_REQUIRE_MESSAGE(i.has_value(), error);
+  return *i;
+}
+
+std::string hash8(const std::string& key) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(key)));
+  return std::string(hex, 8);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(prfix_queue)
+
+BOOST_AUTO_TEST_CASE(items_are_read_tolerantly_and_malformed_ones_named) {
+  const PrFixItem i = item();
+  BOOST_TEST(i.repo == "o/r");
+  BOOST_TEST(i.pr == 12);
+  BOOST_TEST(i.issue == 7);
+  BOOST_TEST(i.lane == "NORMAL");
+  BOOST_TEST(i.head_sha == "abc123");
+  BOOST_TEST(i.feedback.size() == 2u);
+  BOOST_TEST(i.generation == 3);
+
+  struct Row {
+    const char* given;
+    std::string json;
+    bool ok;
+    std::string error;  // a part of it
+  };
+  const Row rows[] = {
+      {"aliases and a string pr", R"({"repoFullName":"o/r","number":"12","branch":"b","lane":"escalated"})", true, ""},
+      {"no lane is NORMAL", R"({"repo":"o/r","pr":1,"branch":"b"})", true, ""},
+      {"feedback as one string", R"({"repo":"o/r","pr":1,"branch":"b","feedback":"one"})", true, ""},
+      {"not an object", "[1]", false, "not an object"},
+      {"no repo", R"({"pr":1,"branch":"b"})", false, "repo"},
+      {"repo not owner/name", R"({"repo":"o/r/x","pr":1,"branch":"b"})", false, "repo"},
+      {"pr zero", R"({"repo":"o/r","pr":0,"branch":"b"})", false, "pr"},
+      {"pr negative", R"({"repo":"o/r","pr":-4,"branch":"b"})", false, "pr"},
+      {"pr garbage", R"({"repo":"o/r","pr":"12a","branch":"b"})", false, "pr"},
+      {"pr a float", R"({"repo":"o/r","pr":1.5,"branch":"b"})", false, "pr"},
+      {"no branch", R"({"repo":"o/r","pr":1})", false, "branch"},
+      {"unknown lane", R"({"repo":"o/r","pr":1,"branch":"b","lane":"URGENT"})", false, "lane"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      std::string error;
+      const auto got = parse_prfix_item(json::parse(r.json), &error);
+      BOOST_TEST(got.has_value() == r.ok);
+      if (!r.ok) BOOST_TEST(error.find(r.error) != std::string::npos, error);
+    }
+  }
+  const auto esc = parse_prfix_item(json::parse(rows[0].json), nullptr);
+  BOOST_TEST(esc->lane == "ESCALATED");
+  BOOST_TEST(esc->pr == 12);
+
+  // A queue: the good items kept in order, each malformed one named; a non-array refused.
+  const auto q = parse_prfix_queue(json::parse(R"([{"repo":"o/r","pr":1,"branch":"b"}, 5, {"repo":"o/r"},
+                                                   {"repo":"o/r","pr":2,"branch":"c"}])"));
+  BOOST_REQUIRE(q.has_value());
+  BOOST_TEST(q->items.size() == 2u);
+  BOOST_TEST(q->items[1].pr == 2);
+  BOOST_REQUIRE(q->malformed.size() == 2u);
+  BOOST_TEST(q->malformed[0] == "item 1: not an object");
+  BOOST_TEST(q->malformed[1].rfind("item 2: ", 0) == 0u);
+  BOOST_TEST(parse_prfix_queue(json::parse(R"({"items":[]})")).has_value());
+  BOOST_TEST(!parse_prfix_queue(json::parse(R"({"error":"x"})")).has_value());
+  BOOST_TEST(!parse_prfix_queue(json::parse("null")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(failure_signatures) {
+  PrFixItem a = item();
+  const std::string sig = failure_signature(a);
+  BOOST_TEST(sig.rfind("review-feedback::", 0) == 0u);
+  BOOST_TEST(sig.size() == std::string("review-feedback::").size() + 8);
+  // The same complaints: another line number, case, blanks, order — the same signature.
+  PrFixItem b = a;
+  b.feedback = {"rename   TMP2", "Handle the empty input (line 57)"};
+  BOOST_TEST(failure_signature(b) == sig);
+  // A new complaint: a new signature.
+  PrFixItem c = a;
+  c.feedback.push_back("Add a test");
+  BOOST_TEST(failure_signature(c) != sig);
+  // No feedback, no type.
+  PrFixItem d = a;
+  d.feedback.clear();
+  d.type.clear();
+  BOOST_TEST(failure_signature(d) == "unknown::no-feedback");
+  d.feedback = {"   "};
+  BOOST_TEST(failure_signature(d) == "unknown::no-feedback");
+}
+
+BOOST_AUTO_TEST_CASE(names) {
+  const std::string a60(60, 'a');
+  struct Row {
+    const char* given;
+    std::string repo;
+    std::int64_t pr;
+    std::string expect;
+  };
+  const Row rows[] = {
+      {"plain", "o/r", 12, "prfix-o-r-12"},
+      {"odd characters", "My_Org/repo.JS", 3, "prfix-my-org-repo-js-3"},
+      // "prfix-o-" + 48 + "-123456" = 63.
+      {"exactly 63", "o/" + std::string(48, 'a'), 123456, "prfix-o-" + std::string(48, 'a') + "-123456"},
+      {"64: cut and hashed", "o/" + std::string(49, 'a'), 123456,
+       ("prfix-o-" + std::string(49, 'a')).substr(0, 54) + "-" + hash8("o/" + std::string(49, 'a') + "#123456")},
+      {"long", "o/" + a60, 7, ("prfix-o-" + a60).substr(0, 54) + "-" + hash8("o/" + a60 + "#7")},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      const std::string n = prfix_workload_name(r.repo, r.pr);
+      BOOST_TEST(n == r.expect);
+      BOOST_TEST(n.size() <= 63u);
+      BOOST_TEST(n.back() != '-');
+    }
+  }
+  BOOST_TEST(rows[2].expect.size() == 63u);
+  // Never the name of the issue Workload of the same number.
+  BOOST_TEST(prfix_workload_name("o/r", 7) != workload_name("o/r", 7));
+}
+
+BOOST_AUTO_TEST_CASE(the_manifest) {
+  WorkloadSettings ws;
+  PrFixSettings ps;
+  ps.lane_agents = {{"NORMAL", {"coder"}}, {"ESCALATED", {"coder-frontier"}}};
+  for (const bool verify : {true, false}) {
+    for (const std::string lane : {"NORMAL", "ESCALATED"}) {
+      BOOST_TEST_CONTEXT("verify " << verify << ", lane " << lane) {
+        ws.verify_enabled = verify;
+        const json::object w = build_prfix_workload(PrFixRequest{item(), lane, 2}, ws, ps);
+        const auto errors = fdb::test::validate_against_crd(json::value(w), fdb::test::workload_crd_path());
+        BOOST_TEST(errors.empty(), "manifest rejected by the CRD: " << (errors.empty() ? "" : errors.front()));
+        const auto& md = w.at("metadata").as_object();
+        BOOST_TEST(md.at("name").as_string() == "prfix-o-r-12");
+        BOOST_TEST(md.at("labels").at("created-by").as_string() == "dispatch-bridge-prfix");
+        const auto& ann = md.at("annotations").as_object();
+        BOOST_TEST(ann.at("foreman.llmkube.dev/attempt").as_string() == "2");
+        BOOST_TEST(ann.at("foreman.llmkube.dev/prfix-lane").as_string() == lane);
+        BOOST_TEST(ann.at("foreman.llmkube.dev/prfix-pr").as_string() == "12");
+        BOOST_TEST(ann.at("foreman.llmkube.dev/prfix-signature").as_string() == failure_signature(item()));
+        BOOST_TEST(ann.at("foreman.llmkube.dev/prfix-head-sha").as_string() == "abc123");
+        const auto& steps = w.at("spec").at("pipeline").as_array();
+        BOOST_REQUIRE(steps.size() == (verify ? 2u : 1u));
+        const auto& fix = steps[0].as_object();
+        BOOST_TEST(fix.at("name").as_string() == "fix-12");
+        BOOST_TEST(fix.at("kind").as_string() == "issue-fix");
+        BOOST_TEST(fix.at("agentRef").at("name").as_string() == (lane == "NORMAL" ? "coder" : "coder-frontier"));
+        const auto& p = fix.at("payload").as_object();
+        BOOST_TEST(p.at("branch").as_string() == "foreman/wl-o-r-7/issue-7");
+        BOOST_TEST(p.at("reviseFromBranch").as_string() == "foreman/wl-o-r-7/issue-7");
+        BOOST_TEST(p.at("branchStrategy").as_string() == "rebase");
+        BOOST_TEST(p.at("issue").as_int64() == 7);
+        const std::string prompt(p.at("prompt").as_string());
+        BOOST_TEST(prompt.rfind(std::string(kPrFixPromptPrefix), 0) == 0u);
+        BOOST_TEST(prompt.find("- Handle the empty input (line 42)") != std::string::npos);
+        BOOST_TEST(prompt.find("https://github.com/o/r/pull/12") != std::string::npos);
+        if (verify) {
+          BOOST_TEST(steps[1].at("kind").as_string() == "verify");
+          BOOST_TEST(steps[1].at("dependsOn").as_array()[0].as_string() == "fix-12");
+        }
+        // Read back as the decision reads it.
+        const PrFixWorkload back = read_prfix_workload(w);
+        BOOST_TEST(back.lane == lane);
+        BOOST_TEST(back.attempt == 2);
+        BOOST_TEST(back.signature == failure_signature(item()));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
+  PrFixSettings s;
+  s.max_attempts = 3;
+  const PrFixItem it = item();
+  const std::string sig = failure_signature(it);
+  auto fix = [&](std::string phase, std::string lane, int attempt, std::string signature) {
+    return std::optional<PrFixWorkload>(PrFixWorkload{std::move(phase), std::move(lane), attempt, std::move(signature)});
+  };
+  const std::optional<PrState> open = PrState{true, false, "abc123"};
+  const std::optional<PrState> unknown;
+  struct Row {
+    const char* given;
+    std::optional<PrFixWorkload> fix;
+    std::optional<PrState> pr;
+    std::string kind;    // create, mark, retry, wait
+    std::string status;  // mark: the status
+    std::string lane;    // create/retry: the lane
+    int attempt;         // create/retry: the attempt
+  };
+  const Row rows[] = {
+      {"nothing yet, PR open", std::nullopt, open, "create", "", "NORMAL", 1},
+      {"nothing yet, PR state unknown (no GitHub token)", std::nullopt, unknown, "create", "", "NORMAL", 1},
+      {"PR merged", std::nullopt, PrState{false, true, "abc123"}, "mark", "STALE", "", 0},
+      {"PR closed", fix("Dispatched", "NORMAL", 1, sig), PrState{false, false, "abc123"}, "mark", "STALE", "", 0},
+      {"PR head moved before any fix", std::nullopt, PrState{true, false, "def456"}, "mark", "STALE", "", 0},
+      {"a fix running (its own push moves the head)", fix("Dispatched", "NORMAL", 1, sig), PrState{true, false, "def456"},
+       "wait", "", "", 0},
+      {"fixed", fix("Completed", "NORMAL", 1, sig), open, "mark", "FIXED", "", 0},
+      {"fixed, PR state unknown", fix("Completed", "ESCALATED", 2, sig), unknown, "mark", "FIXED", "", 0},
+      {"failed, budget left", fix("Failed", "NORMAL", 1, sig), open, "retry", "", "NORMAL", 2},
+      {"failed at the cap in NORMAL: escalated", fix("Failed", "NORMAL", 3, sig), open, "retry", "", "ESCALATED", 1},
+      {"failed, budget left in ESCALATED", fix("Failed", "ESCALATED", 2, sig), unknown, "retry", "", "ESCALATED", 3},
+      {"failed at the cap in ESCALATED", fix("Failed", "ESCALATED", 3, sig), open, "mark", "BLOCKED", "", 0},
+      {"failed for another signature: a fresh budget", fix("Failed", "ESCALATED", 3, "review-feedback::00000000"), open,
+       "retry", "", "NORMAL", 1},
+      {"failed, no signature recorded", fix("Failed", "NORMAL", 3, ""), open, "retry", "", "NORMAL", 1},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      const PrFixAction a = decide_prfix(it, r.fix, r.pr, s);
+      if (r.kind == "create") {
+        BOOST_REQUIRE(std::holds_alternative<prfix::Create>(a));
+        BOOST_TEST(std::get<prfix::Create>(a).request.lane == r.lane);
+        BOOST_TEST(std::get<prfix::Create>(a).request.attempt == r.attempt);
+      } else if (r.kind == "mark") {
+        BOOST_REQUIRE(std::holds_alternative<prfix::Mark>(a));
+        BOOST_TEST(std::get<prfix::Mark>(a).status == r.status);
+        BOOST_TEST(!std::get<prfix::Mark>(a).note.empty());
+      } else if (r.kind == "retry") {
+        BOOST_REQUIRE(std::holds_alternative<prfix::Retry>(a));
+        BOOST_TEST(std::get<prfix::Retry>(a).request.lane == r.lane);
+        BOOST_TEST(std::get<prfix::Retry>(a).request.attempt == r.attempt);
+        BOOST_TEST(!std::get<prfix::Retry>(a).reason.empty());
+      } else {
+        BOOST_TEST(std::holds_alternative<prfix::Wait>(a));
+      }
+    }
+  }
+  // An item queued in ESCALATED starts there.
+  PrFixItem esc = it;
+  esc.lane = "ESCALATED";
+  const PrFixAction a = decide_prfix(esc, std::nullopt, unknown, s);
+  BOOST_TEST(std::get<prfix::Create>(a).request.lane == "ESCALATED");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
