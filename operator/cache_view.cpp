@@ -45,6 +45,19 @@ bool in_progress(const boost::json::object& w) {
   return phase != "Completed" && phase != "Failed";
 }
 
+bool tasks_countable(const boost::json::object& w) {
+  const auto* status = obj(&w, "status");
+  if (status == nullptr) return false;
+  bool any = false;
+  for (const char* k : {"succeededTasks", "failedTasks", "incompleteTasks"}) {
+    const auto* v = status->if_contains(k);
+    if (v == nullptr) continue;
+    if (!v->is_int64() || v->get_int64() < 0) return false;
+    any = true;
+  }
+  return any;
+}
+
 bool tasks_complete(const boost::json::object& w, const boost::json::array& tasks) {
   const auto* status = obj(&w, "status");
   if (status == nullptr) return false;

@@ -61,6 +61,10 @@ bool in_progress(const boost::json::object& workload);
 // incompleteTasks, read from the cached projection). Anything else — counts absent, a task
 // still running in the cache, one missing — means the task watch may lag: ask the server.
 bool tasks_complete(const boost::json::object& workload, const boost::json::array& tasks);
+// Whether the status counts its tasks at all (valid succeededTasks/failedTasks/
+// incompleteTasks): only then can the task cache ever be shown complete, and is waiting
+// for it worth anything.
+bool tasks_countable(const boost::json::object& workload);
 
 inline constexpr std::string_view kInProgressIndex = "in-progress";
 std::vector<std::string> in_progress_index(const boost::json::object& workload);

@@ -164,11 +164,12 @@ std::optional<std::chrono::milliseconds> Reconciler::task_catch_up(const std::st
   // The Workload and its tasks come on two watch streams: the Workload's Failed can be
   // seen before the task that failed. A task event queues its Workload again, so waiting
   // costs about the lag between the streams; a LIST would scan every task on the server.
-  // Bounded: a task that never shows up (no label, a stuck watch) ends in a LIST.
+  // Bounded: a task that never shows up (no label, a stuck watch) ends in a LIST; a status
+  // that does not count its tasks can never be shown complete: a LIST at once.
   const auto catch_up = d_.task_catch_up;
   const auto wl = d_.cache.workload(name);
   const auto cached = wl ? d_.cache.tasks(name) : std::nullopt;
-  if (!wl || !cached || tasks_complete(*wl, *cached)) {
+  if (!wl || !cached || !tasks_countable(*wl) || tasks_complete(*wl, *cached)) {
     task_waits_.erase(name);
     return std::nullopt;
   }

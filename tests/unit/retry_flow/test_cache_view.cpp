@@ -47,27 +47,31 @@ BOOST_AUTO_TEST_CASE(cached_tasks_stand_in_only_when_complete) {
     const char* status;
     std::vector<const char*> tasks;
     bool complete;
+    bool countable;
   };
+  // complete: the cache can stand in; countable: the status counts its tasks at all.
   const std::vector<Row> rows = {
-      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1})", {ok, failed}, true},
-      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1,"incompleteTasks":1})", {ok, failed, failed}, true},
-      {R"({"phase":"Failed","failedTasks":2})", {failed}, false},            // one not seen yet
-      {R"({"phase":"Failed","failedTasks":1})", {failed, failed}, false},    // more than counted
-      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1})", {ok, running}, false},  // the watch lags
-      {R"({"phase":"Failed"})", {failed}, false},                           // no counts: cannot tell
-      {R"({"phase":"Failed","failedTasks":"1"})", {failed}, false},         // garbage count
-      {R"({"phase":"Failed","failedTasks":-1})", {}, false},
-      {R"({"phase":"Failed","failedTasks":0})", {}, true},                  // counted none, have none
-      {R"({"phase":"Failed","failedTasks":1})", {R"({"status":{}})"}, false},
-      {R"({"phase":"Failed","failedTasks":1})", {R"("not an object")"}, false},
+      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1})", {ok, failed}, true, true},
+      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1,"incompleteTasks":1})", {ok, failed, failed}, true, true},
+      {R"({"phase":"Failed","failedTasks":2})", {failed}, false, true},            // one not seen yet
+      {R"({"phase":"Failed","failedTasks":1})", {failed, failed}, false, true},    // more than counted
+      {R"({"phase":"Failed","succeededTasks":1,"failedTasks":1})", {ok, running}, false, true},  // the watch lags
+      {R"({"phase":"Failed"})", {failed}, false, false},                           // no counts: cannot tell
+      {R"({"phase":"Failed","failedTasks":"1"})", {failed}, false, false},         // garbage count
+      {R"({"phase":"Failed","failedTasks":-1})", {}, false, false},
+      {R"({"phase":"Failed","failedTasks":0})", {}, true, true},                   // counted none, have none
+      {R"({"phase":"Failed","failedTasks":1})", {R"({"status":{}})"}, false, true},
+      {R"({"phase":"Failed","failedTasks":1})", {R"("not an object")"}, false, true},
   };
   for (const auto& r : rows) {
     json::object wl{{"status", json::parse(r.status)}};
     json::array tasks;
     for (const char* t : r.tasks) tasks.push_back(json::parse(t));
     BOOST_TEST(tasks_complete(wl, tasks) == r.complete, r.status << " with " << tasks.size() << " tasks");
+    BOOST_TEST(tasks_countable(wl) == r.countable, r.status);
   }
   BOOST_TEST(!tasks_complete(json::object{}, json::array{}));
+  BOOST_TEST(!tasks_countable(json::object{}));
 }
 
 BOOST_AUTO_TEST_CASE(gone_waiter_wakes_on_notify_not_by_polling) {
