@@ -211,13 +211,17 @@ PrFixWorkload read_prfix_workload(const json::object& w) {
 }
 
 PrFixAction decide_prfix(const PrFixItem& item, const std::optional<PrFixWorkload>& fix,
-                         const std::optional<PrState>& pr, const PrFixSettings& s) {
+                         const std::optional<PrFixWorkload>& pending, const std::optional<PrState>& pr,
+                         const PrFixSettings& s) {
   if (pr && pr->merged) return prfix::Mark{"STALE", "the pull request was merged"};
   if (pr && !pr->open) return prfix::Mark{"STALE", "the pull request was closed"};
   if (!fix) {
     if (pr && !pr->head_sha.empty() && !item.head_sha.empty() && pr->head_sha != item.head_sha) {
       return prfix::Mark{"STALE", fmt::format("the pull request's head moved from {} to {} since it was queued",
                                               item.head_sha.substr(0, 12), pr->head_sha.substr(0, 12))};
+    }
+    if (pending && pending->signature == failure_signature(item)) {
+      return prfix::Create{PrFixRequest{item, pending->lane, std::max(1, pending->attempt)}};
     }
     return prfix::Create{PrFixRequest{item, item.lane, 1}};
   }

@@ -127,9 +127,13 @@ struct PrFixWorkload {
 };
 PrFixWorkload read_prfix_workload(const boost::json::object& workload);
 
-// The decision for one queued item: its fix Workload (nullopt: none), the pull request's
-// state (nullopt: unknown), the settings.
+// The decision for one queued item: its fix Workload (nullopt: none); the ladder position
+// recorded before a retry's delete (`pending`: lane, attempt and signature of the next fix;
+// nullopt: none); the pull request's state (nullopt: unknown); the settings. With no fix
+// Workload, a pending position of the item's current signature is where the next fix
+// starts; otherwise the item's own lane at attempt 1.
 PrFixAction decide_prfix(const PrFixItem& item, const std::optional<PrFixWorkload>& fix,
-                         const std::optional<PrState>& pr, const PrFixSettings& s);
+                         const std::optional<PrFixWorkload>& pending, const std::optional<PrState>& pr,
+                         const PrFixSettings& s);
 
 }  // namespace fdb::dispatch

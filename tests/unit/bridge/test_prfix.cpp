@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) {
-      const PrFixAction a = decide_prfix(it, r.fix, r.pr, s);
+      const PrFixAction a = decide_prfix(it, r.fix, std::nullopt, r.pr, s);
       if (r.kind == "create") {
         BOOST_REQUIRE(std::holds_alternative<prfix::Create>(a));
         BOOST_TEST(std::get<prfix::Create>(a).request.lane == r.lane);
@@ -255,8 +255,18 @@ BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
   // An item queued in ESCALATED starts there.
   PrFixItem esc = it;
   esc.lane = "ESCALATED";
-  const PrFixAction a = decide_prfix(esc, std::nullopt, unknown, s);
+  const PrFixAction a = decide_prfix(esc, std::nullopt, std::nullopt, unknown, s);
   BOOST_TEST(std::get<prfix::Create>(a).request.lane == "ESCALATED");
+  // After a retry's delete, the recorded ladder position is where the next fix starts —
+  // for the same signature only.
+  const auto pending = fix("", "ESCALATED", 2, sig);
+  const PrFixAction b = decide_prfix(it, std::nullopt, pending, open, s);
+  BOOST_TEST(std::get<prfix::Create>(b).request.lane == "ESCALATED");
+  BOOST_TEST(std::get<prfix::Create>(b).request.attempt == 2);
+  const auto other = fix("", "ESCALATED", 2, "review-feedback::00000000");
+  const PrFixAction c = decide_prfix(it, std::nullopt, other, open, s);
+  BOOST_TEST(std::get<prfix::Create>(c).request.lane == "NORMAL");
+  BOOST_TEST(std::get<prfix::Create>(c).request.attempt == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
