@@ -5,6 +5,7 @@
 #include "operator/cache_view.hpp"
 #include "operator/claim_sweeps.hpp"
 #include "operator/claimer.hpp"
+#include "operator/prfix_loop.hpp"
 #include "operator/events.hpp"
 #include "operator/http_server.hpp"
 #include "operator/informers.hpp"
@@ -58,6 +59,7 @@ struct Runtime {
   Reconciler& reconciler;
   Claimer& claimer;
   ClaimSweeper& sweeper;
+  PrFixLoop& prfix;
   metrics::BridgeMetrics& m;
   asio::cancellation_signal leader_cancel;
   bool leading = false;
@@ -69,7 +71,9 @@ awaitable<void> leader_work(Runtime* rt) {
   auto worker = [rt] { return reconcile_worker(rt->queue, rt->reconciler, &rt->m); };
   // Sweeps of terminal Workloads run in the workers (events, one timer per Workload through
   // the queue); the stranded/stuck-claims sweeps need dispatch's view: a timer of their own.
-  co_await ((worker() && worker() && worker() && worker()) && rt->claimer.run() && rt->sweeper.run());
+  // The PR-fix loop (PR_FIX_ENABLED) is a timer of its own too; without it, it returns at once.
+  co_await ((worker() && worker() && worker() && worker()) && rt->claimer.run() && rt->sweeper.run() &&
+            rt->prfix.run());
 }
 
 // Cancellation, possibly wrapped by a parallel group: the normal end of a coroutine
@@ -261,7 +265,8 @@ int run_app(const Config& cfg, const AppOptions& options) {
     logger().info("serving", {{"address", s->local_address()}});
   }
 
-  Runtime rt{cfg, io, queue, reconciler, claimer, sweeper, m, {}, false, false};
+  PrFixLoop prfix({kube, dispatch, cfg, gh ? &*gh : nullptr, &m});
+  Runtime rt{cfg, io, queue, reconciler, claimer, sweeper, prfix, m, {}, false, false};
 
   // Informers run on every replica: followers keep their caches warm.
   asio::cancellation_signal informers_cancel;

@@ -543,11 +543,6 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
   read_hours(rd.get("PRUNE_COMPLETED_AFTER_HOURS"), c.prune_completed_after_hours);
   read_hours(rd.get("PRUNE_FAILED_AFTER_HOURS"), c.prune_failed_after_hours);
   read_bool(rd.get("PR_FIX_ENABLED"), c.pr_fix_enabled);
-  if (c.pr_fix_enabled) {
-    c.warnings.emplace_back(
-        "PR_FIX_ENABLED=true: this version does not run the PR-fix queue yet (its decisions are built, its loop is "
-        "not); keep the Python bridge's PR-fix CronJob until it does");
-  }
   read_int(rd.get("PR_FIX_MAX_ATTEMPTS"), c.pr_fix_max_attempts, 1);
   read_agent_map(rd.get("PR_FIX_LANE_AGENTS"), c.pr_fix_lane_agents);
   const Raw gh = rd.get("GITHUB_TOKEN");

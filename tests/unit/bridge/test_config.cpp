@@ -168,9 +168,7 @@ BOOST_AUTO_TEST_CASE(values_from_the_environment) {
   BOOST_TEST(c.retry_period_s == 5);
   BOOST_TEST(c.identity == "pod-7");
   BOOST_TEST(c.kubeconfig.value_or("") == "/tmp/kc");
-  // https, escalation lane is claimed here: the only warning is PR_FIX_ENABLED's.
-  BOOST_REQUIRE(c.warnings.size() == 1u);
-  BOOST_TEST(c.warnings[0].find("PR_FIX_ENABLED") != std::string::npos);
+  BOOST_TEST(c.warnings.empty());  // https, escalation lane is claimed here
 }
 
 BOOST_AUTO_TEST_CASE(flags_override_env) {
@@ -393,20 +391,6 @@ BOOST_AUTO_TEST_CASE(help_lists_every_variable) {
   BOOST_TEST(h.find("--help") != std::string::npos);
   BOOST_TEST(h.find("--version") != std::string::npos);
   BOOST_TEST(flag_of("DISPATCH_URL") == "--dispatch-url");
-}
-
-BOOST_AUTO_TEST_CASE(pr_fix_enabled_is_not_silently_ignored) {
-  LoadOptions lo;
-  lo.env = [](std::string_view n) -> std::optional<std::string> {
-    if (n == "DISPATCH_AGENT_TOKEN") return "t";
-    if (n == "DISPATCH_URL") return "https://dispatch.example";
-    if (n == "PR_FIX_ENABLED") return "true";
-    return std::nullopt;
-  };
-  const Config c = load_config(std::vector<std::string>{}, lo);
-  BOOST_TEST(c.pr_fix_enabled);
-  BOOST_REQUIRE(c.warnings.size() == 1u);
-  BOOST_TEST(c.warnings[0].find("does not run the PR-fix queue yet") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
