@@ -96,6 +96,21 @@ struct Client::Impl {
     return {{"issueId", i.issue_id}, {"repoFullName", i.repo_full_name}, {"issueNumber", i.number}};
   }
 
+  // A lane's answer (the issue queue, the PR-fix queue): its JSON, or a DispatchError
+  // naming the lane and the status, or why it is not JSON.
+  static json::value lane_answer(const kube::HttpResponse& res, const std::string& endpoint, const std::string& lane) {
+    if (res.status < 200 || res.status >= 300) {
+      throw DispatchError(endpoint, res.status, fmt::format("lane {}: HTTP {}: {}", lane, res.status, excerpt(res.body)), false);
+    }
+    boost::system::error_code ec;
+    json::value v = kube::parse_json(res.body, ec);
+    if (ec) {
+      throw DispatchError(endpoint, res.status,
+                          fmt::format("lane {}: the answer is not JSON ({})", lane, kube::json_error_text(ec)), false);
+    }
+    return v;
+  }
+
   // A 2xx answer's JSON, or a DispatchError naming the status.
   static json::value expect_ok(const kube::HttpResponse& res, const std::string& endpoint) {
     if (res.status < 200 || res.status >= 300) {
@@ -117,17 +132,7 @@ awaitable<json::value> Client::queue(const std::string& lane) {
   const auto req = Impl::get(fmt::format("/api/agents/{}/queue?lane={}&includeClaimed=true",
                                          kube::encode_query_value(impl->opts.agent_name),
                                          kube::encode_query_value(lane)));
-  const auto res = co_await impl->exchange(req, "queue");
-  if (res.status >= 200 && res.status < 300) {
-    boost::system::error_code ec;
-    json::value v = kube::parse_json(res.body, ec);
-    if (ec) {
-      throw DispatchError("queue", res.status,
-                          fmt::format("lane {}: the answer is not JSON ({})", lane, kube::json_error_text(ec)), false);
-    }
-    co_return v;
-  }
-  throw DispatchError("queue", res.status, fmt::format("lane {}: HTTP {}: {}", lane, res.status, excerpt(res.body)), false);
+  co_return Impl::lane_answer(co_await impl->exchange(req, "queue"), "queue", lane);
 }
 
 awaitable<ClaimResult> Client::claim(const IssueRef& issue) {
@@ -224,17 +229,7 @@ awaitable<std::optional<json::value>> Client::issue_state(const std::string& rep
 awaitable<json::value> Client::prfix_queued(const std::string& lane) {
   auto impl = impl_;
   const auto req = Impl::get("/api/pr-fix-queue/queued?lane=" + kube::encode_query_value(lane));
-  const auto res = co_await impl->exchange(req, "pr_fix_queue");
-  if (res.status < 200 || res.status >= 300) {
-    throw DispatchError("pr_fix_queue", res.status, fmt::format("lane {}: HTTP {}: {}", lane, res.status, excerpt(res.body)), false);
-  }
-  boost::system::error_code ec;
-  json::value v = kube::parse_json(res.body, ec);
-  if (ec) {
-    throw DispatchError("pr_fix_queue", res.status,
-                        fmt::format("lane {}: the answer is not JSON ({})", lane, kube::json_error_text(ec)), false);
-  }
-  co_return v;
+  co_return Impl::lane_answer(co_await impl->exchange(req, "pr_fix_queue"), "pr_fix_queue", lane);
 }
 
 awaitable<bool> Client::prfix_mark(const std::string& repo, std::int64_t pr, const std::string& status,
