@@ -19,12 +19,6 @@ namespace json = boost::json;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
-DispatchError::DispatchError(std::string endpoint, int status, std::string message, bool transient)
-    : std::runtime_error(fmt::format("dispatch {}: {}", endpoint, message)),
-      endpoint_(std::move(endpoint)),
-      status_(status),
-      transient_(transient) {}
-
 std::string redact_url(std::string_view url) {
   const auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);

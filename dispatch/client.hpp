@@ -5,6 +5,8 @@
 // logic elsewhere (dispatch/items.hpp). The token never appears in errors or logs.
 #pragma once
 
+#include "dispatch/service_error.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -39,17 +41,11 @@ struct IssueRef {
 };
 
 // A call that failed for good: after its retries, or with a non-transient status.
-class DispatchError : public std::runtime_error {
+class DispatchError : public ServiceError {
  public:
-  DispatchError(std::string endpoint, int status, std::string message, bool transient);
-  const std::string& endpoint() const noexcept { return endpoint_; }
-  int status() const noexcept { return status_; }  // 0: no answer (transport, timeout)
-  bool transient() const noexcept { return transient_; }
-
- private:
-  std::string endpoint_;
-  int status_;
-  bool transient_;
+  DispatchError(std::string endpoint, int status, const std::string& message, bool transient)
+      : ServiceError("dispatch", std::move(endpoint), status, message, transient) {}
+  const std::string& endpoint() const noexcept { return label(); }
 };
 
 enum class ClaimOutcome {

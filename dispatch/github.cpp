@@ -19,12 +19,6 @@ namespace json = boost::json;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
-GitHubError::GitHubError(std::string call, int status, std::string message, bool transient)
-    : std::runtime_error(fmt::format("github {}: {}", call, message)),
-      call_(std::move(call)),
-      status_(status),
-      transient_(transient) {}
-
 namespace {
 
 // GitHub answers a spent rate limit with 403 (primary) or 429 (secondary); the 403 is told

@@ -7,6 +7,8 @@
 // also retried. The token never appears in errors or logs.
 #pragma once
 
+#include "dispatch/service_error.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -32,17 +34,11 @@ struct ClientOptions {
 
 // A call that failed for good: after its retries, or with a status that asking again
 // will not change (401, 403 other than a rate limit, 422, …).
-class GitHubError : public std::runtime_error {
+class GitHubError : public dispatch::ServiceError {
  public:
-  GitHubError(std::string call, int status, std::string message, bool transient);
-  const std::string& call() const noexcept { return call_; }
-  int status() const noexcept { return status_; }  // 0: no answer (transport, timeout)
-  bool transient() const noexcept { return transient_; }
-
- private:
-  std::string call_;
-  int status_;
-  bool transient_;
+  GitHubError(std::string call, int status, const std::string& message, bool transient)
+      : ServiceError("github", std::move(call), status, message, transient) {}
+  const std::string& call() const noexcept { return label(); }
 };
 
 // What the bridge needs of a pull request (GET /repos/{owner}/{repo}/pulls/{number}).
