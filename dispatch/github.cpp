@@ -3,6 +3,7 @@
 #include "dispatch/service_http.hpp"
 
 #include "watch/client.hpp"
+#include "watch/json_access.hpp"
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"
 
@@ -45,15 +46,8 @@ std::string repo_path(const std::string& repo, const std::string& call) {
   return "/repos/" + segment(repo.substr(0, slash)) + "/" + segment(repo.substr(slash + 1));
 }
 
-const json::object* obj(const json::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-std::string str(const json::object* o, std::string_view k) {
-  if (o == nullptr) return {};
-  const auto* v = o->if_contains(k);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 
 }  // namespace
 
@@ -73,11 +67,11 @@ std::optional<PullRequest> parse_pull_request(std::string_view body, std::string
   pr.number = number->get_int64();
   pr.state = str(&o, "state");
   if (pr.state != "open" && pr.state != "closed") return fail("state is neither open nor closed");
-  const auto* head = obj(o, "head");
+  const auto* head = obj(&o, "head");
   pr.head_ref = str(head, "ref");
   if (pr.head_ref.empty()) return fail("head.ref is missing");
   pr.head_sha = str(head, "sha");
-  pr.base_ref = str(obj(o, "base"), "ref");
+  pr.base_ref = str(obj(&o, "base"), "ref");
   pr.html_url = str(&o, "html_url");
   pr.mergeable_state = str(&o, "mergeable_state");
   if (const auto* m = o.if_contains("merged"); m != nullptr && m->is_bool()) pr.merged = m->get_bool();

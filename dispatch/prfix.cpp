@@ -1,5 +1,7 @@
 #include "dispatch/prfix.hpp"
 
+#include "watch/json_access.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,14 +13,8 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* obj(const json::object* o, std::string_view k) {
-  const auto* v = o ? o->if_contains(k) : nullptr;
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-std::string str(const json::object* o, std::string_view k) {
-  const auto* v = o ? o->if_contains(k) : nullptr;
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 // A positive integer given as a number or a string of digits; 0 otherwise.
 std::int64_t positive(const json::object& o, std::string_view k) {
   const auto* v = o.if_contains(k);

@@ -1,5 +1,7 @@
 #include "operator/cache_view.hpp"
 
+#include "watch/json_access.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,16 +12,8 @@ namespace fdb::op {
 namespace asio = boost::asio;
 
 namespace {
-const boost::json::object* obj(const boost::json::object* o, std::string_view key) {
-  if (o == nullptr) return nullptr;
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
-}
-std::string str(const boost::json::object* o, std::string_view key) {
-  if (o == nullptr) return {};
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
-}
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 }  // namespace
 
 std::string coder_of(const boost::json::object& w) {

@@ -6,6 +6,7 @@
 #include "operator/metrics.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_access.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 
@@ -33,10 +34,7 @@ const log::Logger& logger() {
 
 dispatch::PrFixSettings settings_of(const Config& c) { return {c.pr_fix_max_attempts, c.pr_fix_lane_agents}; }
 
-const json::object* obj(const json::object* o, std::string_view k) {
-  const auto* v = o ? o->if_contains(k) : nullptr;
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
+constexpr auto& obj = kube::object_field;
 
 }  // namespace
 

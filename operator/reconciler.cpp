@@ -13,6 +13,7 @@
 #include "operator/sweeps.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_access.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
 #include "watch/work_queue.hpp"
@@ -38,17 +39,8 @@ const log::Logger& logger() {
 
 constexpr std::string_view kParkedAnnotation = "foreman.llmkube.dev/parked";
 
-const json::object* obj(const json::object* o, std::string_view key) {
-  if (o == nullptr) return nullptr;
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
-}
-
-std::string str(const json::object* o, std::string_view key) {
-  if (o == nullptr) return {};
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
-}
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 
 std::string annotation(const json::object& wl, std::string_view key) {
   return str(obj(obj(&wl, "metadata"), "annotations"), key);

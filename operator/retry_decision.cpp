@@ -1,6 +1,7 @@
 #include "operator/retry_decision.hpp"
 
 #include "dispatch/workload.hpp"
+#include "watch/json_access.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,17 +12,8 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* obj(const json::object* o, std::string_view key) {
-  if (o == nullptr) return nullptr;
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
-}
-
-std::string str(const json::object* o, std::string_view key) {
-  if (o == nullptr) return {};
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
-}
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 
 std::string upper_trimmed(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);

@@ -1,6 +1,7 @@
 #include "operator/sweeps.hpp"
 
 #include "dispatch/workload.hpp"
+#include "watch/json_access.hpp"
 #include "watch/leader.hpp"
 
 #include <fmt/format.h>
@@ -16,17 +17,8 @@ using namespace std::chrono;
 
 namespace {
 
-const json::object* obj(const json::object* o, std::string_view key) {
-  if (o == nullptr) return nullptr;
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
-}
-
-std::string str(const json::object* o, std::string_view key) {
-  if (o == nullptr) return {};
-  const auto* v = o->if_contains(key);
-  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
-}
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 
 // `n` decimal digits at `pos`, or -1.
 int digits(std::string_view s, std::size_t pos, std::size_t n) noexcept {

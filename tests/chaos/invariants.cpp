@@ -1,5 +1,7 @@
 #include "chaos/invariants.hpp"
 
+#include "watch/json_access.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,12 +13,9 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* obj(const json::value* v) { return v != nullptr && v->is_object() ? &v->get_object() : nullptr; }
-const json::object* obj(const json::object* o, std::string_view k) { return o ? obj(o->if_contains(k)) : nullptr; }
-std::string str(const json::object* o, std::string_view k) {
-  const auto* v = o ? o->if_contains(k) : nullptr;
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
+const json::object* as_object(const json::value* v) { return v != nullptr && v->is_object() ? &v->get_object() : nullptr; }
+constexpr auto& obj = kube::object_field;
+constexpr auto& str = kube::string_field;
 int attempt_of(const std::string& s) {
   try {
     return s.empty() ? 1 : std::max(1, std::stoi(s));
@@ -78,11 +77,11 @@ Verdict check(const Inputs& in) {
 
 std::vector<Record> records_from(const json::value& records) {
   std::vector<Record> out;
-  const auto* root = obj(&records);
+  const auto* root = as_object(&records);
   const auto* wl = root ? root->if_contains("workloads") : nullptr;
   if (wl == nullptr || !wl->is_array()) return out;
   for (const auto& e : wl->get_array()) {
-    const auto* o = obj(&e);
+    const auto* o = as_object(&e);
     if (o == nullptr) continue;
     Record r;
     r.op = str(o, "op");
@@ -96,10 +95,10 @@ std::vector<Record> records_from(const json::value& records) {
 
 std::vector<LiveWorkload> live_from(const json::value& list) {
   std::vector<LiveWorkload> out;
-  const auto* items = obj(&list) ? obj(&list)->if_contains("items") : nullptr;
+  const auto* items = as_object(&list) ? as_object(&list)->if_contains("items") : nullptr;
   if (items == nullptr || !items->is_array()) return out;
   for (const auto& item : items->get_array()) {
-    const auto* o = obj(&item);
+    const auto* o = as_object(&item);
     const auto* md = obj(o, "metadata");
     if (md == nullptr) continue;
     LiveWorkload w;
@@ -119,10 +118,10 @@ std::vector<LiveWorkload> live_from(const json::value& list) {
 
 std::vector<IssueEnd> issues_from(const json::value& state) {
   std::vector<IssueEnd> out;
-  const auto* issues = obj(&state) ? obj(&state)->if_contains("issues") : nullptr;
+  const auto* issues = as_object(&state) ? as_object(&state)->if_contains("issues") : nullptr;
   if (issues == nullptr || !issues->is_array()) return out;
   for (const auto& item : issues->get_array()) {
-    const auto* o = obj(&item);
+    const auto* o = as_object(&item);
     if (o == nullptr) continue;
     IssueEnd i;
     const auto* number = o->if_contains("number");
