@@ -6,90 +6,86 @@ namespace fdb::op {
 
 namespace json = boost::json;
 
+namespace {
+
+// The object at `key`, or null; a value there that is not an object is erased.
+json::object* object_at(json::object& o, std::string_view key) {
+  const auto it = o.find(key);
+  if (it == o.end()) return nullptr;
+  if (!it->value().is_object()) {
+    o.erase(it);
+    return nullptr;
+  }
+  return &it->value().get_object();
+}
+
+// Of the array at `key`, the object elements for which keep() holds; a value there that is
+// not an array is erased.
+template <class Keep>
+void filter_objects(json::object& o, std::string_view key, Keep keep) {
+  const auto it = o.find(key);
+  if (it == o.end()) return;
+  if (!it->value().is_array()) {
+    o.erase(it);
+    return;
+  }
+  auto& a = it->value().get_array();
+  for (auto e = a.begin(); e != a.end();) {
+    if (e->is_object() && keep(e->get_object())) ++e;
+    else e = a.erase(e);
+  }
+}
+
+}  // namespace
+
+// Given a Workload reduced to workload_fields(): finished in place, in the object's own
+// memory (the line's arena), with nothing copied.
 json::object project_workload(json::object w) {
-  // Built in the event's own memory (an arena, see decode_event): the values are moved,
-  // not copied, and nothing is allocated one by one.
-  const json::storage_ptr sp = w.storage();
-  json::object out(sp);
-  out["apiVersion"] = "foreman.llmkube.dev/v1alpha1";
-  out["kind"] = "Workload";
-  if (auto* md = w.if_contains("metadata"); md != nullptr && md->is_object()) {
-    json::object m(sp);
-    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"}) {
-      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
-    }
-    if (auto* ann = md->get_object().if_contains("annotations"); ann != nullptr && ann->is_object()) {
-      json::object keep(sp);
-      for (auto& [k, v] : ann->get_object()) {
-        if (k.starts_with("foreman.llmkube.dev/")) keep[k] = std::move(v);
-      }
-      m["annotations"] = std::move(keep);
-    }
-    out["metadata"] = std::move(m);
+  w["apiVersion"] = "foreman.llmkube.dev/v1alpha1";
+  w["kind"] = "Workload";
+  if (auto* md = object_at(w, "metadata")) object_at(*md, "annotations");
+  if (auto* spec = object_at(w, "spec")) {
+    filter_objects(*spec, "pipeline", [](const json::object& step) {
+      const auto* kind = step.if_contains("kind");
+      return kind != nullptr && kind->is_string() && kind->get_string() == "issue-fix";
+    });
   }
-  if (auto* spec = w.if_contains("spec"); spec != nullptr && spec->is_object()) {
-    json::object s(sp);
-    for (const char* k : {"repo", "issues", "coderAgentRef"}) {
-      if (auto* v = spec->get_object().if_contains(k)) s[k] = std::move(*v);
-    }
-    if (auto* p = spec->get_object().if_contains("pipeline"); p != nullptr && p->is_array()) {
-      json::array steps(sp);
-      for (auto& step : p->get_array()) {
-        if (!step.is_object()) continue;
-        const auto* kind = step.get_object().if_contains("kind");
-        if (kind == nullptr || !kind->is_string() || kind->get_string() != "issue-fix") continue;
-        json::object st(sp);
-        st["kind"] = "issue-fix";
-        if (auto* a = step.get_object().if_contains("agentRef")) st["agentRef"] = std::move(*a);
-        steps.push_back(std::move(st));
-      }
-      s["pipeline"] = std::move(steps);
-    }
-    out["spec"] = std::move(s);
-  }
-  if (auto* st = w.if_contains("status"); st != nullptr && st->is_object()) {
-    json::object s(sp);
-    for (const char* k : {"phase", "succeededTasks", "failedTasks", "incompleteTasks"}) {
-      if (auto* v = st->get_object().if_contains(k)) s[k] = std::move(*v);
-    }
-    if (auto* cs = st->get_object().if_contains("conditions"); cs != nullptr && cs->is_array()) {
-      json::array conds(sp);
-      for (auto& c : cs->get_array()) {
-        if (!c.is_object()) continue;
-        json::object keep(sp);
-        for (const char* k : {"type", "status", "reason"}) {
-          if (auto* v = c.get_object().if_contains(k)) keep[k] = std::move(*v);
-        }
-        conds.push_back(std::move(keep));
-      }
-      s["conditions"] = std::move(conds);
-    }
-    out["status"] = std::move(s);
-  }
-  return out;
+  if (auto* st = object_at(w, "status")) filter_objects(*st, "conditions", [](const json::object&) { return true; });
+  return w;
 }
 
 json::object project_task(json::object t) {
-  const json::storage_ptr sp = t.storage();
-  json::object out(sp);
-  if (auto* md = t.if_contains("metadata"); md != nullptr && md->is_object()) {
-    json::object m(sp);
-    for (const char* k : {"name", "namespace", "resourceVersion", "labels"}) {
-      if (auto* v = md->get_object().if_contains(k)) m[k] = std::move(*v);
-    }
-    out["metadata"] = std::move(m);
+  object_at(t, "metadata");
+  if (auto* spec = object_at(t, "spec")) {
+    const auto* payload = spec->if_contains("payload");
+    if (payload != nullptr && (!payload->is_object() || !payload->get_object().contains("branch"))) spec->erase("payload");
   }
-  if (auto* spec = t.if_contains("spec"); spec != nullptr && spec->is_object()) {
-    json::object s(sp);
-    if (auto* k = spec->get_object().if_contains("kind")) s["kind"] = std::move(*k);
-    const auto* payload = spec->get_object().if_contains("payload");
-    if (payload != nullptr && payload->is_object()) {
-      if (const auto* b = payload->get_object().if_contains("branch")) s["payload"] = json::object({{"branch", *b}}, sp);
-    }
-    out["spec"] = std::move(s);
+  return t;
+}
+
+kube::FieldMask workload_fields() {
+  kube::FieldMask m;
+  m.keep({"apiVersion"});
+  m.keep({"kind"});
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"}) {
+    m.keep({"metadata", k});
   }
-  if (auto* st = t.if_contains("status")) out["status"] = std::move(*st);
-  return out;
+  m.keep_prefix({"metadata", "annotations"}, "foreman.llmkube.dev/");
+  for (const char* k : {"repo", "issues", "coderAgentRef"}) m.keep({"spec", k});
+  m.keep({"spec", "pipeline", "kind"});
+  m.keep({"spec", "pipeline", "agentRef"});
+  for (const char* k : {"phase", "succeededTasks", "failedTasks", "incompleteTasks"}) m.keep({"status", k});
+  for (const char* k : {"type", "status", "reason"}) m.keep({"status", "conditions", k});
+  return m;
+}
+
+kube::FieldMask task_fields() {
+  kube::FieldMask m;
+  for (const char* k : {"name", "namespace", "resourceVersion", "labels"}) m.keep({"metadata", k});
+  m.keep({"spec", "kind"});
+  m.keep({"spec", "payload", "branch"});
+  m.keep({"status"});
+  return m;
 }
 
 std::string name_of(const json::object& o) {
@@ -117,6 +113,7 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   o.ns = ns;
   o.reflector.label_selector = "created-by=dispatch-bridge";
   o.transform = project_workload;
+  o.fields = workload_fields();
   o.indexes.emplace(kInProgressIndex, in_progress_index);
   return o;
 }
@@ -135,6 +132,7 @@ kube::WatchCacheOptions task_informer_options(const std::string& ns) {
   o.ns = ns;
   o.reflector.label_selector = std::string(kTaskWorkloadLabel);
   o.transform = project_task;
+  o.fields = task_fields();
   o.indexes.emplace(kTaskWorkloadLabel, kube::label_index(std::string(kTaskWorkloadLabel)));
   return o;
 }

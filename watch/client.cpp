@@ -373,34 +373,42 @@ struct Client::Impl {
 
     // The body: read from the socket in large blocks and run the parser over all that is
     // buffered, so a block holding many events (one chunk each, as the API server sends
-    // them) costs one read and one timer reset, not one of each per event.
-    std::array<char, 64 * 1024> chunk{};
+    // them) costs one read and one timer reset, not one of each per event. The pieces of
+    // a chunked body are handed over where they lie in the read buffer (on_chunk_body), not
+    // copied out first; the splitter copies only a line that spans two reads.
+    static constexpr std::size_t kReadBlock = 256 * 1024;
+    std::array<char, 64 * 1024> block{};  // a body that is not chunked is copied through this
     LineSplitter splitter(max_line);
     std::string error_body;
     const bool ok = status >= 200 && status < 300;
-    parser.eager(true);  // past the header: parse every chunk in the buffer in one put()
-    auto deliver = [&](std::size_t got) {
-      if (got == 0) return;
+    auto deliver = [&](std::string_view data) {
+      if (data.empty()) return;
       if (ok) {
         try {
-          splitter.feed(std::string_view(chunk.data(), got), on_line);
+          splitter.feed(data, on_line);
         } catch (const LineTooLong& e) {
           throw ApiError(ErrorKind::Decode, status, {}, e.what(), context);
         }
       } else if (error_body.size() < 64 * 1024) {
-        error_body.append(chunk.data(), std::min(got, 64 * 1024 - error_body.size()));
+        error_body.append(data.data(), std::min(data.size(), 64 * 1024 - error_body.size()));
       }
     };
+    auto on_chunk = [&](std::uint64_t, boost::core::string_view body, boost::system::error_code&) -> std::size_t {
+      deliver(std::string_view(body.data(), body.size()));
+      return body.size();
+    };
+    parser.on_chunk_body(on_chunk);
+    parser.eager(true);  // past the header: parse every chunk in the buffer in one put()
     while (!parser.is_done()) {
       // Parse what is buffered.
       for (;;) {
-        parser.get().body().data = chunk.data();
-        parser.get().body().size = chunk.size();
+        parser.get().body().data = block.data();
+        parser.get().body().size = block.size();
         boost::system::error_code pec;
         const std::size_t used = c.buffer.size() == 0 ? 0 : parser.put(c.buffer.data(), pec);
         c.buffer.consume(used);
-        const std::size_t got = chunk.size() - parser.get().body().size;
-        deliver(got);
+        const std::size_t got = block.size() - parser.get().body().size;
+        deliver(std::string_view(block.data(), got));
         if (pec == http::error::need_buffer) continue;  // our block is full: hand out more
         if (pec == http::error::need_more) break;       // a partial chunk header: read more
         if (pec) throw_io(pec, context);
@@ -408,7 +416,7 @@ struct Client::Impl {
       }
       if (parser.is_done()) break;
       c.lowest().expires_after(ok ? idle_timeout : timeout);
-      auto [rec, rn] = co_await s.async_read_some(c.buffer.prepare(64 * 1024), asio::as_tuple(use_awaitable));
+      auto [rec, rn] = co_await s.async_read_some(c.buffer.prepare(kReadBlock), asio::as_tuple(use_awaitable));
       c.buffer.commit(rn);
       if (rec) {
         if (rec == asio::error::eof) {  // a body that ends with the connection

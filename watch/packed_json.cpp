@@ -5,19 +5,87 @@
 
 #include <cstring>
 #include <limits>
+#include <random>
 #include <stdexcept>
 
 namespace fdb::kube {
 
 namespace json = boost::json;
 
+KeyTable::KeyTable() : slots_(64), seed_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {}
+
+std::uint64_t KeyTable::hash(std::string_view s) const noexcept {
+  std::uint64_t h = seed_ ^ (s.size() * 0x9E3779B97F4A7C15ull);
+  const char* p = s.data();
+  std::size_t n = s.size();
+  auto mix = [&h](std::uint64_t w) {
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  };
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    mix(w);
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    mix(w);
+  }
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 29);
+}
+
 std::uint32_t KeyTable::intern(std::string_view key) {
-  if (auto it = ids_.find(key); it != ids_.end()) return it->second;
-  if (keys_.size() >= std::numeric_limits<std::uint32_t>::max()) throw std::length_error("key table full");
+  const std::uint64_t h = hash(key);
+  const auto bits = static_cast<std::uint32_t>(h >> 32);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot s = slots_[i];
+    if (s.id_plus_one == 0) break;
+    if (s.hash_bits == bits && keys_[s.id_plus_one - 1] == key) return s.id_plus_one - 1;
+  }
+  if (keys_.size() >= std::numeric_limits<std::uint32_t>::max() - 1) throw std::length_error("key table full");
   const auto id = static_cast<std::uint32_t>(keys_.size());
-  const std::string& stored = keys_.emplace_back(key);
-  ids_.emplace(std::string_view(stored), id);
+  keys_.emplace_back(key);
+  if ((keys_.size()) * 2 > slots_.size()) grow();  // at most half full
+  for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+    if (slots_[i].id_plus_one == 0) {
+      slots_[i] = Slot{id + 1, bits};
+      break;
+    }
+  }
   return id;
+}
+
+std::uint32_t KeyTable::intern_at(std::size_t pos, std::string_view key) {
+  static constexpr std::size_t kPositions = 4096;
+  if (pos >= kPositions) return intern(key);
+  if (pos < recent_.size()) {
+    const std::string& seen = keys_[recent_[pos]];
+    if (seen.size() == key.size() && std::memcmp(seen.data(), key.data(), key.size()) == 0) return recent_[pos];
+  } else {
+    recent_.resize(pos + 1, 0);
+  }
+  const std::uint32_t id = intern(key);
+  recent_[pos] = id;
+  return id;
+}
+
+void KeyTable::grow() {
+  std::vector<Slot> bigger(slots_.size() * 2);
+  const std::size_t mask = bigger.size() - 1;
+  for (const Slot& s : slots_) {
+    if (s.id_plus_one == 0) continue;
+    const std::uint64_t h = hash(keys_[s.id_plus_one - 1]);
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      if (bigger[i].id_plus_one == 0) {
+        bigger[i] = s;
+        break;
+      }
+    }
+  }
+  slots_ = std::move(bigger);
 }
 
 std::string_view KeyTable::at(std::uint32_t id) const {
@@ -37,18 +105,19 @@ void put_varint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-void pack_value(const json::value& v, KeyTable& keys, std::string& out);
+// `pos` counts the keys packed so far (see KeyTable::intern_at).
+void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::size_t& pos);
 
-void pack_object(const json::object& o, KeyTable& keys, std::string& out) {
+void pack_object(const json::object& o, KeyTable& keys, std::string& out, std::size_t& pos) {
   out.push_back(static_cast<char>(Object));
   put_varint(out, o.size());
   for (const auto& kv : o) {
-    put_varint(out, keys.intern(kv.key()));
-    pack_value(kv.value(), keys, out);
+    put_varint(out, keys.intern_at(pos++, kv.key()));
+    pack_value(kv.value(), keys, out, pos);
   }
 }
 
-void pack_value(const json::value& v, KeyTable& keys, std::string& out) {
+void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::size_t& pos) {
   switch (v.kind()) {
     case json::kind::null:
       out.push_back(static_cast<char>(Null));
@@ -84,10 +153,10 @@ void pack_value(const json::value& v, KeyTable& keys, std::string& out) {
     case json::kind::array:
       out.push_back(static_cast<char>(Array));
       put_varint(out, v.get_array().size());
-      for (const auto& e : v.get_array()) pack_value(e, keys, out);
+      for (const auto& e : v.get_array()) pack_value(e, keys, out, pos);
       break;
     case json::kind::object:
-      pack_object(v.get_object(), keys, out);
+      pack_object(v.get_object(), keys, out, pos);
       break;
   }
 }
@@ -185,11 +254,14 @@ class Reader {
 
 }  // namespace
 
-void pack(const json::object& object, KeyTable& keys, std::string& out) { pack_object(object, keys, out); }
+void pack(const json::object& object, KeyTable& keys, std::string& out) {
+  std::size_t pos = 0;
+  pack_object(object, keys, out, pos);
+}
 
 std::string pack(const json::object& object, KeyTable& keys) {
   std::string out;
-  pack_object(object, keys, out);
+  pack(object, keys, out);
   return out;
 }
 

@@ -18,25 +18,37 @@
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace fdb::kube {
 
 // Object keys seen by a cache, each stored once. Ids are stable for the table's life.
+// intern() runs for every key of every stored object, so the lookup is an open-addressed
+// table (power-of-two size, linear probing) over a short multiplicative hash, seeded per
+// table so that crafted keys cannot be made to collide everywhere.
 class KeyTable {
  public:
+  KeyTable();
   std::uint32_t intern(std::string_view key);
+  // The same, for the key at position `pos` of an object being packed (its keys counted
+  // depth first). Objects of one kind come in one shape, so the key at a position is most
+  // often the one seen there last time: one comparison, no hashing.
+  std::uint32_t intern_at(std::size_t pos, std::string_view key);
   // The key of an id handed out by intern(); throws std::out_of_range for any other.
   std::string_view at(std::uint32_t id) const;
   std::size_t size() const noexcept { return keys_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::uint64_t hash(std::string_view s) const noexcept;
+  void grow();
+  struct Slot {
+    std::uint32_t id_plus_one = 0;  // 0: empty
+    std::uint32_t hash_bits = 0;    // the hash's high half, to skip most comparisons
   };
-  std::deque<std::string> keys_;  // deque: elements never move, so the views below stay valid
-  std::unordered_map<std::string_view, std::uint32_t, Hash, std::equal_to<>> ids_;
+  std::deque<std::string> keys_;  // deque: elements never move
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> recent_;  // by position: the id of the key last seen there
+  std::uint64_t seed_;
 };
 
 // Appends the packed form of `object` to `out`, interning its keys (at any depth) in `keys`.

@@ -25,21 +25,33 @@ const json::object* metadata(const json::object& o) {
   const auto* md = o.if_contains("metadata");
   return (md != nullptr && md->is_object()) ? &md->get_object() : nullptr;
 }
-std::string md_string(const json::object& o, std::string_view key) {
+std::string_view md_string(const json::object& o, std::string_view key) {
   const auto* md = metadata(o);
   if (md == nullptr) return {};
   const auto* v = md->if_contains(key);
-  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string();
+  return (v != nullptr && v->is_string()) ? std::string_view(v->get_string()) : std::string_view();
 }
 }  // namespace
 
 std::string object_key(const json::object& o) {
-  const std::string ns = md_string(o, "namespace");
-  const std::string name = md_string(o, "name");
-  return ns.empty() ? name : ns + "/" + name;
+  std::string key;
+  object_key(o, key);
+  return key;
 }
 
-std::string resource_version_of(const json::object& o) { return md_string(o, "resourceVersion"); }
+void object_key(const json::object& o, std::string& out) {
+  const std::string_view ns = md_string(o, "namespace");
+  const std::string_view name = md_string(o, "name");
+  out.clear();
+  if (name.empty()) return;
+  if (!ns.empty()) {
+    out.reserve(ns.size() + 1 + name.size());
+    out.append(ns).push_back('/');
+  }
+  out.append(name);
+}
+
+std::string resource_version_of(const json::object& o) { return std::string(md_string(o, "resourceVersion")); }
 
 Reflector::Reflector(ReflectorConfig config, std::function<double()> random)
     : config_(std::move(config)), random_(std::move(random)) {}
@@ -118,7 +130,8 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
     case EventType::Added:
     case EventType::Modified:
     case EventType::Deleted: {
-      if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
+      // Assigned, not made anew: the string's buffer is reused event after event.
+      if (auto rv = md_string(ev.object, "resourceVersion"); !rv.empty()) last_rv_.assign(rv);
       if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
       // Moved into the vector: a braced list would copy the object (initializer_list
       // elements are const), which is most of the cost of an event.

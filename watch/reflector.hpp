@@ -122,6 +122,8 @@ class Reflector {
 
 // "namespace/name" (or "name" for cluster-scoped objects).
 std::string object_key(const boost::json::object& object);
+// The same into `out` (reusing its buffer).
+void object_key(const boost::json::object& object, std::string& out);
 std::string resource_version_of(const boost::json::object& object);
 
 }  // namespace fdb::kube

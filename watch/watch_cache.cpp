@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <random>
 #include <set>
@@ -43,8 +44,8 @@ struct ObjectCache::Index {
 };
 
 ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
-                         std::map<std::string, IndexFunc, std::less<>> indexes)
-    : transform_(std::move(transform)), keys_(std::make_unique<KeyTable>()) {
+                         std::map<std::string, IndexFunc, std::less<>> indexes, std::optional<FieldMask> fields)
+    : transform_(std::move(transform)), fields_(std::move(fields)), keys_(std::make_unique<KeyTable>()) {
   for (auto& [name, fn] : indexes) indexes_.emplace(name, Index{std::move(fn), {}});
   if (indexes_.size() > 255) throw std::invalid_argument("a cache takes at most 255 indexes");
   for (auto& [name, index] : indexes_) index_list_.push_back(&index);
@@ -53,6 +54,14 @@ ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
 ObjectCache::~ObjectCache() = default;
 
 json::object ObjectCache::project(json::object object) const {
+  if (fields_) {
+    json::value masked = fields_->apply(object, object.storage());
+    object = std::move(masked.as_object());
+  }
+  return project_masked(std::move(object));
+}
+
+json::object ObjectCache::project_masked(json::object object) const {
   return transform_ ? transform_(std::move(object)) : std::move(object);
 }
 
@@ -61,17 +70,14 @@ json::object ObjectCache::decode(const std::string& packed) const {
   return unpack(packed, *keys_, json::make_shared_resource<json::monotonic_resource>(packed.size() * 4 + 256));
 }
 
-std::vector<std::string> ObjectCache::file(const std::string& key, const json::object& projected) {
-  std::vector<std::string> filed;
-  for (std::size_t i = 0; i < index_list_.size(); ++i) {
-    Index& index = *index_list_[i];
-    for (auto& value : index.fn(projected)) {
-      auto& keys = index.by_value[value];
-      if (!keys.insert(key).second) continue;  // the same value twice
-      filed.push_back(static_cast<char>(i) + value);
-    }
+void ObjectCache::file(const std::string& key, const std::vector<std::string>& filed) {
+  for (const auto& f : filed) {
+    Index& index = *index_list_.at(static_cast<unsigned char>(f[0]));
+    const std::string_view value = std::string_view(f).substr(1);
+    auto it = index.by_value.find(value);
+    if (it == index.by_value.end()) it = index.by_value.emplace(std::string(value), std::set<std::string_view>{}).first;
+    it->second.insert(key);
   }
-  return filed;
 }
 
 void ObjectCache::unfile(const std::string& key, const std::vector<std::string>& filed) {
@@ -94,8 +100,8 @@ void ObjectCache::replace_projected(std::vector<json::object> projected) {
   for (auto& o : projected) {
     std::string key = object_key(o);
     if (key.empty()) continue;
-    seen.insert(key);
-    upsert_projected(std::move(key), std::move(o));
+    upsert_projected(key, std::move(o));
+    seen.insert(std::move(key));
   }
   // Objects deleted while we were not watching: handlers get a delete.
   for (auto it = objects_.begin(); it != objects_.end();) {
@@ -113,29 +119,60 @@ void ObjectCache::replace_projected(std::vector<json::object> projected) {
 }
 
 void ObjectCache::upsert(json::object object) {
-  std::string key = object_key(object);
-  if (key.empty()) return;
-  upsert_projected(std::move(key), project(std::move(object)));
+  object_key(object, key_scratch_);
+  if (key_scratch_.empty()) return;
+  upsert_projected(key_scratch_, project(std::move(object)));
 }
 
-void ObjectCache::upsert_projected(std::string key, json::object projected) {
-  std::string packed = pack(projected, *keys_);
+void ObjectCache::upsert_masked(json::object object) {
+  object_key(object, key_scratch_);
+  if (key_scratch_.empty()) return;
+  upsert_projected(key_scratch_, project_masked(std::move(object)));
+}
+
+std::vector<std::string> ObjectCache::filing(const json::object& projected) const {
+  std::vector<std::string> filed;
+  for (std::size_t i = 0; i < index_list_.size(); ++i) {
+    for (auto& value : index_list_[i]->fn(projected)) {
+      std::string f = static_cast<char>(i) + value;
+      if (std::find(filed.begin(), filed.end(), f) == filed.end()) filed.push_back(std::move(f));  // the same value twice
+    }
+  }
+  return filed;
+}
+
+void ObjectCache::upsert_projected(std::string_view key, json::object projected) {
+  // Packed into a buffer kept from event to event: an update that changes nothing
+  // allocates nothing, and one that does reuses the stored string's capacity.
+  pack_scratch_.clear();
+  pack(projected, *keys_, pack_scratch_);
   auto it = objects_.find(key);
   if (it == objects_.end()) {
-    packed_bytes_ += packed.size();
-    auto ins = objects_.emplace(std::move(key), Stored{std::move(packed), {}}).first;
-    ins->second.filed = file(ins->first, projected);
+    packed_bytes_ += pack_scratch_.size();
+    auto ins = objects_.emplace(std::string(key), Stored{pack_scratch_, filing(projected)}).first;
+    file(ins->first, ins->second.filed);
     if (handlers_.on_add) handlers_.on_add(projected);
     return;
   }
   // Nothing stored changed (a relist of an unchanged object): no update.
-  if (it->second.packed == packed) return;
+  if (it->second.packed == pack_scratch_) return;
   std::optional<json::object> before;
   if (handlers_.on_update) before = decode(it->second.packed);
-  unfile(it->first, it->second.filed);
-  packed_bytes_ = packed_bytes_ - it->second.packed.size() + packed.size();
-  it->second.packed = std::move(packed);
-  it->second.filed = file(it->first, projected);
+  packed_bytes_ = packed_bytes_ - it->second.packed.size() + pack_scratch_.size();
+  // In place when it fits snugly; otherwise a string of the exact size (growing in place
+  // would double the capacity, and the cache holds one of these per object).
+  std::string& stored = it->second.packed;
+  if (pack_scratch_.size() <= stored.capacity() && stored.capacity() - pack_scratch_.size() <= 32) stored.assign(pack_scratch_);
+  else stored = std::string(pack_scratch_);
+  if (!index_list_.empty()) {
+    // Most updates leave the index values as they were: then the indexes are not touched.
+    std::vector<std::string> filed = filing(projected);
+    if (filed != it->second.filed) {
+      unfile(it->first, it->second.filed);
+      it->second.filed = std::move(filed);
+      file(it->first, it->second.filed);
+    }
+  }
   if (before) handlers_.on_update(*before, projected);
   else if (handlers_.on_modified) handlers_.on_modified(projected);
 }
@@ -237,14 +274,23 @@ struct WatchCache::Impl {
   std::uint64_t decode_errors = 0;
   // The first block of every line's arena, reused line after line.
   std::unique_ptr<unsigned char[]> line_buffer = std::make_unique<unsigned char[]>(LineArena::kBuffer);
+  // Set when the options name the fields to keep.
+  std::unique_ptr<MaskedEventDecoder> masked;
 
   Impl(asio::any_io_executor e, Client& c, WatchCacheOptions o)
       : ex(std::move(e)),
         client(c),
         opts(std::move(o)),
         requests(opts.type, opts.ns),
-        cache(opts.transform, opts.indexes),
-        reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {}
+        cache(opts.transform, opts.indexes, mask_of(opts)),
+        reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {
+    if (opts.fields) masked = std::make_unique<MaskedEventDecoder>(*mask_of(opts));
+  }
+
+  static std::optional<FieldMask> mask_of(const WatchCacheOptions& o) {
+    if (!o.fields) return std::nullopt;
+    return FieldMask(*o.fields).merge(FieldMask::informer_minimum());
+  }
 
   void trouble(std::string_view what, std::string_view detail) const {
     if (cache.handlers().on_trouble) cache.handlers().on_trouble(what, detail);
@@ -257,7 +303,9 @@ struct WatchCache::Impl {
         cache.replace_projected(std::move(r->objects));
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
       } else if (auto* u = std::get_if<reflector::Upsert>(&a)) {
-        cache.upsert(std::move(u->object));
+        // Watch events come through the masked decoder when there is a mask.
+        if (masked) cache.upsert_masked(std::move(u->object));
+        else cache.upsert(std::move(u->object));
       } else if (auto* d = std::get_if<reflector::Remove>(&a)) {
         cache.remove(d->object);
       } else {
@@ -329,7 +377,7 @@ struct WatchCache::Impl {
       // the arena (Boost.JSON copies across memory resources).
       auto decoded = [&] {
         try {
-          return decode_event(line, arena.storage());
+          return masked ? masked->decode(line, arena.storage()) : decode_event(line, arena.storage());
         } catch (const ApiError&) {
           ++decode_errors;
           throw;  // ends the stream; the reflector waits and watches again from the last version

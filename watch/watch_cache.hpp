@@ -6,6 +6,7 @@
 // thread): handlers run there, readers read there, nothing is locked.
 #pragma once
 
+#include "watch/field_mask.hpp"
 #include "watch/reflector.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -37,8 +38,13 @@ struct WatchCacheOptions {
   ResourceType type;
   std::string ns;  // empty: all namespaces
   ReflectorConfig reflector;
-  // Applied to every object before it is stored (and handed to handlers); identity when
-  // unset. It must keep metadata.name and metadata.namespace (the cache key).
+  // The fields to keep of each object, when set (watch/field_mask.hpp): watch events are
+  // decoded straight into them, the rest of each object parsed but never built, and
+  // listed objects are reduced to them. The informer adds the key and version fields it
+  // needs itself.
+  std::optional<FieldMask> fields;
+  // Applied to every object (after the mask) before it is stored and handed to handlers;
+  // identity when unset. It must keep metadata.name and metadata.namespace (the cache key).
   std::function<boost::json::object(boost::json::object)> transform;
   // Named indexes kept up to date with every change.
   std::map<std::string, IndexFunc, std::less<>> indexes;
@@ -73,20 +79,25 @@ struct WatchCacheHandlers {
 class ObjectCache {
  public:
   explicit ObjectCache(std::function<boost::json::object(boost::json::object)> transform = {},
-                       std::map<std::string, IndexFunc, std::less<>> indexes = {});
+                       std::map<std::string, IndexFunc, std::less<>> indexes = {},
+                       std::optional<FieldMask> fields = {});
   ~ObjectCache();
   ObjectCache(const ObjectCache&) = delete;
   ObjectCache& operator=(const ObjectCache&) = delete;
   void set_handlers(WatchCacheHandlers handlers) { handlers_ = std::move(handlers); }
 
-  // The stored form of an object: the transform applied (identity when unset).
+  // The stored form of an object: the field mask, then the transform (each identity when
+  // unset). project_masked() takes an object the mask was applied to already (by
+  // MaskedEventDecoder with the same mask).
   boost::json::object project(boost::json::object object) const;
+  boost::json::object project_masked(boost::json::object object) const;
 
   // A full list: objects not in it are removed (handlers get a delete). replace() projects
   // each object first; replace_projected() takes objects already passed through project().
   void replace(std::vector<boost::json::object> objects);
   void replace_projected(std::vector<boost::json::object> projected);
   void upsert(boost::json::object object);
+  void upsert_masked(boost::json::object object);
   void remove(const boost::json::object& object);
 
   std::optional<boost::json::object> get(std::string_view key) const;
@@ -114,19 +125,24 @@ class ObjectCache {
     std::string packed;
     std::vector<std::string> filed;
   };
-  void upsert_projected(std::string key, boost::json::object projected);
-  std::vector<std::string> file(const std::string& key, const boost::json::object& projected);
+  void upsert_projected(std::string_view key, boost::json::object projected);
+  // The index values `projected` is filed under, each prefixed by its index's ordinal.
+  std::vector<std::string> filing(const boost::json::object& projected) const;
+  void file(const std::string& key, const std::vector<std::string>& filed);
   void unfile(const std::string& key, const std::vector<std::string>& filed);
   boost::json::object decode(const std::string& packed) const;
   const Index& index(std::string_view name) const;
 
   std::function<boost::json::object(boost::json::object)> transform_;
+  std::optional<FieldMask> fields_;
   std::unique_ptr<KeyTable> keys_;
   std::map<std::string, Stored, std::less<>> objects_;  // key → packed projection, filing
   std::map<std::string, Index, std::less<>> indexes_;
   std::vector<Index*> index_list_;  // indexes_ by ordinal
   std::size_t packed_bytes_ = 0;
   WatchCacheHandlers handlers_;
+  std::string key_scratch_;   // the key of the object being stored
+  std::string pack_scratch_;  // its packed form, before it is compared and stored
 };
 
 class WatchCache {

@@ -4,7 +4,11 @@
 // Boost.JSON parse speed of the same event bytes (the ceiling).
 //
 //   watch-bench --kubeconfig K --namespace NS --resource workloads.foreman.llmkube.dev
-//               [--events N] [--timeout S] [--projection bridge|full]
+//               [--events N] [--timeout S] [--projection bridge|full] [--mode informer|transport]
+//
+// --mode transport lists (one page, to learn the version) and reads the watch through the
+// same API client, counting lines and parsing nothing: the cost of the socket, the HTTP
+// chunking and the line splitting alone, against which the informer's figure is read.
 #include "operator/informers.hpp"
 #include "watch/client.hpp"
 #include "watch/config.hpp"
@@ -53,10 +57,62 @@ kube::ResourceType parse_resource(const std::string& r) {
   throw std::invalid_argument("--resource: unknown resource " + r);
 }
 
+// Reads the watch through the API client and counts its lines: nothing is parsed.
+int transport_only(asio::io_context& io, kube::Client& client, const kube::ResourceType& type, const std::string& ns,
+                   long events_wanted, double timeout_s) {
+  const kube::Requests requests(type, ns);
+  long lines = 0;
+  std::size_t bytes = 0;
+  Clock::time_point first{}, last{};
+  std::string rv;
+  const auto start = Clock::now();
+  auto run = [&]() -> asio::awaitable<void> {
+    kube::ListOptions lo;
+    lo.limit = 1;
+    const auto list = requests.list(lo);
+    const json::value page = json::parse(co_await client.call(list));
+    rv = std::string(page.at("metadata").at("resourceVersion").as_string());
+    std::fprintf(stderr, "watch-bench: listed (version %s); waiting for %ld events\n", rv.c_str(), events_wanted);
+    kube::WatchOptions wo;
+    wo.resource_version = rv;
+    wo.timeout_seconds = static_cast<std::int64_t>(timeout_s);
+    const auto watch = requests.watch(wo);
+    co_await client.stream(watch,
+                           [&](std::string_view line) {
+                             if (lines == 0) first = Clock::now();
+                             bytes += line.size() + 1;
+                             if (++lines == events_wanted) {
+                               last = Clock::now();
+                               io.stop();
+                             }
+                           },
+                           std::chrono::seconds(static_cast<long>(timeout_s)));
+  };
+  asio::co_spawn(io, run(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      std::fprintf(stderr, "watch-bench: %s\n", x.what());
+    }
+  });
+  io.run_for(std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
+  const bool done = lines >= events_wanted;
+  const double secs = done ? std::chrono::duration<double>(last - first).count() : -1;
+  std::printf(
+      "{\"tool\":\"watch-bench-transport\",\"objects_listed\":0,\"list_seconds\":%.3f,\"watch_events\":%ld,"
+      "\"watch_seconds\":%.3f,\"watch_events_per_second\":%.0f,\"watch_megabytes_per_second\":%.0f,"
+      "\"peak_rss_kb\":%ld,\"rss_per_object_bytes\":0,\"completed\":%s}\n",
+      std::chrono::duration<double>(first - start).count(), lines, secs,
+      done && secs > 0 ? static_cast<double>(lines) / secs : 0.0, done && secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0.0,
+      rss_kb("VmHWM:"), done ? "true" : "false");
+  return done ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string kubeconfig, ns, resource, projection;
+  std::string kubeconfig, ns, resource, projection, mode;
   long events_wanted = 0;
   double timeout_s = 0;
   po::options_description desc("watch-bench options");
@@ -65,7 +121,8 @@ int main(int argc, char** argv) {
       "resource", po::value(&resource)->default_value("workloads.foreman.llmkube.dev"), "resource")(
       "events", po::value(&events_wanted)->default_value(100000), "watch events to see after the list")(
       "timeout", po::value(&timeout_s)->default_value(120), "give up after this many seconds")(
-      "projection", po::value(&projection)->default_value("bridge"), "bridge (stored projection) or full");
+      "projection", po::value(&projection)->default_value("bridge"), "bridge (stored projection) or full")(
+      "mode", po::value(&mode)->default_value("informer"), "informer, or transport (read the watch, parse nothing)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -83,6 +140,11 @@ int main(int argc, char** argv) {
   kube::ClientOptions copts;
   copts.request_timeout = std::chrono::seconds(120);
   kube::Client client(io.get_executor(), kube::load_kubeconfig(kubeconfig), copts);
+  if (mode == "transport") return transport_only(io, client, parse_resource(resource), ns, events_wanted, timeout_s);
+  if (mode != "informer") {
+    std::fprintf(stderr, "watch-bench: --mode: informer or transport\n");
+    return 2;
+  }
   // "bridge": what the bridge's Workload informer stores (its projection and index).
   kube::WatchCacheOptions opts = projection == "bridge" ? op::workload_informer_options(ns) : kube::WatchCacheOptions{};
   opts.type = parse_resource(resource);
@@ -192,7 +254,9 @@ int main(int argc, char** argv) {
   // reflector, the projection, the store (as updates of objects it holds).
   double pipeline_eps = 0;
   if (!sample.empty()) {
-    kube::ObjectCache store(opts.transform, opts.indexes);
+    std::optional<kube::FieldMask> mask;
+    if (opts.fields) mask = kube::FieldMask(*opts.fields).merge(kube::FieldMask::informer_minimum());
+    kube::ObjectCache store(opts.transform, opts.indexes, mask);
     store.set_handlers({.on_add = [](const json::object&) {}, .on_modified = [](const json::object&) {}});
     kube::Reflector refl(opts.reflector, [] { return 0.5; });
     auto now = Clock::now();
@@ -201,11 +265,18 @@ int main(int argc, char** argv) {
     std::size_t n = 0;
     const auto p0 = Clock::now();
     auto buffer = std::make_unique<unsigned char[]>(64 * 1024);
+    // The informer's decoder: through the options' field mask when they have one.
+    std::unique_ptr<kube::MaskedEventDecoder> masked;
+    if (mask) masked = std::make_unique<kube::MaskedEventDecoder>(*mask);
     do {
       for (const auto& line : sample) {
         json::monotonic_resource mr(buffer.get(), 64 * 1024);  // the informer's line arena
-        for (auto& a : refl.on_event(now, kube::decode_event(line, json::storage_ptr(&mr)))) {
-          if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) store.upsert(std::move(u->object));
+        json::storage_ptr sp(&mr);
+        for (auto& a : refl.on_event(now, masked ? masked->decode(line, sp) : kube::decode_event(line, sp))) {
+          if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) {
+            if (masked) store.upsert_masked(std::move(u->object));
+            else store.upsert(std::move(u->object));
+          }
         }
         ++n;
       }

@@ -4,6 +4,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+#include <vector>
+
 using namespace fdb::kube;
 namespace json = boost::json;
 
@@ -30,6 +33,41 @@ BOOST_AUTO_TEST_CASE(keys_are_interned_once) {
   BOOST_TEST(keys.size() == 4u);  // metadata, name, labels, lane
   BOOST_TEST(keys.at(keys.intern("lane")) == "lane");
   BOOST_CHECK_THROW(keys.at(99), std::out_of_range);
+}
+
+BOOST_AUTO_TEST_CASE(key_table_grows_and_keeps_ids) {
+  // Past many doublings of the open-addressed table: every id stays what it was, and keys
+  // that differ only late (the hash reads 8 bytes at a time) are told apart.
+  KeyTable keys;
+  std::vector<std::uint32_t> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(keys.intern("foreman.llmkube.dev/annotation-" + std::to_string(i)));
+  BOOST_TEST(keys.size() == 20000u);
+  for (int i = 0; i < 20000; ++i) {
+    BOOST_TEST(ids[i] == static_cast<std::uint32_t>(i));
+    BOOST_TEST(keys.intern("foreman.llmkube.dev/annotation-" + std::to_string(i)) == ids[i]);
+  }
+  BOOST_TEST(keys.intern("") == 20000u);
+  BOOST_TEST(keys.at(20000).empty());
+}
+
+BOOST_AUTO_TEST_CASE(positions_remember_the_last_key_only_as_a_shortcut) {
+  // intern_at answers the same as intern whatever the key at a position was before.
+  KeyTable keys;
+  const std::uint32_t a = keys.intern_at(0, "a");
+  BOOST_TEST(keys.intern_at(0, "a") == a);
+  const std::uint32_t b = keys.intern_at(0, "b");  // a new shape at position 0
+  BOOST_TEST(b != a);
+  BOOST_TEST(keys.intern_at(0, "a") == a);
+  BOOST_TEST(keys.intern_at(5000, "a") == a);  // past the remembered positions
+  BOOST_TEST(keys.intern_at(7, "b") == b);
+  BOOST_TEST(keys.intern("b") == b);
+  // Packing objects of different shapes into one table gives what each packs to alone.
+  const json::object x = json::parse(R"({"metadata":{"name":"a"},"spec":{"k":1}})").as_object();
+  const json::object y = json::parse(R"({"spec":{"k":1},"metadata":{"labels":{"name":"z"}}})").as_object();
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(json::serialize(unpack(pack(x, keys), keys)) == json::serialize(x));
+    BOOST_TEST(json::serialize(unpack(pack(y, keys), keys)) == json::serialize(y));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(rejects_bytes_it_did_not_write) {

@@ -1,0 +1,232 @@
+// FieldMask (what a mask keeps, as a table) and MaskedEventDecoder, checked against the
+// reference: decoding a line through a mask gives what the whole-tree decoder gives with
+// the mask applied, for hand-picked edge cases and for seeded random objects.
+#include "watch/errors.hpp"
+#include "watch/field_mask.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace fdb::kube;
+namespace json = boost::json;
+
+namespace {
+
+FieldMask sample_mask() {
+  FieldMask m;
+  m.keep({"metadata", "name"});
+  m.keep({"metadata", "labels"});
+  m.keep_prefix({"metadata", "annotations"}, "keep.me/");
+  m.keep({"spec", "steps", "kind"});
+  m.keep({"status", "phase"});
+  m.keep({"status", "conditions", "type"});
+  return m;
+}
+
+json::value parse(std::string_view s) { return json::parse(s); }
+
+// The reference: the whole-tree decoder, then the mask (an ERROR's Status kept whole).
+WatchEvent reference(const FieldMask& mask, std::string_view line) {
+  WatchEvent ev = decode_event(line);
+  if (ev.type != EventType::Error) ev.object = mask.apply(ev.object).as_object();
+  return ev;
+}
+
+// Both decoders agree: the same event, or both a Decode error.
+void check_agree(MaskedEventDecoder& d, std::string_view line) {
+  BOOST_TEST_CONTEXT(line.substr(0, 300)) {
+    std::optional<WatchEvent> want;
+    try {
+      want = reference(d.mask(), line);
+    } catch (const ApiError& e) {
+      BOOST_TEST(static_cast<int>(e.kind()) == static_cast<int>(ErrorKind::Decode));
+    }
+    json::monotonic_resource arena;
+    if (!want) {
+      BOOST_CHECK_THROW(d.decode(line, json::storage_ptr(&arena)), ApiError);
+      return;
+    }
+    const WatchEvent got = d.decode(line, json::storage_ptr(&arena));
+    BOOST_TEST(static_cast<int>(got.type) == static_cast<int>(want->type));
+    BOOST_TEST(json::serialize(got.object) == json::serialize(want->object));
+    BOOST_TEST(got.object == want->object);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(field_mask)
+
+BOOST_AUTO_TEST_CASE(what_a_mask_keeps) {
+  struct Row {
+    const char* what;
+    const char* in;
+    const char* out;
+  };
+  const Row rows[] = {
+      {"named keys only, at every level", R"({"metadata":{"name":"a","uid":"u"},"spec":{"x":1},"kind":"W"})",
+       R"({"metadata":{"name":"a"},"spec":{}})"},
+      {"a kept value is whole", R"({"metadata":{"labels":{"a":"1","b":{"c":[1,2]}}}})",
+       R"({"metadata":{"labels":{"a":"1","b":{"c":[1,2]}}}})"},
+      {"prefix: only the keys that start with it", R"({"metadata":{"annotations":{"keep.me/a":"1","drop":"2","keep.me/":"3"}}})",
+       R"({"metadata":{"annotations":{"keep.me/a":"1","keep.me/":"3"}}})"},
+      {"arrays are transparent", R"({"spec":{"steps":[{"kind":"a","prompt":"p"},{"prompt":"q"},7,[{"kind":"b","x":1}]]}})",
+       R"({"spec":{"steps":[{"kind":"a"},{},7,[{"kind":"b"}]]}})"},
+      {"a scalar where an object was expected stays", R"({"metadata":"odd","status":{"phase":null,"conditions":false}})",
+       R"({"metadata":"odd","status":{"phase":null,"conditions":false}})"},
+      {"nothing kept: empty objects", R"({"spec":{"a":{"b":1}},"other":[1]})", R"({"spec":{}})"},
+  };
+  const FieldMask m = sample_mask();
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) { BOOST_TEST(json::serialize(m.apply(parse(r.in))) == json::serialize(parse(r.out))); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(building_masks) {
+  FieldMask m;
+  m.keep({"a"});
+  m.keep({"a", "b"});  // under a whole node: nothing changes
+  m.keep_prefix({"a"}, "x");
+  BOOST_TEST(m.child("a") != nullptr);
+  BOOST_TEST(m.child("a")->whole());
+  BOOST_TEST(m.child("b") == nullptr);
+
+  FieldMask n;
+  n.keep_prefix({"ann"}, "p/");
+  n.keep({"ann", "exact"});
+  BOOST_TEST(n.child("ann")->child("p/x") != nullptr);
+  BOOST_TEST(n.child("ann")->child("exact") != nullptr);
+  BOOST_TEST(n.child("ann")->child("other") == nullptr);
+  BOOST_CHECK_THROW(n.keep({}), std::invalid_argument);
+  BOOST_CHECK_THROW(n.keep_prefix({"ann"}, ""), std::invalid_argument);
+
+  // merge: the union; a whole node absorbs the other's narrower one.
+  FieldMask a, b;
+  a.keep({"metadata", "name"});
+  b.keep({"metadata", "uid"});
+  b.keep({"spec"});
+  a.merge(b);
+  const json::value in = parse(R"({"metadata":{"name":"n","uid":"u","x":1},"spec":{"y":2},"z":3})");
+  BOOST_TEST(json::serialize(a.apply(in)) == json::serialize(parse(R"({"metadata":{"name":"n","uid":"u"},"spec":{"y":2}})")));
+  FieldMask whole_spec;
+  whole_spec.keep({"metadata"});
+  whole_spec.merge(a);
+  BOOST_TEST(whole_spec.child("metadata")->whole());
+
+  const FieldMask minimum = FieldMask::informer_minimum();
+  const json::value bm = parse(R"({"metadata":{"resourceVersion":"9","annotations":{"k8s.io/initial-events-end":"true","x":"y"}}})");
+  BOOST_TEST(json::serialize(minimum.apply(bm)) ==
+             json::serialize(parse(R"({"metadata":{"resourceVersion":"9","annotations":{"k8s.io/initial-events-end":"true"}}})")));
+}
+
+BOOST_AUTO_TEST_CASE(decoder_agrees_with_the_reference_on_edge_cases) {
+  MaskedEventDecoder d(sample_mask());
+  const std::string long_escaped = [] {
+    std::string s;
+    for (int i = 0; i < 3000; ++i) s += "ab\\n\\u00e9\\\"";
+    return s;
+  }();
+  const std::string long_key = std::string(5000, 'k') + "\\u0041";
+  const std::vector<std::string> lines = {
+      R"({"type":"ADDED","object":{"metadata":{"name":"a","uid":"x"},"spec":{"steps":[{"kind":"k","p":[1,{"q":2}]}]}}})",
+      // the type after the object, extra envelope keys of every kind
+      R"({"object":{"metadata":{"name":"a"}},"extra":{"deep":[[{"a":1}]]},"n":1.5e3,"b":true,"z":null,"type":"MODIFIED"})",
+      // escapes in keys that the mask names: "na\u006de" is "name"
+      R"({"type":"MODIFIED","object":{"metadata":{"na\u006de":"\u00e9t\u00e9","labels":{"\u2603":"snow"}}}})",
+      // long strings and keys with escapes (the parser hands them over in parts), kept and dropped
+      R"({"type":"MODIFIED","object":{"metadata":{"name":")" + long_escaped + R"("},"spec":{"intent":")" + long_escaped + R"("}}})",
+      R"({"type":"MODIFIED","object":{"metadata":{")" + long_key + R"(":1,"labels":{")" + long_key + R"(":")" + long_escaped + R"("}}}})",
+      R"({"type":"MODIFIED","object":{"metadata":{"annotations":{"keep.me/)" + long_key + R"(":"v","drop":"w"}}}})",
+      // numbers of every kind where they are kept
+      R"({"type":"MODIFIED","object":{"status":{"phase":[-1,18446744073709551615,1e308,0.5,true,false,null]}}})",
+      R"({"type":"DELETED","object":{}})",
+      R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12","annotations":{"k8s.io/initial-events-end":"true"}}}})",
+      // an ERROR's Status is kept whole
+      R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})",
+      // the last "type" counts; an "object" given twice: the tree decoder's answer (the last)
+      R"({"type":"ERROR","type":"ADDED","object":{"metadata":{"name":"t"}}})",
+      R"({"type":"ADDED","object":{"metadata":{"name":"first"}},"object":{"metadata":{"name":"second"}}})",
+      // not events: each is a Decode error from both
+      R"({"type":"ADDED","object":"not an object"})",
+      R"({"type":"ADDED","object":[1]})",
+      R"({"type":"ADDED"})",
+      R"({"type":"NOPE","object":{}})",
+      R"({"type":7,"object":{}})",
+      R"({"object":{}})",
+      R"([{"type":"ADDED","object":{}}])",
+      R"("ADDED")",
+      R"({"type":"ADDED","object":{"metadata":{"name":"a"}}} trailing)",
+      R"({"type":"ADDED","object":{"metadata":{"name":"a"}})",
+      R"({"type":"ADDED","object":{"metadata":{"name":"\xff"}}})",
+      R"({"type":"ADDED","object":{"spec":{"intent":"\xc3"}}})",
+      std::string(R"({"type":"ADDED","object":{"spec":)") + std::string(100, '[') + std::string(100, ']') + "}}",
+  };
+  for (const auto& line : lines) check_agree(d, line);
+}
+
+BOOST_AUTO_TEST_CASE(decoder_agrees_on_random_objects) {
+  std::mt19937 rng(20261125);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const char* keys[] = {"metadata", "name", "labels", "annotations", "spec", "steps", "kind", "status",
+                        "phase", "conditions", "type", "keep.me/a", "keep.me/b", "other", "na\\u006de"};
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    const int k = depth > 5 ? pick(4) : pick(7);
+    switch (k) {
+      case 0: return "\"s" + std::to_string(pick(100)) + "\\n\"";
+      case 1: return std::to_string(pick(2000) - 1000);
+      case 2: return pick(2) ? "true" : "null";
+      case 3: return "1.25";
+      case 4:
+      case 5: {
+        std::string o = "{";
+        const int n = pick(5);
+        for (int i = 0; i < n; ++i) o += (i ? "," : "") + std::string("\"") + keys[pick(15)] + "\":" + value(depth + 1);
+        return o + "}";
+      }
+      default: {
+        std::string a = "[";
+        const int n = pick(4);
+        for (int i = 0; i < n; ++i) a += (i ? "," : "") + value(depth + 1);
+        return a + "]";
+      }
+    }
+  };
+  MaskedEventDecoder d(sample_mask());
+  MaskedEventDecoder whole([] {
+    FieldMask m;
+    m.keep({"metadata"});
+    m.keep({"spec"});
+    m.keep({"status"});
+    return m;
+  }());
+  for (int i = 0; i < 3000; ++i) {
+    std::string obj = "{";
+    const int n = 1 + pick(4);
+    for (int j = 0; j < n; ++j) obj += (j ? "," : "") + std::string("\"") + keys[pick(15)] + "\":" + value(1);
+    obj += "}";
+    const std::string line = std::string(R"({"type":")") + (pick(2) ? "ADDED" : "MODIFIED") + R"(","object":)" + obj + "}";
+    check_agree(d, line);
+    check_agree(whole, line);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(decoder_reuses_itself_across_lines_and_failures) {
+  // A failure half-way through a line leaves nothing behind for the next one.
+  MaskedEventDecoder d(sample_mask());
+  json::monotonic_resource arena;
+  BOOST_CHECK_THROW(d.decode(R"({"type":"ADDED","object":{"metadata":{"name":"a","labels":{"x":[1,2)", json::storage_ptr(&arena)),
+                    ApiError);
+  const WatchEvent ev = d.decode(R"({"type":"ADDED","object":{"metadata":{"name":"b"}}})", json::storage_ptr(&arena));
+  BOOST_TEST(json::serialize(ev.object) == R"({"metadata":{"name":"b"}})");
+  BOOST_TEST(ev.resource_version().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
