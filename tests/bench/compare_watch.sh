@@ -32,7 +32,7 @@ if [ "$peers" = 1 ] && [ ! -d "$node_dir/node_modules/@kubernetes/client-node" ]
   (cd "$node_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @kubernetes/client-node@1 >/dev/null) \
     || echo "compare_watch: cannot install @kubernetes/client-node; skipping it" >&2
 fi
-cp "$here/peers/informer_node.mjs" "$node_dir/"
+[ -d "$node_dir" ] && cp "$here/peers/informer_node.mjs" "$node_dir/"
 
 "$build/tests/sim/kube-sim" --listen 127.0.0.1:0 --kubeconfig-out "$work/kubeconfig" --kubeconfig-namespace llm \
   --seed-workloads "$objects" --workload-bytes 2500 --history 400000 --watcher-buffer-mb 2048 \
