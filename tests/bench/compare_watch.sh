@@ -12,6 +12,9 @@
 # cannot be faster than the events arrive.
 # Prints each tool's JSON line, then a table with the ratios.
 #   tests/bench/compare_watch.sh BUILD_DIR [OBJECTS (100000)] [EVENTS (100000)]
+# SHAPE=realistic seeds Workloads shaped like a real API server's (managedFields, issue
+# text; kube-sim --workload-shape) instead of the default intent padded with one long run
+# of 'x': the same size, many more small values.
 # PEERS=0 runs our two tools only (the CTest smoke run does that). Exits 1 when one of
 # our runs does not complete.
 set -euo pipefail
@@ -35,13 +38,13 @@ fi
 [ -d "$node_dir" ] && cp "$here/peers/informer_node.mjs" "$node_dir/"
 
 "$build/tests/sim/kube-sim" --listen 127.0.0.1:0 --kubeconfig-out "$work/kubeconfig" --kubeconfig-namespace llm \
-  --seed-workloads "$objects" --workload-bytes 2500 --history 400000 --watcher-buffer-mb 2048 \
+  --seed-workloads "$objects" --workload-bytes 2500 --workload-shape "${SHAPE:-padded}" --history 400000 --watcher-buffer-mb 2048 \
   --foreman-step-ms 3600000 >"$work/sim.out" 2>"$work/sim.log" &
 sim_pid=$!
 for _ in $(seq 1 600); do grep -q '^kube-sim listening on ' "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
 api="$(sed -n 's/^kube-sim listening on //p' "$work/sim.out")"
 [ -n "$api" ] || { echo "compare_watch: kube-sim did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
-echo "kube-sim on $api with $objects Workloads of ~2.5 KB; $events watch events per tool" >&2
+echo "kube-sim on $api with $objects Workloads of ~2.5 KB (${SHAPE:-padded}); $events watch events per tool" >&2
 
 sim_post() {
   /usr/bin/python3 - "$api$1" "$2" <<'PY'

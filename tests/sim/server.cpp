@@ -87,6 +87,11 @@ struct Config {
   int seed_issues = 0;
   int seed_workloads = 0;
   int workload_bytes = 2500;
+  // "padded": the intent padded with one long run of 'x' to workload_bytes. "realistic":
+  // the shape of a Workload read back from a real API server — managedFields for the
+  // bridge's create and Foreman's status writes, an intent of issue text with newlines,
+  // quotes and code — filled with prose to workload_bytes.
+  std::string workload_shape = "padded";
   std::string seed_namespace = "llm";
   double fail_rate = 0.0;
   std::uint64_t seed = 1;
@@ -352,10 +357,55 @@ tcp::endpoint parse_endpoint(const std::string& s, const char* flag) {
   return {addr, static_cast<unsigned short>(port)};
 }
 
+// The managedFields a real API server keeps on a bridge Workload: one entry for the
+// bridge's create, one for Foreman's writes of the status subresource.
+json::array managed_fields(const std::string& time) {
+  auto leaf = [] { return json::object{}; };
+  auto set = [&](std::initializer_list<const char*> keys) {
+    json::object o{{".", leaf()}};
+    for (const char* k : keys) o[std::string("f:") + k] = leaf();
+    return o;
+  };
+  json::object spec = set({"intent", "issues", "repo", "reviewerAgentRefs"});
+  spec["f:coderAgentRef"] = set({"name"});
+  spec["f:verifierAgentRef"] = set({"name"});
+  json::object md{{"f:annotations", set({"foreman.llmkube.dev/agent-name", "foreman.llmkube.dev/attempt",
+                                          "foreman.llmkube.dev/issue-id"})},
+                  {"f:labels", set({"created-by", "lane"})}};
+  json::object conds = set({});
+  conds["k:{\"type\":\"Completed\"}"] = set({"lastTransitionTime", "message", "reason", "status", "type"});
+  json::object status = set({"failedTasks", "phase", "succeededTasks"});
+  status["f:conditions"] = std::move(conds);
+  return json::array{
+      json::object{{"manager", "foreman-dispatch-bridge"}, {"operation", "Update"},
+                   {"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"time", time}, {"fieldsType", "FieldsV1"},
+                   {"fieldsV1", json::object{{"f:metadata", std::move(md)}, {"f:spec", std::move(spec)}}}},
+      json::object{{"manager", "foreman-controller"}, {"operation", "Update"},
+                   {"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"time", time}, {"fieldsType", "FieldsV1"},
+                   {"fieldsV1", json::object{{"f:status", std::move(status)}}}, {"subresource", "status"}}};
+}
+
+// `n` bytes of issue text: prose with newlines, quotes, backticks and a code block.
+std::string issue_text(std::size_t n) {
+  static const char* const kParts[] = {
+      "The parser rejects a trailing comma in an array literal, e.g. `[1, 2,]`. ",
+      "Steps to reproduce:\n1. run `tool check examples/trailing.json`\n2. see \"unexpected ]\"\n",
+      "Expected: the comma is accepted when `--lenient` is given, as the docs say. ",
+      "```\nerror: unexpected token ']' at line 3, column 7\n```\n",
+      "This started after the tokenizer rewrite; the old one skipped it. ",
+  };
+  std::string out;
+  for (std::size_t i = 0; out.size() < n; ++i) out += kParts[i % std::size(kParts)];
+  out.resize(n);
+  while (!out.empty() && (out.back() == '\\' || static_cast<unsigned char>(out.back()) >= 0x80)) out.pop_back();
+  return out;
+}
+
 void seed_workloads(Store& store, const Config& cfg) {
   const ResourceInfo& wl = workloads();
   auto now = Clock::now();
   std::string filler;
+  const bool realistic = cfg.workload_shape == "realistic";
   for (int i = 0; i < cfg.seed_workloads; ++i) {
     std::string name = fmt::format("wl-seed-repo-{}", i);
     bool failed = i % 5 == 0;
@@ -368,7 +418,7 @@ void seed_workloads(Store& store, const Config& cfg) {
                       {"annotations", json::object{{"foreman.llmkube.dev/attempt", "1"},
                                                    {"foreman.llmkube.dev/issue-id", fmt::format("I_seed{:06d}", i)},
                                                    {"foreman.llmkube.dev/agent-name", "foreman-coder"}}}}},
-        {"spec", json::object{{"intent", "Fix the parser for trailing commas" + (filler.empty() ? "" : " " + filler)},
+        {"spec", json::object{{"intent", "Fix the parser for trailing commas" + (filler.empty() ? "" : "\n" + filler)},
                               {"repo", "misospace/seed-repo"},
                               {"issues", json::array{i}},
                               {"coderAgentRef", json::object{{"name", "coder"}}},
@@ -383,11 +433,13 @@ void seed_workloads(Store& store, const Config& cfg) {
                                                               {"reason", failed ? "ChildrenFailed" : "AllChildrenSucceeded"},
                                                               {"message", failed ? "a task failed" : "all tasks succeeded"},
                                                               {"lastTransitionTime", format_time(now)}}}}}}};
+    if (realistic) o["metadata"].as_object()["managedFields"] = managed_fields(format_time(now));
     auto r = store.create(wl, cfg.seed_namespace, std::move(o), now, true);
     if (!r) throw std::runtime_error("seeding workloads: " + r.error->message);
     if (i == 0 && static_cast<int>(r.object.json->size()) < cfg.workload_bytes) {
       // Pad the intent so that each stored object is about --workload-bytes long.
-      filler.assign(static_cast<std::size_t>(cfg.workload_bytes) - r.object.json->size(), 'x');
+      const std::size_t n = static_cast<std::size_t>(cfg.workload_bytes) - r.object.json->size();
+      filler = realistic ? issue_text(n) : std::string(n, 'x');
       auto d = store.remove(wl, cfg.seed_namespace, name, DeleteOptions{"Background", {}, {}}, now);
       if (!d) throw std::runtime_error("seeding workloads: " + d.error->message);
       --i;
@@ -409,6 +461,7 @@ const char* kUsage =
     "usage: kube-sim --listen HOST:PORT [--dispatch-listen HOST:PORT] [--github-listen HOST:PORT] [--token T]\n"
     "  [--kubeconfig-out PATH]"
     "  [--kubeconfig-namespace NS] [--seed-issues N] [--seed-workloads N] [--workload-bytes B]\n"
+    "  [--workload-shape padded|realistic]\n"
     "  [--seed-namespace NS] [--fail-rate F] [--seed S] [--foreman-step-ms MS] [--foreground-delay-ms MS]\n"
     "  [--history N] [--bookmark-ms MS] [--watcher-buffer-mb MB] [--crds DIR] [--dispatch-lanes a,b,c]\n";
 
@@ -442,6 +495,11 @@ Config parse_args(int argc, char** argv) {
     else if (a == "--seed-issues") c.seed_issues = static_cast<int>(num());
     else if (a == "--seed-workloads") c.seed_workloads = static_cast<int>(num());
     else if (a == "--workload-bytes") c.workload_bytes = static_cast<int>(num());
+    else if (a == "--workload-shape") {
+      c.workload_shape = v;
+      if (c.workload_shape != "padded" && c.workload_shape != "realistic")
+        throw std::invalid_argument("--workload-shape: padded or realistic");
+    }
     else if (a == "--seed-namespace") c.seed_namespace = v;
     else if (a == "--fail-rate") {
       try {
