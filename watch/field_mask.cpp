@@ -114,12 +114,19 @@ FieldMask FieldMask::informer_minimum() {
   return m;
 }
 
-// ---- The streaming decoder -----------------------------------------------------------
+FieldMask& FieldMask::nest(std::initializer_list<std::string_view> path, const FieldMask& sub) {
+  if (path.size() == 0) return merge(sub);
+  at(path).merge(sub);
+  return *this;
+}
+
+// ---- The streaming parser ------------------------------------------------------------
 //
 // A Boost.JSON basic_parser (the tokenizer under boost::json::parse, which validates
 // everything: UTF-8, numbers, nesting) with a handler that walks the mask as the tokens
-// come. A value the mask keeps is pushed onto a value_stack, in the line's storage; a
-// value it drops is only counted through (its depth), never built.
+// come. A value the mask keeps is pushed onto a value_stack (what boost::json::parser
+// builds with too), in the caller's storage; a value it drops is only counted through
+// (its depth), never built.
 
 namespace {
 
@@ -136,25 +143,14 @@ class MaskHandler {
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
 
-  explicit MaskHandler(const FieldMask* mask) : object_mask_(mask) {}
-
-  void reset(json::storage_ptr sp) {
+  void reset(const FieldMask* root, json::storage_ptr sp) {
+    root_ = root;
     st_.reset(std::move(sp));
     frames_.clear();
     skip_ = 0;
-    level_ = 0;
     next_ = nullptr;
-    role_ = Role::None;
     part_.clear();
-    type_.clear();
-    have_object_ = false;
-    object_twice_ = false;
   }
-
-  // After a successful parse: the event's type and its masked object (null when absent).
-  std::string_view type() const noexcept { return type_; }
-  bool have_object() const noexcept { return have_object_; }
-  bool object_twice() const noexcept { return object_twice_; }
   json::value release() { return st_.release(); }
 
   bool on_document_begin(error_code&) { return true; }
@@ -164,25 +160,19 @@ class MaskHandler {
   bool on_number_part(json::string_view, error_code&) { return true; }
 
   bool on_object_begin(error_code&) {
-    if (begin_container()) frames_.push_back({next_, 0, true});
+    begin_container(true);
     return true;
   }
   bool on_object_end(std::size_t, error_code&) {
-    if (end_container()) {
-      st_.push_object(frames_.back().count);
-      pop_frame();
-    }
+    if (end_container()) st_.push_object(frames_.back().count), pop_frame();
     return true;
   }
   bool on_array_begin(error_code&) {
-    if (begin_container()) frames_.push_back({next_, 0, false});
+    begin_container(false);
     return true;
   }
   bool on_array_end(std::size_t, error_code&) {
-    if (end_container()) {
-      st_.push_array(frames_.back().count);
-      pop_frame();
-    }
+    if (end_container()) st_.push_array(frames_.back().count), pop_frame();
     return true;
   }
 
@@ -197,39 +187,18 @@ class MaskHandler {
       part_.append(key);
       key = part_;
     }
-    if (level_ == 1) {  // the event envelope
-      if (key == "type") {
-        role_ = Role::Type;
-        type_.clear();  // the last one counts, as in a parse into a tree
-      } else if (key == "object") role_ = have_object_ ? (object_twice_ = true, Role::None) : Role::Object;
-      else role_ = Role::None;
-      next_ = role_ == Role::Object ? object_mask_ : nullptr;
-    } else {
-      next_ = frames_.back().mask->child(key);
-      if (next_ != nullptr) st_.push_key(key);
-    }
+    next_ = frames_.back().mask->child(key);
+    if (next_ != nullptr) st_.push_key(key);
     part_.clear();
     return true;
   }
 
   bool on_string_part(json::string_view s, std::size_t, error_code&) {
-    if (skip_ > 0) return true;
-    if (level_ == 1) {
-      if (role_ == Role::Type) type_.append(s.data(), s.size());
-    } else if (building()) {
-      st_.push_chars(s);
-    }
+    if (value_kept() != nullptr) st_.push_chars(s);
     return true;
   }
   bool on_string(json::string_view s, std::size_t, error_code&) {
-    if (skip_ > 0) return true;
-    if (level_ == 1) {
-      if (role_ == Role::Type) type_.append(s.data(), s.size());
-    } else if (building()) {
-      st_.push_string(s);
-      scalar_pushed();
-    }
-    return true;
+    return scalar([&] { st_.push_string(s); });
   }
   bool on_int64(std::int64_t i, json::string_view, error_code&) { return scalar([&] { st_.push_int64(i); }); }
   bool on_uint64(std::uint64_t u, json::string_view, error_code&) { return scalar([&] { st_.push_uint64(u); }); }
@@ -238,136 +207,106 @@ class MaskHandler {
   bool on_null(error_code&) { return scalar([&] { st_.push_null(); }); }
 
  private:
-  enum class Role { None, Type, Object };
-
-  // Whether the value now starting is built: inside a kept value (an array's elements, or
-  // after a kept key), or the envelope's object.
-  bool building() const noexcept {
-    if (level_ == 1) return role_ == Role::Object;
-    if (frames_.empty()) return false;
-    return frames_.back().is_object ? next_ != nullptr : true;
-  }
-
-  // For an array element, the node is the array's own.
-  void element_mask() noexcept {
-    if (!frames_.empty() && !frames_.back().is_object) next_ = frames_.back().mask;
+  // The node the value now starting is built with, or null when it is dropped: the
+  // root's; an array's own for its elements; the one its key found in an object.
+  const FieldMask* value_kept() const noexcept {
+    if (skip_ > 0) return nullptr;
+    if (frames_.empty()) return root_;
+    return frames_.back().is_object ? next_ : frames_.back().mask;
   }
 
   template <class Push>
   bool scalar(Push push) {
-    if (skip_ > 0 || level_ == 0) return true;
-    if (level_ == 1) return true;  // a scalar "object" is caught after the parse
-    if (building()) {
-      push();
-      scalar_pushed();
-    }
+    if (value_kept() == nullptr) return true;
+    push();
+    if (!frames_.empty()) ++frames_.back().count;
+    next_ = nullptr;
     return true;
   }
 
-  void scalar_pushed() {
-    if (!frames_.empty()) ++frames_.back().count;
+  void begin_container(bool is_object) {
+    const FieldMask* mask = value_kept();
+    if (mask == nullptr) {
+      ++skip_;
+      return;
+    }
+    frames_.push_back({mask, 0, is_object});
     next_ = nullptr;
   }
 
-  // Returns true when the container is built (a frame is pushed).
-  bool begin_container() {
-    if (skip_ > 0) {
-      ++skip_;
-      return false;
-    }
-    ++level_;
-    if (level_ == 1) return false;  // the envelope
-    if (level_ == 2 && role_ != Role::Object) {
-      skip_ = 1;
-      --level_;
-      return false;
-    }
-    if (level_ > 2) {
-      element_mask();
-      if (!building()) {
-        skip_ = 1;
-        --level_;
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // Returns true when the container closing is a built one.
+  // True when the container closing is a built one.
   bool end_container() {
-    if (skip_ > 0) {
-      --skip_;
-      return false;
-    }
-    --level_;
-    return level_ >= 1;
+    if (skip_ == 0) return true;
+    --skip_;
+    return false;
   }
 
   void pop_frame() {
     frames_.pop_back();
+    if (!frames_.empty()) ++frames_.back().count;
     next_ = nullptr;
-    if (frames_.empty()) {  // the envelope's object is complete
-      have_object_ = true;
-      role_ = Role::None;
-    } else {
-      ++frames_.back().count;
-    }
   }
 
-  const FieldMask* object_mask_;
+  const FieldMask* root_ = nullptr;
   json::value_stack st_;
   std::vector<Frame> frames_;
-  std::size_t skip_ = 0;   // depth inside a dropped container
-  std::size_t level_ = 0;  // depth of built containers and the envelope
+  std::size_t skip_ = 0;  // depth inside a dropped container
   const FieldMask* next_ = nullptr;
-  Role role_ = Role::None;
   std::string part_;
-  std::string type_;
-  bool have_object_ = false;
-  bool object_twice_ = false;
 };
 
 }  // namespace
 
-struct MaskedEventDecoder::Parser {
-  explicit Parser(const FieldMask* mask) : p(options(), mask) {}
-  static json::parse_options options() {
+struct MaskedParser::Impl {
+  explicit Impl(std::size_t max_depth) : p(options(max_depth)) {}
+  static json::parse_options options(std::size_t max_depth) {
     json::parse_options o;
-    o.max_depth = kMaxJsonDepth;
+    o.max_depth = max_depth;
     return o;
   }
   json::basic_parser<MaskHandler> p;
 };
 
-MaskedEventDecoder::MaskedEventDecoder(FieldMask mask)
-    : mask_(std::move(mask)), parser_(std::make_unique<Parser>(&mask_)) {}
+MaskedParser::MaskedParser(std::size_t max_depth) : impl_(std::make_unique<Impl>(max_depth)) {}
+MaskedParser::~MaskedParser() = default;
 
-MaskedEventDecoder::~MaskedEventDecoder() = default;
+json::value MaskedParser::parse(std::string_view text, const FieldMask& mask, json::storage_ptr sp, error_code& ec) {
+  auto& p = impl_->p;
+  p.reset();
+  p.handler().reset(&mask, std::move(sp));
+  ec = {};
+  const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
+  if (!ec && used != text.size()) ec = json::error::extra_data;
+  if (ec) return nullptr;
+  return p.handler().release();
+}
+
+MaskedEventDecoder::MaskedEventDecoder(FieldMask mask)
+    : mask_(std::move(mask)), parser_(kMaxJsonDepth) {
+  envelope_.keep({"type"});
+  envelope_.nest({"object"}, mask_);
+}
 
 WatchEvent MaskedEventDecoder::decode(std::string_view line, json::storage_ptr storage) {
-  auto& p = parser_->p;
-  p.reset();
-  p.handler().reset(storage);
   error_code ec;
-  const std::size_t used = p.write_some(false, line.data(), line.size(), ec);
-  if (!ec && used != line.size()) ec = json::error::extra_data;
-  auto& h = p.handler();
-  const std::string_view t = h.type();
-  EventType et{};
-  bool known = true;
-  if (t == "ADDED") et = EventType::Added;
-  else if (t == "MODIFIED") et = EventType::Modified;
-  else if (t == "DELETED") et = EventType::Deleted;
-  else if (t == "BOOKMARK") et = EventType::Bookmark;
-  else known = false;
-  if (!ec && known && h.have_object() && !h.object_twice()) {
-    json::value v = h.release();
-    if (v.is_object()) return WatchEvent{et, json::object(std::move(v.get_object()))};
+  json::value doc = parser_.parse(line, envelope_, storage, ec);
+  if (!ec && doc.is_object()) {
+    auto& o = doc.get_object();
+    const auto* type = o.if_contains("type");
+    auto* object = o.if_contains("object");
+    const std::string_view t = (type != nullptr && type->is_string()) ? std::string_view(type->get_string()) : "";
+    EventType et{};
+    bool known = true;
+    if (t == "ADDED") et = EventType::Added;
+    else if (t == "MODIFIED") et = EventType::Modified;
+    else if (t == "DELETED") et = EventType::Deleted;
+    else if (t == "BOOKMARK") et = EventType::Bookmark;
+    else known = false;
+    if (known && object != nullptr && object->is_object()) return WatchEvent{et, json::object(std::move(object->get_object()))};
   }
   // Anything else — not JSON, an ERROR event (its Status is kept whole), no or an unknown
-  // type, an object that is not one, an "object" given twice — goes through the tree
-  // decoder, so that both say the same, error or event. It is rare: the common lines never
-  // come here.
+  // type, an object that is not one — goes through the tree decoder, so that both say the
+  // same, error or event. It is rare: the common lines never come here.
   WatchEvent ev = decode_event(line, storage);
   if (ev.type != EventType::Error) {
     json::value masked = mask_.apply(ev.object, storage);

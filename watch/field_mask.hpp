@@ -16,10 +16,12 @@
 #pragma once
 
 #include "watch/event_stream.hpp"
+#include "watch/json_input.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <initializer_list>
 #include <memory>
@@ -37,6 +39,8 @@ class FieldMask {
   FieldMask& keep_prefix(std::initializer_list<std::string_view> path, std::string_view prefix);
   // Everything `other` keeps is kept too.
   FieldMask& merge(const FieldMask& other);
+  // Keeps, of the value at `path`, what `sub` keeps (e.g. a list answer's items).
+  FieldMask& nest(std::initializer_list<std::string_view> path, const FieldMask& sub);
 
   // True for a node that keeps its value whole.
   bool whole() const noexcept { return whole_; }
@@ -62,25 +66,41 @@ class FieldMask {
   bool whole_ = false;
 };
 
+// Parses JSON text through a mask: the value boost::json::parse would give with the mask
+// applied (FieldMask::apply), built in `sp`, or null with `ec` set on the same errors
+// (syntax, invalid UTF-8, nesting deeper than max_depth, trailing data). Everything is
+// tokenized and validated; only what the mask keeps is built. One parser per stream or
+// loop: it reuses its buffers from text to text.
+class MaskedParser {
+ public:
+  explicit MaskedParser(std::size_t max_depth = kMaxJsonDepth);
+  ~MaskedParser();
+  MaskedParser(const MaskedParser&) = delete;
+  MaskedParser& operator=(const MaskedParser&) = delete;
+
+  boost::json::value parse(std::string_view text, const FieldMask& mask, boost::json::storage_ptr sp,
+                           boost::system::error_code& ec);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Decodes watch event lines through a mask: like decode_event(line, storage), but the
 // event's object holds only what `mask` keeps. An ERROR event's object (a Status) is kept
 // whole. The same errors as decode_event (ApiError, kind Decode) for a line that is not
-// JSON, nests deeper than kMaxJsonDepth, or is not an event. One decoder per stream: it
-// reuses its buffers line after line.
+// JSON, nests deeper than kMaxJsonDepth, or is not an event.
 class MaskedEventDecoder {
  public:
   explicit MaskedEventDecoder(FieldMask mask);
-  ~MaskedEventDecoder();
-  MaskedEventDecoder(const MaskedEventDecoder&) = delete;
-  MaskedEventDecoder& operator=(const MaskedEventDecoder&) = delete;
 
   WatchEvent decode(std::string_view line, boost::json::storage_ptr storage);
   const FieldMask& mask() const noexcept { return mask_; }
 
  private:
-  struct Parser;
   FieldMask mask_;
-  std::unique_ptr<Parser> parser_;
+  FieldMask envelope_;  // {"type", "object": mask_}
+  MaskedParser parser_;
 };
 
 }  // namespace fdb::kube

@@ -274,8 +274,14 @@ struct WatchCache::Impl {
   std::uint64_t decode_errors = 0;
   // The first block of every line's arena, reused line after line.
   std::unique_ptr<unsigned char[]> line_buffer = std::make_unique<unsigned char[]>(LineArena::kBuffer);
-  // Set when the options name the fields to keep.
+  // Set when the options name the fields to keep: the watch lines' decoder, and the list
+  // pages' mask ({metadata: {resourceVersion, continue}, items: fields}).
   std::unique_ptr<MaskedEventDecoder> masked;
+  std::optional<FieldMask> list_mask;
+  // The arena of the projections of the list being read (see do_list); released (this
+  // reference) when the list has been applied.
+  json::storage_ptr list_storage;
+  bool list_storage_open = false;
 
   Impl(asio::any_io_executor e, Client& c, WatchCacheOptions o)
       : ex(std::move(e)),
@@ -284,7 +290,13 @@ struct WatchCache::Impl {
         requests(opts.type, opts.ns),
         cache(opts.transform, opts.indexes, mask_of(opts)),
         reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {
-    if (opts.fields) masked = std::make_unique<MaskedEventDecoder>(*mask_of(opts));
+    if (opts.fields) {
+      masked = std::make_unique<MaskedEventDecoder>(*mask_of(opts));
+      list_mask.emplace();
+      list_mask->keep({"metadata", "resourceVersion"});
+      list_mask->keep({"metadata", "continue"});
+      list_mask->nest({"items"}, *mask_of(opts));
+    }
   }
 
   static std::optional<FieldMask> mask_of(const WatchCacheOptions& o) {
@@ -301,6 +313,8 @@ struct WatchCache::Impl {
     for (auto& a : actions) {
       if (auto* r = std::get_if<reflector::Replace>(&a)) {
         cache.replace_projected(std::move(r->objects));
+        list_storage = json::storage_ptr();  // the arena goes with the last projection
+        list_storage_open = false;
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
       } else if (auto* u = std::get_if<reflector::Upsert>(&a)) {
         // Watch events come through the masked decoder when there is a mask.
@@ -327,9 +341,19 @@ struct WatchCache::Impl {
     boost::system::error_code ec;
     // One arena for the page (see decode_event); the projections are copied out of it. The
     // list envelope (object, items array) nests one level more than a watch event's.
-    json::parse_options popts;
-    popts.max_depth = kMaxJsonDepth + 1;
-    json::value v = json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 4096), popts);
+    json::value v;
+    if (list_mask) {
+      // Through the mask: the page is parsed and validated whole, but only the kept fields
+      // of each item are built (and the list's version and continue token).
+      // A parser for the page alone: its stacks grow with the page (a list at resourceVersion
+      // "0" comes in one page), and are not kept for the next list.
+      MaskedParser parser(kMaxJsonDepth + 1);  // the list envelope nests one level more
+      v = parser.parse(body, *list_mask, json::make_shared_resource<json::monotonic_resource>(body.size() / 2 + 4096), ec);
+    } else {
+      json::parse_options popts;
+      popts.max_depth = kMaxJsonDepth + 1;
+      v = json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 4096), popts);
+    }
     const json::object* root = (!ec && v.is_object()) ? &v.get_object() : nullptr;
     const json::value* items = root ? root->if_contains("items") : nullptr;
     if (root == nullptr || items == nullptr || !(items->is_array() || items->is_null())) {
@@ -341,15 +365,25 @@ struct WatchCache::Impl {
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), bad);
     }
     std::vector<json::object> objects;
+    // A list's first page starts the list's arena; a later page adds to it. The arena is
+    // freed with the last projection that refers to it (after the Replace, or when the
+    // reflector drops an unfinished list).
+    if (l.options.continue_token.empty() || !list_storage_open) {
+      list_storage = json::make_shared_resource<json::monotonic_resource>(std::size_t{1} << 20);
+      list_storage_open = true;
+    }
     if (items->is_array()) {
       objects.reserve(items->get_array().size());
       for (auto& item : v.get_object()["items"].get_array()) {
-        // Projected page by page, each projection copied out of the page's arena into a
-        // small one of its own: a list of 100k objects never sits in memory whole, and
-        // no page's arena outlives its page.
+        // Projected page by page, each projection copied out of the page's arena into the
+        // list's: a list of 100k objects never sits in memory whole, no page's arena
+        // outlives its page, and the projections share one arena that goes, in a few large
+        // blocks, when the last of them is stored (packed) — not 100k small arenas freed
+        // one by one among the packed objects.
         if (!item.is_object()) continue;
-        json::object projected = cache.project(std::move(item.get_object()));
-        objects.emplace_back(projected, json::make_shared_resource<json::monotonic_resource>(1024));
+        json::object projected =
+            list_mask ? cache.project_masked(std::move(item.get_object())) : cache.project(std::move(item.get_object()));
+        objects.emplace_back(projected, list_storage);
       }
     }
     std::string rv, cont;

@@ -103,4 +103,46 @@ BOOST_AUTO_TEST_CASE(watch_lines_are_stored_alike) {
   BOOST_TEST(cache.project(json::parse(object).as_object()) == stored_workload(object));
 }
 
+BOOST_AUTO_TEST_CASE(list_pages_are_stored_alike) {
+  // The list's path with a mask: the page through MaskedParser with the list mask, then
+  // project_masked — against the whole page parsed and each item through project().
+  auto opts = op::workload_informer_options("llm");
+  const auto mask = kube::FieldMask(*opts.fields).merge(kube::FieldMask::informer_minimum());
+  kube::ObjectCache cache(opts.transform, opts.indexes, mask);
+  kube::FieldMask list_mask;
+  list_mask.keep({"metadata", "resourceVersion"});
+  list_mask.keep({"metadata", "continue"});
+  list_mask.nest({"items"}, mask);
+  const std::string page = R"({"kind":"WorkloadList","apiVersion":"foreman.llmkube.dev/v1alpha1",
+      "metadata":{"resourceVersion":"42","continue":"c1","remainingItemCount":3},
+      "items":[
+        {"apiVersion":"foreman.llmkube.dev/v1alpha1","kind":"Workload","metadata":{"name":"a","namespace":"llm","resourceVersion":"5",
+         "labels":{"lane":"cloud"},"annotations":{"foreman.llmkube.dev/attempt":"1","x":"y"},
+         "managedFields":[{"manager":"m","fieldsV1":{"f:spec":{".":{}}}}]},
+         "spec":{"intent":"text\nwith \"quotes\"","repo":"o/r","issues":[1],"pipeline":[{"kind":"issue-fix","agentRef":{"name":"c"},"p":1}]},
+         "status":{"phase":"Failed","conditions":[{"type":"Completed","status":"False","reason":"R","message":"m"}]}},
+        {"metadata":{"name":"b","namespace":"llm"},"spec":"odd","status":{"conditions":"odd"}},
+        7,
+        {"metadata":{"name":"c","namespace":"llm","annotations":{"foreman.llmkube.dev/x":{"deep":[1,{"a":null}]}}}}]})";
+  const json::value whole = json::parse(page);
+  boost::system::error_code ec;
+  kube::MaskedParser parser(kube::kMaxJsonDepth + 1);
+  json::monotonic_resource arena;
+  json::value masked = parser.parse(page, list_mask, json::storage_ptr(&arena), ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST(json::serialize(masked.at("metadata")) == R"({"resourceVersion":"42","continue":"c1"})");
+  const auto& want = whole.at("items").as_array();
+  const auto& got = masked.at("items").as_array();
+  BOOST_REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    BOOST_TEST_CONTEXT("item " << i) {
+      if (!want[i].is_object()) {
+        BOOST_TEST(got[i] == want[i]);
+        continue;
+      }
+      BOOST_TEST(cache.project_masked(got[i].as_object()) == cache.project(want[i].as_object()));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
