@@ -418,7 +418,7 @@ void seed_workloads(Store& store, const Config& cfg) {
                       {"annotations", json::object{{"foreman.llmkube.dev/attempt", "1"},
                                                    {"foreman.llmkube.dev/issue-id", fmt::format("I_seed{:06d}", i)},
                                                    {"foreman.llmkube.dev/agent-name", "foreman-coder"}}}}},
-        {"spec", json::object{{"intent", "Fix the parser for trailing commas" + (filler.empty() ? "" : "\n" + filler)},
+        {"spec", json::object{{"intent", "Fix the parser for trailing commas" + (filler.empty() ? "" : (realistic ? "\n" : " ") + filler)},
                               {"repo", "misospace/seed-repo"},
                               {"issues", json::array{i}},
                               {"coderAgentRef", json::object{{"name", "coder"}}},
