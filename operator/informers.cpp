@@ -111,6 +111,7 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   kube::WatchCacheOptions o;
   o.type = kube::workloads();
   o.ns = ns;
+  o.reflector.streaming_list = true;  // sendInitialEvents where the server has it; pages where not
   o.reflector.label_selector = "created-by=dispatch-bridge";
   o.transform = project_workload;
   o.fields = workload_fields();
@@ -122,6 +123,7 @@ kube::WatchCacheOptions intent_informer_options(const std::string& ns) {
   kube::WatchCacheOptions o;
   o.type = kube::config_maps();
   o.ns = ns;
+  o.reflector.streaming_list = true;  // sendInitialEvents where the server has it; pages where not
   o.reflector.label_selector = std::string(kIntentLabel) + "=true";
   return o;
 }
@@ -130,6 +132,7 @@ kube::WatchCacheOptions task_informer_options(const std::string& ns) {
   kube::WatchCacheOptions o;
   o.type = kube::agentic_tasks();
   o.ns = ns;
+  o.reflector.streaming_list = true;  // sendInitialEvents where the server has it; pages where not
   o.reflector.label_selector = std::string(kTaskWorkloadLabel);
   o.transform = project_task;
   o.fields = task_fields();

@@ -14,6 +14,7 @@ std::string_view to_string(Phase p) noexcept {
   switch (p) {
     case Phase::Idle: return "idle";
     case Phase::Listing: return "listing";
+    case Phase::Streaming: return "streaming";
     case Phase::Watching: return "watching";
     case Phase::Waiting: return "waiting";
   }
@@ -63,9 +64,10 @@ Actions Reflector::start(Clock::time_point now) {
 }
 
 Actions Reflector::begin_list(std::optional<std::string> rv) {
-  phase_ = Phase::Listing;
   pages_.clear();
   list_rv_ = std::move(rv);
+  if (streaming()) return begin_stream();
+  phase_ = Phase::Listing;
   ListOptions o;
   o.label_selector = config_.label_selector;
   o.field_selector = config_.field_selector;
@@ -74,6 +76,39 @@ Actions Reflector::begin_list(std::optional<std::string> rv) {
   if (list_rv_ && !list_rv_->empty() && *list_rv_ != "0") o.resource_version_match = "NotOlderThan";
   if (list_rv_ && list_rv_->empty()) o.resource_version.reset();
   return {List{std::move(o)}};
+}
+
+Actions Reflector::begin_stream() {
+  phase_ = Phase::Streaming;
+  WatchOptions o;
+  o.label_selector = config_.label_selector;
+  o.field_selector = config_.field_selector;
+  o.send_initial_events = true;
+  o.resource_version_match = "NotOlderThan";
+  // "0" or none: the server's most recent state; a version: at least that recent.
+  if (list_rv_ && !list_rv_->empty() && *list_rv_ != "0") o.resource_version = *list_rv_;
+  o.allow_watch_bookmarks = true;
+  o.timeout_seconds = config_.streaming_list_timeout.count();
+  return {Watch{std::move(o)}};
+}
+
+Actions Reflector::stream_failed(Clock::time_point now, const ApiError* error) {
+  pages_.clear();
+  if (error != nullptr && error->expired()) {
+    // As for a paged list: the version asked for is too old, so the most recent state.
+    ++relists_;
+    return begin_list(std::string());
+  }
+  const int status = error != nullptr ? error->http_status() : 0;
+  const bool refused = status >= 400 && status < 500 && status != 429;
+  if (error == nullptr || refused) {
+    // Not supported here (refused, or the stream never said its initial events ended):
+    // page lists from now on, starting with this one.
+    streaming_off_ = true;
+    return begin_list(list_rv_);
+  }
+  after_ = After::List;  // a transient failure: try the streaming list again after the wait
+  return wait(now, error->retry_after());
 }
 
 Actions Reflector::begin_watch() {
@@ -125,6 +160,38 @@ Actions Reflector::on_list_failed(Clock::time_point now, const ApiError& error) 
 }
 
 Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
+  if (phase_ == Phase::Streaming) {
+    switch (ev.type) {
+      case EventType::Added:
+      case EventType::Modified:
+        pages_.push_back(std::move(ev.object));
+        return {};
+      case EventType::Deleted: {  // not sent in the initial events; kept correct anyway
+        const std::string key = object_key(ev.object);
+        std::erase_if(pages_, [&](const json::object& o) { return object_key(o) == key; });
+        return {};
+      }
+      case EventType::Bookmark: {
+        if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
+        const auto* md = ev.object.if_contains("metadata");
+        const auto* ann = (md != nullptr && md->is_object()) ? md->get_object().if_contains("annotations") : nullptr;
+        const auto* end = (ann != nullptr && ann->is_object()) ? ann->get_object().if_contains("k8s.io/initial-events-end") : nullptr;
+        if (end == nullptr || !end->is_string() || end->get_string() != "true") return {};
+        // The state is complete: it replaces the store, and the stream goes on as the watch.
+        synced_ = true;
+        phase_ = Phase::Watching;
+        if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+        Actions out;
+        out.push_back(Replace{std::exchange(pages_, {})});
+        return out;
+      }
+      case EventType::Error: {
+        const ApiError e = decode_status(200, boost::json::serialize(ev.object), "", "watch");
+        return stream_failed(now, &e);
+      }
+    }
+    return {};
+  }
   if (phase_ != Phase::Watching) return {};
   switch (ev.type) {
     case EventType::Added:
@@ -162,6 +229,7 @@ Actions Reflector::expired(Clock::time_point /*now*/) {
 }
 
 Actions Reflector::on_watch_ended(Clock::time_point now) {
+  if (phase_ == Phase::Streaming) return stream_failed(now, nullptr);
   if (phase_ != Phase::Watching) return {};
   ++watch_restarts_;
   if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
@@ -169,6 +237,7 @@ Actions Reflector::on_watch_ended(Clock::time_point now) {
 }
 
 Actions Reflector::on_watch_failed(Clock::time_point now, const ApiError& error) {
+  if (phase_ == Phase::Streaming) return stream_failed(now, &error);
   if (phase_ != Phase::Watching) return {};
   if (error.expired()) return expired(now);
   ++watch_restarts_;

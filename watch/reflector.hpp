@@ -10,6 +10,14 @@
 //        and if that is too old as well, a fresh list (resourceVersion "")
 //     ─▶ other failures: wait (800 ms doubling to 30 s, jitter; reset after 2 min of
 //        health, or Retry-After on 429) and try the same step again
+//
+// With streaming_list, each list is a watch with sendInitialEvents instead (KEP-3157,
+// client-go's WatchList): the server streams the state as ADDED events and ends it with a
+// bookmark annotated k8s.io/initial-events-end; that bookmark gives Replace(all) and the
+// same stream goes on as the watch. A server that refuses it (a 4xx other than 410 and
+// 429) or a stream that ends before that bookmark (a server that ignores the parameter
+// never sends it: the request's timeoutSeconds bounds the wait) turns streaming off for
+// good, and the list is made in pages instead.
 #pragma once
 
 #include "watch/errors.hpp"
@@ -37,6 +45,9 @@ struct ReflectorConfig {
   std::chrono::milliseconds initial_backoff{800};
   std::chrono::milliseconds max_backoff{30'000};
   std::chrono::milliseconds backoff_reset_after{120'000};
+  // Lists as a watch with sendInitialEvents (see above); its stream's timeoutSeconds.
+  bool streaming_list = false;
+  std::chrono::seconds streaming_list_timeout{60};
 };
 
 namespace reflector {
@@ -65,7 +76,8 @@ struct Remove {
 using Action = std::variant<List, Watch, Sleep, Replace, Upsert, Remove>;
 using Actions = std::vector<Action>;
 
-enum class Phase { Idle, Listing, Watching, Waiting };
+// Streaming: the state is arriving on a watch (streaming_list), before its end bookmark.
+enum class Phase { Idle, Listing, Streaming, Watching, Waiting };
 
 }  // namespace reflector
 
@@ -91,6 +103,11 @@ class Reflector {
   reflector::Actions on_timer(Clock::time_point now);
 
   reflector::Phase phase() const noexcept { return phase_; }
+  // True while a streaming list's initial events arrive: on_event keeps their objects
+  // until the end bookmark, so they must not live in memory that the next line reuses.
+  bool collecting() const noexcept { return phase_ == reflector::Phase::Streaming; }
+  // False once a server refused a streaming list (or never ended one): lists are paged.
+  bool streaming() const noexcept { return config_.streaming_list && !streaming_off_; }
   // True once a full list has been applied.
   bool synced() const noexcept { return synced_; }
   const std::string& last_resource_version() const noexcept { return last_rv_; }
@@ -100,6 +117,8 @@ class Reflector {
 
  private:
   reflector::Actions begin_list(std::optional<std::string> rv);
+  reflector::Actions begin_stream();
+  reflector::Actions stream_failed(Clock::time_point now, const ApiError* error);
   reflector::Actions begin_watch();
   reflector::Actions wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after);
   reflector::Actions expired(Clock::time_point now);
@@ -112,6 +131,7 @@ class Reflector {
   // Listing.
   std::vector<boost::json::object> pages_;
   std::optional<std::string> list_rv_;  // the resourceVersion the current list asked for
+  bool streaming_off_ = false;
   // What to do when the wait ends.
   enum class After { List, Watch } after_ = After::List;
   std::chrono::milliseconds backoff_{0};

@@ -419,11 +419,24 @@ struct WatchCache::Impl {
       };
       WatchEvent ev = decoded();
       ++events;
-      auto acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));
+      reflector::Actions acts;
+      if (reflector.collecting() && (ev.type == EventType::Added || ev.type == EventType::Modified)) {
+        // A streaming list's initial event: the reflector keeps it until the list ends, so
+        // it is projected now and copied out of the line's arena into the list's (a new
+        // event: assigning would copy the object back into the line's arena).
+        json::object projected = masked ? cache.project_masked(std::move(ev.object)) : cache.project(std::move(ev.object));
+        acts = reflector.on_event(std::chrono::steady_clock::now(), WatchEvent{ev.type, json::object(projected, list_storage)});
+      } else {
+        acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));
+      }
       std::deque<reflector::Action> io;
       apply(std::move(acts), io);
       if (!io.empty()) throw StreamRestart{reflector::Actions(std::make_move_iterator(io.begin()), std::make_move_iterator(io.end()))};
     };
+    if (reflector.collecting()) {  // a streaming list: a new list's arena
+      list_storage = json::make_shared_resource<json::monotonic_resource>(std::size_t{1} << 20);
+      list_storage_open = true;
+    }
     healthy = true;
     try {
       co_await client.stream(req, on_line, idle);

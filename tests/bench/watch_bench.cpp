@@ -183,6 +183,9 @@ int main(int argc, char** argv) {
   opts.type = parse_resource(resource);
   opts.ns = ns;
   opts.reflector.label_selector.clear();
+  // Paged lists: the benchmark holds the first watch while the changes are made (see
+  // compare_watch.sh), and a streaming list would be that watch.
+  opts.reflector.streaming_list = false;
   kube::WatchCache cache(io.get_executor(), client, opts);
 
   const long rss_before = rss_kb("VmRSS:");

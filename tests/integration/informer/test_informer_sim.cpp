@@ -1,6 +1,8 @@
 // The informer against kube-sim with its faults on: objects created, changed and deleted
 // while watches are dropped and the history expires (forcing 410 and relists); at the
-// end the cache equals the server's state exactly (names and resourceVersions).
+// end the cache equals the server's state exactly (names and resourceVersions). Run three
+// ways: paged lists and whole objects; streaming lists (sendInitialEvents) with a field
+// mask; and streaming refused by the server at first, so the informer falls back to pages.
 #include "support/process.hpp"
 #include "support/sim_client.hpp"
 #include "watch/client.hpp"
@@ -53,11 +55,19 @@ Snapshot server_state(const SimClient& api) {
 
 BOOST_AUTO_TEST_SUITE(informer_sim)
 
-BOOST_AUTO_TEST_CASE(the_cache_converges_after_drops_and_expiry) {
+namespace {
+
+enum class Mode { Paged, Streaming, StreamingRefused };
+
+void converges(Mode mode) {
   Sim sim = start_sim({"--history", "50", "--foreman-step-ms", "100000", "--bookmark-ms", "200"},
                       temp_dir("informer") + "/kube-sim.log");
   SimClient api(sim.api_url);
   for (int i = 0; i < 30; ++i) api.post(kPath, workload("wl-" + std::to_string(i)));
+  if (mode == Mode::StreamingRefused) {
+    // As an API server without the WatchList feature: the first streaming list is refused.
+    api.post("/_sim/faults", json::object{{"path", kPath}, {"method", "GET"}, {"code", 422}, {"count", 1}});
+  }
 
   asio::io_context io;
   auto guard = asio::make_work_guard(io);
@@ -65,6 +75,13 @@ BOOST_AUTO_TEST_CASE(the_cache_converges_after_drops_and_expiry) {
   kube::WatchCacheOptions opts;
   opts.type = kube::workloads();
   opts.ns = "llm";
+  opts.reflector.streaming_list = mode != Mode::Paged;
+  if (mode == Mode::Streaming) {
+    kube::FieldMask keep;
+    keep.keep({"metadata", "labels"});
+    keep.keep({"spec", "repo"});
+    opts.fields = keep;
+  }
   kube::WatchCache cache(io.get_executor(), client, opts);
   int adds = 0, deletes = 0;
   cache.set_handlers({[&](const json::object&) { ++adds; }, {}, [&](const json::object&) { ++deletes; }, {}, {}});
@@ -139,8 +156,24 @@ BOOST_AUTO_TEST_CASE(the_cache_converges_after_drops_and_expiry) {
   BOOST_TEST(relists > 0u);    // the expired history forced relists
   BOOST_TEST(restarts > 0u);   // the drops forced resumes
   BOOST_TEST(deletes > 0);     // deletions seen, some of them only through a relist
+  const bool streaming = on_io([&] { return cache.reflector().streaming(); });
+  BOOST_TEST(streaming == (mode == Mode::Streaming));  // never fell back, or did at once
+  if (mode == Mode::Streaming) {
+    // What the mask keeps, and nothing else.
+    const auto one = on_io([&] { return cache.cache().get("llm/wl-0"); });
+    if (one) {
+      BOOST_TEST(!one->contains("status"));
+      BOOST_TEST(one->at("spec").as_object().size() == 1u);
+    }
+  }
 
   guard.reset();
 }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_cache_converges_after_drops_and_expiry) { converges(Mode::Paged); }
+BOOST_AUTO_TEST_CASE(streaming_lists_converge_after_drops_and_expiry) { converges(Mode::Streaming); }
+BOOST_AUTO_TEST_CASE(a_refused_streaming_list_falls_back_to_pages) { converges(Mode::StreamingRefused); }
 
 BOOST_AUTO_TEST_SUITE_END()

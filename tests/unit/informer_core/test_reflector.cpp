@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
+
 using namespace fdb::kube;
 using namespace fdb::kube::reflector;
 namespace json = boost::json;
@@ -35,7 +37,8 @@ std::string show(const Actions& actions) {
              (l->options.continue_token.empty() ? "" : ",continue=" + l->options.continue_token) +
              (l->options.resource_version_match.empty() ? "" : "," + l->options.resource_version_match) + ")";
     } else if (const auto* w = std::get_if<Watch>(&a)) {
-      out += "watch(rv=" + w->options.resource_version.value_or("-") + ")";
+      out += "watch(rv=" + w->options.resource_version.value_or("-") +
+             (w->options.send_initial_events ? ",initial-events," + w->options.resource_version_match : "") + ")";
     } else if (const auto* s = std::get_if<Sleep>(&a)) {
       out += "sleep";
       (void)s;
@@ -51,6 +54,16 @@ std::string show(const Actions& actions) {
 }
 
 Reflector make() { return Reflector(ReflectorConfig{}, [] { return 0.5; }); }
+Reflector make_streaming() {
+  ReflectorConfig c;
+  c.streaming_list = true;
+  return Reflector(c, [] { return 0.5; });
+}
+WatchEvent end_bookmark(const std::string& rv) {
+  return {EventType::Bookmark,
+          json::parse(R"({"metadata":{"resourceVersion":")" + rv + R"(","annotations":{"k8s.io/initial-events-end":"true"}}})")
+              .as_object()};
+}
 
 // Brings a reflector to Watching at list resourceVersion 10 with objects a, b.
 Reflector watching() {
@@ -185,6 +198,91 @@ BOOST_AUTO_TEST_CASE(inputs_out_of_phase_are_ignored) {
   BOOST_TEST(show(r.on_timer(T0)) == "");
   auto w = watching();
   BOOST_TEST(show(w.on_list_page(T0, {}, "1", "")) == "");
+}
+
+BOOST_AUTO_TEST_CASE(streaming_list_replaces_at_the_end_bookmark_and_watches_on) {
+  auto r = make_streaming();
+  const auto start = r.start(T0);
+  BOOST_TEST(show(start) == "watch(rv=-,initial-events,NotOlderThan)");
+  BOOST_TEST(std::get<Watch>(start[0]).options.allow_watch_bookmarks);
+  BOOST_TEST(*std::get<Watch>(start[0]).options.timeout_seconds == 60);
+  BOOST_TEST(r.collecting());
+  BOOST_TEST(to_string(r.phase()) == "streaming");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "a", "5"))) == "");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "b", "7"))) == "");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "c", "8"))) == "");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Deleted, "c", "8"))) == "");  // never sent; handled
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Bookmark, "", "9"))) == "");   // not the end
+  BOOST_TEST(!r.synced());
+  BOOST_TEST(show(r.on_event(T0, end_bookmark("10"))) == "replace(2)");
+  BOOST_TEST(r.synced());
+  BOOST_TEST(!r.collecting());
+  BOOST_TEST(r.last_resource_version() == "10");
+  // The same stream goes on as the watch.
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Modified, "a", "11"))) == "upsert");
+  BOOST_TEST(show(r.on_watch_ended(T0)) == "watch(rv=11)");
+  // A later relist (410) streams again, at the last version.
+  ApiError gone(ErrorKind::Expired, 410, "Expired", "too old resource version");
+  BOOST_TEST(show(r.on_watch_failed(T0, gone)) == "watch(rv=11,initial-events,NotOlderThan)");
+  // Too old for the streaming list as well: the most recent state.
+  BOOST_TEST(show(r.on_event(T0, error_event(410, "Expired"))) == "watch(rv=-,initial-events,NotOlderThan)");
+  BOOST_TEST(r.relists() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(streaming_list_falls_back_to_pages) {
+  struct Row {
+    const char* given;
+    std::function<Actions(Reflector&)> input;
+    std::string actions;
+    bool streaming_after;
+  };
+  const Row rows[] = {
+      {"refused (422 Invalid)",
+       [](Reflector& r) { return r.on_watch_failed(T0, ApiError(ErrorKind::Invalid, 422, "Invalid", "sendInitialEvents")); },
+       "list(rv=0)", false},
+      {"refused (400)", [](Reflector& r) { return r.on_watch_failed(T0, ApiError(ErrorKind::BadRequest, 400, {}, "no")); },
+       "list(rv=0)", false},
+      {"refused in an ERROR event", [](Reflector& r) { return r.on_event(T0, error_event(422, "Invalid")); }, "list(rv=0)",
+       false},
+      {"the stream ended before its end bookmark (a server that ignores the parameter)",
+       [](Reflector& r) {
+         r.on_event(T0, ev(EventType::Added, "a", "5"));
+         return r.on_watch_ended(T0);
+       },
+       "list(rv=0)", false},
+      {"a transient failure: wait, then stream again",
+       [](Reflector& r) {
+         const auto acts = r.on_watch_failed(T0, ApiError(ErrorKind::ServiceUnavailable, 503, {}, "down"));
+         if (show(acts) != "sleep") return acts;
+         return r.on_timer(T0 + 1s);
+       },
+       "watch(rv=-,initial-events,NotOlderThan)", true},
+      {"a dropped connection: the same",
+       [](Reflector& r) {
+         r.on_watch_failed(T0, ApiError(ErrorKind::Transport, 0, {}, "reset"));
+         return r.on_timer(T0 + 1s);
+       },
+       "watch(rv=-,initial-events,NotOlderThan)", true},
+      {"429: the same", [](Reflector& r) {
+         r.on_watch_failed(T0, ApiError(ErrorKind::TooManyRequests, 429, {}, "slow"));
+         return r.on_timer(T0 + 1s);
+       },
+       "watch(rv=-,initial-events,NotOlderThan)", true},
+  };
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.given) {
+      auto r = make_streaming();
+      r.start(T0);
+      BOOST_TEST(show(row.input(r)) == row.actions);
+      BOOST_TEST(r.streaming() == row.streaming_after);
+      if (!row.streaming_after) {
+        // Paged from now on: the list completes as usual, and the next relist is paged too.
+        BOOST_TEST(show(r.on_list_page(T0, {obj("a", "5")}, "20", "")) == "replace(1) watch(rv=20)");
+        ApiError gone(ErrorKind::Expired, 410, "Expired", "too old");
+        BOOST_TEST(show(r.on_watch_failed(T0, gone)) == "list(rv=20,NotOlderThan)");
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
