@@ -143,7 +143,7 @@ int transport_only(asio::io_context& io, kube::Client& client, const kube::Resou
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string kubeconfig, ns, resource, projection, mode;
+  std::string kubeconfig, ns, resource, projection, mode, list_mode;
   bool ceilings = true;
   long events_wanted = 0;
   double timeout_s = 0;
@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
       "timeout", po::value(&timeout_s)->default_value(120), "give up after this many seconds")(
       "projection", po::value(&projection)->default_value("bridge"), "bridge (stored projection) or full")(
       "mode", po::value(&mode)->default_value("informer"), "informer, or transport (read the watch, parse nothing)")(
+      "list", po::value(&list_mode)->default_value("paged"), "paged, or streaming (sendInitialEvents)")(
       "ceilings", po::value(&ceilings)->default_value(true), "after the watch, measure the parse ceilings on a sample (false: skip, e.g. under a profiler)");
   po::variables_map vm;
   try {
@@ -183,9 +184,10 @@ int main(int argc, char** argv) {
   opts.type = parse_resource(resource);
   opts.ns = ns;
   opts.reflector.label_selector.clear();
-  // Paged lists: the benchmark holds the first watch while the changes are made (see
-  // compare_watch.sh), and a streaming list would be that watch.
-  opts.reflector.streaming_list = false;
+  // Paged lists by default: compare_watch.sh holds the first watch while the changes are
+  // made, and a streaming list would be that watch. --list streaming measures the
+  // streaming list's list+sync and memory (without such a hold).
+  opts.reflector.streaming_list = list_mode == "streaming";
   kube::WatchCache cache(io.get_executor(), client, opts);
 
   const long rss_before = rss_kb("VmRSS:");
