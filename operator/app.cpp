@@ -200,6 +200,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
   auto trouble = [&m](const char* resource) {
     return [&m, resource](std::string_view what, std::string_view detail) {
       logger().warn(what, {{"resource", resource}, {"detail", detail}});
+      if (what == "streaming list unavailable") return;  // a note on the failure counted already
       if (what.find("relist") != std::string_view::npos || detail.find("relist") != std::string_view::npos) {
         m.watch_relists_total.labels({resource}).inc();
       }

@@ -437,21 +437,31 @@ struct WatchCache::Impl {
       list_storage = json::make_shared_resource<json::monotonic_resource>(std::size_t{1} << 20);
       list_storage_open = true;
     }
+    // Said once, when the reflector gives up streaming lists for this informer.
+    const bool was_streaming = reflector.streaming();
+    auto said = [&](reflector::Actions acts) {
+      if (was_streaming && !reflector.streaming()) {
+        trouble("streaming list unavailable",
+                "the API server refused sendInitialEvents or ended the stream before its initial-events-end bookmark: "
+                "lists are paged from now on");
+      }
+      return acts;
+    };
     healthy = true;
     try {
       co_await client.stream(req, on_line, idle);
     } catch (StreamRestart& r) {
       healthy = false;
       trouble("watch restarted", "ERROR event (resourceVersion expired): relisting");
-      co_return std::move(r.actions);
+      co_return said(std::move(r.actions));
     } catch (const ApiError& e) {
       healthy = false;
       if (e.kind() == ErrorKind::Cancelled) throw;
       trouble("watch failed", e.what());
-      co_return reflector.on_watch_failed(std::chrono::steady_clock::now(), e);
+      co_return said(reflector.on_watch_failed(std::chrono::steady_clock::now(), e));
     }
     healthy = false;
-    co_return reflector.on_watch_ended(std::chrono::steady_clock::now());
+    co_return said(reflector.on_watch_ended(std::chrono::steady_clock::now()));
   }
 
   awaitable<void> main_loop() {

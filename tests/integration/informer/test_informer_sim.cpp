@@ -83,8 +83,11 @@ void converges(Mode mode) {
     opts.fields = keep;
   }
   kube::WatchCache cache(io.get_executor(), client, opts);
-  int adds = 0, deletes = 0;
-  cache.set_handlers({[&](const json::object&) { ++adds; }, {}, [&](const json::object&) { ++deletes; }, {}, {}});
+  int adds = 0, deletes = 0, gave_up_streaming = 0;
+  cache.set_handlers({[&](const json::object&) { ++adds; }, {}, [&](const json::object&) { ++deletes; }, {},
+                      [&](std::string_view what, std::string_view) {
+                        if (what == "streaming list unavailable") ++gave_up_streaming;
+                      }});
   auto run = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
   asio::co_spawn(io, run(&cache), [](std::exception_ptr) {});
   std::thread io_thread([&] { io.run(); });
@@ -158,6 +161,7 @@ void converges(Mode mode) {
   BOOST_TEST(deletes > 0);     // deletions seen, some of them only through a relist
   const bool streaming = on_io([&] { return cache.reflector().streaming(); });
   BOOST_TEST(streaming == (mode == Mode::Streaming));  // never fell back, or did at once
+  BOOST_TEST(on_io([&] { return gave_up_streaming; }) == (mode == Mode::StreamingRefused ? 1 : 0));  // and said so once
   if (mode == Mode::Streaming) {
     // What the mask keeps, and nothing else.
     const auto one = on_io([&] { return cache.cache().get("llm/wl-0"); });
