@@ -1,6 +1,7 @@
 #include "watch/event_stream.hpp"
 
 #include "watch/errors.hpp"
+#include "watch/json_access.hpp"
 #include "watch/json_input.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -28,12 +29,15 @@ std::string_view to_string(EventType t) noexcept {
   return "UNKNOWN";
 }
 
+std::optional<EventType> event_type_of(std::string_view name) noexcept {
+  for (const EventType t : {EventType::Added, EventType::Modified, EventType::Deleted, EventType::Bookmark, EventType::Error}) {
+    if (name == to_string(t)) return t;
+  }
+  return std::nullopt;
+}
+
 std::string WatchEvent::resource_version() const {
-  const auto* md = object.if_contains("metadata");
-  if (md == nullptr || !md->is_object()) return {};
-  const auto* rv = md->get_object().if_contains("resourceVersion");
-  if (rv == nullptr || !rv->is_string()) return {};
-  return std::string(rv->get_string());
+  return string_field(object_field(&object, "metadata"), "resourceVersion");
 }
 
 namespace {
@@ -61,19 +65,14 @@ WatchEvent decode_event(std::string_view line, boost::json::storage_ptr storage)
 
   const auto* type = obj.if_contains("type");
   if (type == nullptr || !type->is_string()) bad("event has no string \"type\"");
-  EventType et{};
   const std::string_view t = type->get_string();
-  if (t == "ADDED") et = EventType::Added;
-  else if (t == "MODIFIED") et = EventType::Modified;
-  else if (t == "DELETED") et = EventType::Deleted;
-  else if (t == "BOOKMARK") et = EventType::Bookmark;
-  else if (t == "ERROR") et = EventType::Error;
-  else bad(fmt::format("unknown event type {:?}", t.substr(0, 40)));
+  const auto et = event_type_of(t);
+  if (!et) bad(fmt::format("unknown event type {:?}", t.substr(0, 40)));
 
   auto* object = obj.if_contains("object");
   if (object == nullptr || !object->is_object()) bad(fmt::format("{} event has no object", t));
   // Move-constructed, so the object keeps the arena rather than being copied out of it.
-  return WatchEvent{et, boost::json::object(std::move(object->get_object()))};
+  return WatchEvent{*et, boost::json::object(std::move(object->get_object()))};
 }
 
 }  // namespace fdb::kube

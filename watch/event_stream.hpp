@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -75,6 +76,8 @@ class LineSplitter {
 enum class EventType { Added, Modified, Deleted, Bookmark, Error };
 
 std::string_view to_string(EventType t) noexcept;
+// The type a watch event's "type" names ("ADDED", …, "ERROR"); none for anything else.
+std::optional<EventType> event_type_of(std::string_view name) noexcept;
 
 struct WatchEvent {
   EventType type = EventType::Added;

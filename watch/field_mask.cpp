@@ -6,7 +6,6 @@
 #include <boost/json/value_stack.hpp>
 
 #include <algorithm>
-#include <cstring>
 
 namespace fdb::kube {
 
@@ -15,8 +14,8 @@ using boost::system::error_code;
 
 // ---- FieldMask -----------------------------------------------------------------------
 
-FieldMask* FieldMask::find(std::string_view key) noexcept {
-  for (auto& [k, sub] : fields_) {
+const FieldMask* FieldMask::find(std::string_view key) const noexcept {
+  for (const auto& [k, sub] : fields_) {
     if (k == key) return &sub;
   }
   return nullptr;
@@ -72,9 +71,7 @@ FieldMask& FieldMask::merge(const FieldMask& other) {
 
 const FieldMask* FieldMask::child(std::string_view key) const noexcept {
   if (whole()) return this;
-  for (const auto& [k, sub] : fields_) {
-    if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return &sub;
-  }
+  if (const FieldMask* sub = find(key)) return sub;
   for (const auto& p : prefixes_) {
     if (key.starts_with(p)) {
       static const FieldMask kWhole = [] {
@@ -111,6 +108,14 @@ FieldMask FieldMask::informer_minimum() {
   m.keep({"metadata", "namespace"});
   m.keep({"metadata", "resourceVersion"});
   m.keep({"metadata", "annotations", "k8s.io/initial-events-end"});
+  return m;
+}
+
+FieldMask FieldMask::list_answer(const FieldMask& items) {
+  FieldMask m;
+  m.keep({"metadata", "resourceVersion"});
+  m.keep({"metadata", "continue"});
+  m.nest({"items"}, items);
   return m;
 }
 
@@ -294,15 +299,10 @@ WatchEvent MaskedEventDecoder::decode(std::string_view line, json::storage_ptr s
     auto& o = doc.get_object();
     const auto* type = o.if_contains("type");
     auto* object = o.if_contains("object");
-    const std::string_view t = (type != nullptr && type->is_string()) ? std::string_view(type->get_string()) : "";
-    EventType et{};
-    bool known = true;
-    if (t == "ADDED") et = EventType::Added;
-    else if (t == "MODIFIED") et = EventType::Modified;
-    else if (t == "DELETED") et = EventType::Deleted;
-    else if (t == "BOOKMARK") et = EventType::Bookmark;
-    else known = false;
-    if (known && object != nullptr && object->is_object()) return WatchEvent{et, json::object(std::move(object->get_object()))};
+    const auto et = type != nullptr && type->is_string() ? event_type_of(type->get_string()) : std::nullopt;
+    if (et && *et != EventType::Error && object != nullptr && object->is_object()) {
+      return WatchEvent{*et, json::object(std::move(object->get_object()))};
+    }
   }
   // Anything else — not JSON, an ERROR event (its Status is kept whole), no or an unknown
   // type, an object that is not one — goes through the tree decoder, so that both say the

@@ -54,11 +54,17 @@ class FieldMask {
   // What the informer adds to every mask: the object's key and version, and the bookmark
   // annotation that ends a stream's initial events.
   static FieldMask informer_minimum();
+  // A list answer's mask: its version and continue token, and of each item what `items`
+  // keeps.
+  static FieldMask list_answer(const FieldMask& items);
 
 
  private:
   FieldMask& at(std::initializer_list<std::string_view> path);
-  FieldMask* find(std::string_view key) noexcept;
+  const FieldMask* find(std::string_view key) const noexcept;
+  FieldMask* find(std::string_view key) noexcept {
+    return const_cast<FieldMask*>(static_cast<const FieldMask&>(*this).find(key));
+  }
   // A few keys per node: a vector searched in order beats a tree, and this is looked up
   // for every key of every kept object of every event.
   std::vector<std::pair<std::string, FieldMask>> fields_;
