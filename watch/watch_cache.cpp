@@ -1,6 +1,7 @@
 #include "watch/watch_cache.hpp"
 
 #include "watch/client.hpp"
+#include "watch/json_access.hpp"
 #include "watch/packed_json.hpp"
 #include "watch/json_input.hpp"
 
@@ -29,9 +30,9 @@ using asio::use_awaitable;
 
 IndexFunc label_index(std::string label) {
   return [label = std::move(label)](const json::object& o) -> std::vector<std::string> {
-    const auto* md = o.if_contains("metadata");
-    const auto* labels = (md != nullptr && md->is_object()) ? md->get_object().if_contains("labels") : nullptr;
-    const auto* v = (labels != nullptr && labels->is_object()) ? labels->get_object().if_contains(label) : nullptr;
+    // Not string_field: a label set to "" is filed under "", an absent one is not filed.
+    const auto* labels = object_field(object_field(&o, "metadata"), "labels");
+    const auto* v = labels != nullptr ? labels->if_contains(label) : nullptr;
     if (v == nullptr || !v->is_string()) return {};
     return {std::string(v->get_string())};
   };
@@ -232,6 +233,11 @@ std::map<std::string, std::size_t, std::less<>> ObjectCache::index_counts(std::s
 
 // ---- WatchCache ----------------------------------------------------------------------
 
+std::optional<FieldMask> informer_mask(const WatchCacheOptions& options) {
+  if (!options.fields) return std::nullopt;
+  return FieldMask(*options.fields).merge(FieldMask::informer_minimum());
+}
+
 namespace {
 
 // The arena of one watch line (see do_watch). Its first block is a buffer reused line after
@@ -275,7 +281,8 @@ struct WatchCache::Impl {
   // The first block of every line's arena, reused line after line.
   std::unique_ptr<unsigned char[]> line_buffer = std::make_unique<unsigned char[]>(LineArena::kBuffer);
   // Set when the options name the fields to keep: the watch lines' decoder, and the list
-  // pages' mask ({metadata: {resourceVersion, continue}, items: fields}).
+  // pages' mask. Every object then reaches the cache masked (and without a mask,
+  // project_masked is project): the cache is always given objects through *_masked.
   std::unique_ptr<MaskedEventDecoder> masked;
   std::optional<FieldMask> list_mask;
   // The arena of the projections of the list being read (see do_list); released (this
@@ -288,20 +295,12 @@ struct WatchCache::Impl {
         client(c),
         opts(std::move(o)),
         requests(opts.type, opts.ns),
-        cache(opts.transform, opts.indexes, mask_of(opts)),
+        cache(opts.transform, opts.indexes, informer_mask(opts)),
         reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {
-    if (opts.fields) {
-      masked = std::make_unique<MaskedEventDecoder>(*mask_of(opts));
-      list_mask.emplace();
-      list_mask->keep({"metadata", "resourceVersion"});
-      list_mask->keep({"metadata", "continue"});
-      list_mask->nest({"items"}, *mask_of(opts));
+    if (const auto& mask = cache.fields()) {
+      masked = std::make_unique<MaskedEventDecoder>(*mask);
+      list_mask = FieldMask::list_answer(*mask);
     }
-  }
-
-  static std::optional<FieldMask> mask_of(const WatchCacheOptions& o) {
-    if (!o.fields) return std::nullopt;
-    return FieldMask(*o.fields).merge(FieldMask::informer_minimum());
   }
 
   void trouble(std::string_view what, std::string_view detail) const {
@@ -317,9 +316,7 @@ struct WatchCache::Impl {
         list_storage_open = false;
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
       } else if (auto* u = std::get_if<reflector::Upsert>(&a)) {
-        // Watch events come through the masked decoder when there is a mask.
-        if (masked) cache.upsert_masked(std::move(u->object));
-        else cache.upsert(std::move(u->object));
+        cache.upsert_masked(std::move(u->object));
       } else if (auto* d = std::get_if<reflector::Remove>(&a)) {
         cache.remove(d->object);
       } else {
@@ -381,8 +378,7 @@ struct WatchCache::Impl {
         // blocks, when the last of them is stored (packed) — not 100k small arenas freed
         // one by one among the packed objects.
         if (!item.is_object()) continue;
-        json::object projected =
-            list_mask ? cache.project_masked(std::move(item.get_object())) : cache.project(std::move(item.get_object()));
+        json::object projected = cache.project_masked(std::move(item.get_object()));
         objects.emplace_back(projected, list_storage);
       }
     }
@@ -424,7 +420,7 @@ struct WatchCache::Impl {
         // A streaming list's initial event: the reflector keeps it until the list ends, so
         // it is projected now and copied out of the line's arena into the list's (a new
         // event: assigning would copy the object back into the line's arena).
-        json::object projected = masked ? cache.project_masked(std::move(ev.object)) : cache.project(std::move(ev.object));
+        json::object projected = cache.project_masked(std::move(ev.object));
         acts = reflector.on_event(std::chrono::steady_clock::now(), WatchEvent{ev.type, json::object(projected, list_storage)});
       } else {
         acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));

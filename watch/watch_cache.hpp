@@ -58,6 +58,10 @@ struct WatchCacheOptions {
 // valid only during the call: a watch event's objects live in an arena that is reused
 // for the next line. To keep one, copy it into storage of your own:
 // `json::object kept(o, json::storage_ptr())` (a plain copy would share the arena).
+// The mask an informer with these options decodes and stores through: `fields` with what
+// the informer itself reads (FieldMask::informer_minimum); none without `fields`.
+std::optional<FieldMask> informer_mask(const WatchCacheOptions& options);
+
 struct WatchCacheHandlers {
   std::function<void(const boost::json::object&)> on_add;
   std::function<void(const boost::json::object& before, const boost::json::object& after)> on_update;
@@ -89,10 +93,12 @@ class ObjectCache {
   void set_handlers(WatchCacheHandlers handlers) { handlers_ = std::move(handlers); }
 
   // The stored form of an object: the field mask, then the transform (each identity when
-  // unset). project_masked() takes an object the mask was applied to already (by
-  // MaskedEventDecoder with the same mask).
+  // unset). project_masked() and upsert_masked() take an object the mask was applied to
+  // already (decoded by MaskedEventDecoder or MaskedParser with the same mask); without a
+  // mask they are project() and upsert().
   boost::json::object project(boost::json::object object) const;
   boost::json::object project_masked(boost::json::object object) const;
+  const std::optional<FieldMask>& fields() const noexcept { return fields_; }
 
   // A full list: objects not in it are removed (handlers get a delete). replace() projects
   // each object first; replace_projected() takes objects already passed through project().

@@ -307,11 +307,14 @@ int main(int argc, char** argv) {
   // reflector, the projection, the store (as updates of objects it holds).
   double pipeline_eps = 0;
   if (!sample.empty()) {
-    std::optional<kube::FieldMask> mask;
-    if (opts.fields) mask = kube::FieldMask(*opts.fields).merge(kube::FieldMask::informer_minimum());
+    const auto mask = kube::informer_mask(opts);
     kube::ObjectCache store(opts.transform, opts.indexes, mask);
     store.set_handlers({.on_add = [](const json::object&) {}, .on_modified = [](const json::object&) {}});
-    kube::Reflector refl(opts.reflector, [] { return 0.5; });
+    // Brought to watching through an (empty) paged list, whatever --list says: the lines are
+    // watch events, applied one by one.
+    kube::ReflectorConfig rc = opts.reflector;
+    rc.streaming_list = false;
+    kube::Reflector refl(rc, [] { return 0.5; });
     auto now = Clock::now();
     refl.start(now);
     refl.on_list_page(now, {}, "1", "");
@@ -326,10 +329,7 @@ int main(int argc, char** argv) {
         json::monotonic_resource mr(buffer.get(), 64 * 1024);  // the informer's line arena
         json::storage_ptr sp(&mr);
         for (auto& a : refl.on_event(now, masked ? masked->decode(line, sp) : kube::decode_event(line, sp))) {
-          if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) {
-            if (masked) store.upsert_masked(std::move(u->object));
-            else store.upsert(std::move(u->object));
-          }
+          if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) store.upsert_masked(std::move(u->object));
         }
         ++n;
       }

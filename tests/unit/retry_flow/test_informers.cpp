@@ -90,9 +90,10 @@ BOOST_AUTO_TEST_CASE(watch_lines_are_stored_alike) {
   // The informer's path: a watch line through the masked decoder, then the cache's
   // project_masked. The list's path: the whole object through project().
   auto opts = op::workload_informer_options("llm");
-  const auto mask = kube::FieldMask(*opts.fields).merge(kube::FieldMask::informer_minimum());
+  const auto mask = kube::informer_mask(opts);
+  BOOST_REQUIRE(mask);
   kube::ObjectCache cache(opts.transform, opts.indexes, mask);
-  kube::MaskedEventDecoder decoder(mask);
+  kube::MaskedEventDecoder decoder(*mask);
   const std::string object =
       R"({"apiVersion":"foreman.llmkube.dev/v1alpha1","kind":"Workload","metadata":{"name":"w","namespace":"llm","resourceVersion":"5",
           "annotations":{"foreman.llmkube.dev/attempt":"1","other":"x"}},"spec":{"intent":"long text","repo":"o/r"},
@@ -107,12 +108,10 @@ BOOST_AUTO_TEST_CASE(list_pages_are_stored_alike) {
   // The list's path with a mask: the page through MaskedParser with the list mask, then
   // project_masked — against the whole page parsed and each item through project().
   auto opts = op::workload_informer_options("llm");
-  const auto mask = kube::FieldMask(*opts.fields).merge(kube::FieldMask::informer_minimum());
+  const auto mask = kube::informer_mask(opts);
+  BOOST_REQUIRE(mask);
   kube::ObjectCache cache(opts.transform, opts.indexes, mask);
-  kube::FieldMask list_mask;
-  list_mask.keep({"metadata", "resourceVersion"});
-  list_mask.keep({"metadata", "continue"});
-  list_mask.nest({"items"}, mask);
+  const kube::FieldMask list_mask = kube::FieldMask::list_answer(*mask);
   const std::string page = R"({"kind":"WorkloadList","apiVersion":"foreman.llmkube.dev/v1alpha1",
       "metadata":{"resourceVersion":"42","continue":"c1","remainingItemCount":3},
       "items":[
