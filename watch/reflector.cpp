@@ -1,5 +1,7 @@
 #include "watch/reflector.hpp"
 
+#include "watch/json_access.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -22,14 +24,11 @@ std::string_view to_string(Phase p) noexcept {
 }
 
 namespace {
-const json::object* metadata(const json::object& o) {
-  const auto* md = o.if_contains("metadata");
-  return (md != nullptr && md->is_object()) ? &md->get_object() : nullptr;
-}
+// metadata[key] when it is a string, as a view (string_field would copy: this runs for every
+// event); empty otherwise.
 std::string_view md_string(const json::object& o, std::string_view key) {
-  const auto* md = metadata(o);
-  if (md == nullptr) return {};
-  const auto* v = md->if_contains(key);
+  const auto* md = object_field(&o, "metadata");
+  const auto* v = md != nullptr ? md->if_contains(key) : nullptr;
   return (v != nullptr && v->is_string()) ? std::string_view(v->get_string()) : std::string_view();
 }
 }  // namespace
@@ -63,31 +62,43 @@ Actions Reflector::start(Clock::time_point now) {
   return begin_list(std::string("0"));
 }
 
+ListOptions Reflector::list_options() const {
+  ListOptions o;
+  o.label_selector = config_.label_selector;
+  o.field_selector = config_.field_selector;
+  o.limit = config_.page_size;
+  return o;
+}
+
+WatchOptions Reflector::watch_options() const {
+  WatchOptions o;
+  o.label_selector = config_.label_selector;
+  o.field_selector = config_.field_selector;
+  o.allow_watch_bookmarks = true;
+  return o;
+}
+
+bool Reflector::list_at_a_version() const noexcept { return list_rv_ && !list_rv_->empty() && *list_rv_ != "0"; }
+
 Actions Reflector::begin_list(std::optional<std::string> rv) {
   pages_.clear();
   list_rv_ = std::move(rv);
   if (streaming()) return begin_stream();
   phase_ = Phase::Listing;
-  ListOptions o;
-  o.label_selector = config_.label_selector;
-  o.field_selector = config_.field_selector;
-  o.limit = config_.page_size;
+  ListOptions o = list_options();
   o.resource_version = list_rv_;
-  if (list_rv_ && !list_rv_->empty() && *list_rv_ != "0") o.resource_version_match = "NotOlderThan";
+  if (list_at_a_version()) o.resource_version_match = "NotOlderThan";
   if (list_rv_ && list_rv_->empty()) o.resource_version.reset();
   return {List{std::move(o)}};
 }
 
 Actions Reflector::begin_stream() {
   phase_ = Phase::Streaming;
-  WatchOptions o;
-  o.label_selector = config_.label_selector;
-  o.field_selector = config_.field_selector;
+  WatchOptions o = watch_options();
   o.send_initial_events = true;
   o.resource_version_match = "NotOlderThan";
   // "0" or none: the server's most recent state; a version: at least that recent.
-  if (list_rv_ && !list_rv_->empty() && *list_rv_ != "0") o.resource_version = *list_rv_;
-  o.allow_watch_bookmarks = true;
+  if (list_at_a_version()) o.resource_version = *list_rv_;
   o.timeout_seconds = config_.streaming_list_timeout.count();
   return {Watch{std::move(o)}};
 }
@@ -113,11 +124,8 @@ Actions Reflector::stream_failed(Clock::time_point now, const ApiError* error) {
 
 Actions Reflector::begin_watch() {
   phase_ = Phase::Watching;
-  WatchOptions o;
-  o.label_selector = config_.label_selector;
-  o.field_selector = config_.field_selector;
+  WatchOptions o = watch_options();
   o.resource_version = last_rv_;
-  o.allow_watch_bookmarks = true;
   const auto span = (config_.max_watch_timeout - config_.min_watch_timeout).count();
   o.timeout_seconds = config_.min_watch_timeout.count() +
                       static_cast<std::int64_t>(random_() * static_cast<double>(span + 1));
@@ -130,10 +138,7 @@ Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object>
   if (phase_ != Phase::Listing) return {};
   for (auto& item : items) pages_.push_back(std::move(item));
   if (!cont.empty()) {
-    ListOptions o;
-    o.label_selector = config_.label_selector;
-    o.field_selector = config_.field_selector;
-    o.limit = config_.page_size;
+    ListOptions o = list_options();
     o.continue_token = std::move(cont);  // a continue carries no resourceVersion
     return {List{std::move(o)}};
   }
@@ -173,10 +178,8 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
       }
       case EventType::Bookmark: {
         if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
-        const auto* md = ev.object.if_contains("metadata");
-        const auto* ann = (md != nullptr && md->is_object()) ? md->get_object().if_contains("annotations") : nullptr;
-        const auto* end = (ann != nullptr && ann->is_object()) ? ann->get_object().if_contains("k8s.io/initial-events-end") : nullptr;
-        if (end == nullptr || !end->is_string() || end->get_string() != "true") return {};
+        const auto* annotations = object_field(object_field(&ev.object, "metadata"), "annotations");
+        if (string_field(annotations, "k8s.io/initial-events-end") != "true") return {};
         // The state is complete: it replaces the store, and the stream goes on as the watch.
         synced_ = true;
         phase_ = Phase::Watching;

@@ -116,6 +116,11 @@ class Reflector {
   std::chrono::milliseconds current_backoff() const noexcept { return backoff_; }
 
  private:
+  // The options every list page and every watch asks with (selectors, page size, bookmarks).
+  ListOptions list_options() const;
+  WatchOptions watch_options() const;
+  // The list asks for a specific version (not none, "" or "0").
+  bool list_at_a_version() const noexcept;
   reflector::Actions begin_list(std::optional<std::string> rv);
   reflector::Actions begin_stream();
   reflector::Actions stream_failed(Clock::time_point now, const ApiError* error);
