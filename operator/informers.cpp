@@ -1,6 +1,7 @@
 #include "operator/informers.hpp"
 
 #include "operator/retry_flow.hpp"
+#include "watch/json_access.hpp"
 
 namespace fdb::op {
 
@@ -88,12 +89,7 @@ kube::FieldMask task_fields() {
   return m;
 }
 
-std::string name_of(const json::object& o) {
-  const auto* md = o.if_contains("metadata");
-  if (md == nullptr || !md->is_object()) return {};
-  const auto* n = md->get_object().if_contains("name");
-  return (n != nullptr && n->is_string()) ? std::string(n->get_string()) : std::string();
-}
+std::string name_of(const json::object& o) { return kube::string_field(kube::object_field(&o, "metadata"), "name"); }
 
 std::string intent_workload(const json::object& cm) {
   const std::string name = name_of(cm);
@@ -101,10 +97,7 @@ std::string intent_workload(const json::object& cm) {
 }
 
 std::string task_workload(const json::object& task) {
-  const auto* md = task.if_contains("metadata");
-  const auto* labels = (md != nullptr && md->is_object()) ? md->get_object().if_contains("labels") : nullptr;
-  const auto* w = (labels != nullptr && labels->is_object()) ? labels->get_object().if_contains(kTaskWorkloadLabel) : nullptr;
-  return (w != nullptr && w->is_string()) ? std::string(w->get_string()) : std::string();
+  return kube::string_field(kube::object_field(kube::object_field(&task, "metadata"), "labels"), kTaskWorkloadLabel);
 }
 
 kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
