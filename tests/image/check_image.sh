@@ -13,7 +13,7 @@ set -euo pipefail
 
 sim="$1"
 version="$(cat "$2")"
-image="foreman-dispatch-bridge:${version}"
+image="${IMAGE:-foreman-dispatch-bridge:${version}}"  # IMAGE: another image to check (tests)
 docker="${DOCKER:-/usr/bin/docker}"
 ready_wait="${READY_WAIT:-60}"
 
@@ -24,6 +24,20 @@ skip() {
   fi
   echo "image check skipped: $*"
   exit 77
+}
+# HTTP with python3 (in scripts/dev's packages; curl need not be on the machine).
+http_status() {  # URL: prints the status code, or 000 when nothing answered
+  python3 -c 'import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")' "$1"
+}
+http_body() {  # URL: prints the body of a 200 answer
+  python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1"
 }
 failures=0
 check() {  # check WHAT CONDITION-RESULT(0/1) DETAIL
@@ -98,7 +112,7 @@ for (( i = 0; i < ready_wait * 5; i++ )); do
   [ -n "$addr" ] || addr="$("$docker" logs "$name" 2>&1 | grep -m1 '"serving"' \
                             | sed -n 's/.*"address":"\([^"]*\)".*/\1/p' || true)"
   if [ -n "$addr" ]; then
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://${addr}/readyz" || true)"
+    code="$(http_status "http://${addr}/readyz")"
     [ "$code" = 200 ] && break
   fi
   sleep 0.2
@@ -108,7 +122,7 @@ check "the bridge in the image reaches /readyz 200 against kube-sim (--network h
   "running=${running:-?} address='${addr}' last /readyz status '${code}'; the container's log:
 $("$docker" logs "$name" 2>&1 | tail -n 20)"
 if [ "$ok" -eq 0 ]; then
-  metrics="$(curl -s --max-time 5 "http://${addr}/metrics" || true)"
+  metrics="$(http_body "http://${addr}/metrics" 2>&1 || true)"
   grep -q '^foreman_bridge_' <<<"$metrics" && ok=0 || ok=1
   check "/metrics answers with the bridge's metrics" $ok "no foreman_bridge_ line in: $(head -c 300 <<<"$metrics")"
 fi
