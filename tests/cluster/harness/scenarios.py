@@ -295,7 +295,7 @@ def main():
     ap.add_argument("scenario", choices=[s.__name__ for s in SCENARIOS])
     a = ap.parse_args()
     fn = next(s for s in SCENARIOS if s.__name__ == a.scenario)
-    ns = "llm-" + a.scenario.replace("_", "-")
+    ns = "llm-%s-%d" % (a.scenario.replace("_", "-"), os.getpid() % 100000)
     # The bound: whatever hangs, the scenario ends (SIGALRM raises in the main thread).
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(AssertionError("scenario over %d s" % a.seconds)))
     signal.alarm(a.seconds)

@@ -225,7 +225,7 @@ class RealWorld(World):
                         "foreman-dispatch-bridge", self.bridge_kubeconfig], check=True, timeout=60,
                        env=dict(os.environ, PATH=os.path.dirname(self.kubectl_bin) + ":" + os.environ["PATH"]))
         self.start_sim()  # dispatch only: its Kubernetes side stays empty
-        bin_dir = os.path.join(self.build, "cluster", "bin")
+        bin_dir = os.path.join(cluster_dir(), "bin")
         p = subprocess.Popen([os.path.join(bin_dir, "foreman-standin"), "--kubeconfig", self.admin_kubeconfig,
                               "--namespace", ns, "--step-ms", "200", "--max-seconds", "600"],
                              stdout=subprocess.PIPE, stderr=open(os.path.join(self.dir, "foreman.log"), "w"))
@@ -249,7 +249,7 @@ class RealWorld(World):
         """etcd compacted at its current revision, then kube-apiserver restarted: its watch
         cache starts over above every resourceVersion the bridge holds, so the bridge's
         resumed watches get 410 Expired."""
-        rev = subprocess.run([os.path.join(self.build, "cluster", "bin", "etcd-compact"), "--endpoint",
+        rev = subprocess.run([os.path.join(cluster_dir(), "bin", "etcd-compact"), "--endpoint",
                               "http://127.0.0.1:%s" % self.etcd_port], capture_output=True, text=True,
                              check=True, timeout=60).stdout.strip()
         subprocess.run([os.path.join(ROOT, "tests", "cluster", "control-plane"), "restart-apiserver", self.state],
@@ -266,9 +266,14 @@ def crds_dir():
     return os.environ.get("FDB_CRDS_DIR") or os.path.join(ROOT, "..", "shared", "crds")
 
 
+def cluster_dir():
+    """Where tests/cluster/control-plane build puts its programs and tools."""
+    return os.environ.get("FDB_CLUSTER_DIR") or os.path.join(ROOT, "build", "cluster")
+
+
 def tools_path(build, tool):
-    """kubectl and helm as tests/cluster/tools installs them (from ../shared/tools)."""
-    p = os.path.join(build, "cluster", "tools", tool)
+    """kubectl and helm as control-plane build installs them (from ../shared/tools)."""
+    p = os.path.join(cluster_dir(), "tools", tool)
     if os.path.exists(p):
         return p
     return shutil.which(tool) or p
