@@ -64,6 +64,13 @@ def metric(text, name, labels=None):
     return total
 
 
+def try_scrape(b):
+    try:
+        return b.scrape()
+    except OSError:
+        return None
+
+
 def ms(a, b):
     return round((b - a) * 1000.0, 1)
 
@@ -182,6 +189,10 @@ def leader_sigkill(w):
     lease = wait_until("a leader", lambda: (lambda l: l if l and l["spec"].get("holderIdentity") else None)(
         w.kube.get(lease_path)), world=w)
     holder = lease["spec"]["holderIdentity"]
+    # Both replicas up (the image's too): exactly one says it leads.
+    leading = wait_until("both replicas serving /metrics", lambda: (lambda v: v if None not in v else None)(
+        [try_scrape(b) for b in w.bridges]), world=w)
+    check(sum(metric(t, "leader_election_master_status") for t in leading) == 1, "leaders: not exactly one")
     leader = next(b for b in w.bridges if holder.startswith("bridge-%d" % b.index))
     w.add_issue("o/r", 5)
     w.set_rule("o/r", 5, {"*": "hang"})

@@ -209,7 +209,7 @@ class SimWorld(World):
 class RealWorld(World):
     name = "real"
 
-    def __init__(self, build, scenario, ns, state):
+    def __init__(self, build, scenario, ns, state, sim_args=()):
         super().__init__(build, scenario, ns)
         self.state = os.path.abspath(state)
         self.admin_kubeconfig = os.path.join(self.state, "admin.kubeconfig")
@@ -224,7 +224,7 @@ class RealWorld(World):
         subprocess.run([os.path.join(ROOT, "tests", "cluster", "control-plane"), "sa-kubeconfig", self.state, ns,
                         "foreman-dispatch-bridge", self.bridge_kubeconfig], check=True, timeout=60,
                        env=dict(os.environ, PATH=os.path.dirname(self.kubectl_bin) + ":" + os.environ["PATH"]))
-        self.start_sim()  # dispatch only: its Kubernetes side stays empty
+        self.start_sim(*sim_args)  # dispatch only: its Kubernetes side stays empty
         bin_dir = os.path.join(cluster_dir(), "bin")
         p = subprocess.Popen([os.path.join(bin_dir, "foreman-standin"), "--kubeconfig", self.admin_kubeconfig,
                               "--namespace", ns, "--step-ms", "200", "--max-seconds", "600"],
