@@ -39,12 +39,18 @@ class Kube:
         return urllib.request.urlopen(req, timeout=timeout, context=self.ctx)
 
     def request(self, method, path, body=None, ctype="application/json", timeout=30):
-        try:
-            with self._open(method, path, body, ctype, timeout) as r:
-                raw = r.read()
-                return json.loads(raw) if raw else None
-        except urllib.error.HTTPError as e:
-            raise ApiError(e.code, e.read().decode(errors="replace")) from None
+        """One call; a 429 (the API server's "storage is (re)initializing" after a start,
+        priority and fairness) is tried again after its Retry-After, as clients do, 20 times at most."""
+        for attempt in range(20):
+            try:
+                with self._open(method, path, body, ctype, timeout) as r:
+                    raw = r.read()
+                    return json.loads(raw) if raw else None
+            except urllib.error.HTTPError as e:
+                text = e.read().decode(errors="replace")
+                if e.code != 429 or attempt == 19:
+                    raise ApiError(e.code, text) from None
+                time.sleep(min(float(e.headers.get("Retry-After") or 1), 2.0))
 
     def get(self, path):
         """The object, or None on 404."""

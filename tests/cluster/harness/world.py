@@ -126,6 +126,7 @@ class World:
         self.dir = tempfile.mkdtemp(prefix="cluster-%s-%s-" % (self.name, scenario))
         self.bridge_bin = os.path.join(self.build, "operator", "foreman-dispatch-bridge")
         self.procs, self.bridges = [], []
+        self.allowed = {}  # bridge index -> {status code: requests a scenario explains}
         self.kubectl_bin = tools_path(self.build, "kubectl")
 
     # Dispatch and Foreman rules go to kube-sim's control API in both worlds; Foreman's to
