@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,6 +16,9 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 )
+
+// requestTimeout bounds every write (the informers' watches have their own timeouts).
+const requestTimeout = 10 * time.Second
 
 // controller: informers on Workloads and AgenticTasks, and a ticker that moves every due
 // object one phase on (the shape of kube-sim's Foreman::tick). Each object waits one step
@@ -86,7 +90,7 @@ func (c *controller) tick(ctx context.Context, now time.Time) {
 		}
 	}
 	for k := range c.due {
-		if !live[k[:len(k)-len(k[indexSlash(k):])]] {
+		if uid, _, _ := strings.Cut(k, "/"); !live[uid] {
 			delete(c.due, k)
 		}
 	}
@@ -97,19 +101,12 @@ func (c *controller) tick(ctx context.Context, now time.Time) {
 	}
 }
 
-func indexSlash(k string) int {
-	for i := 0; i < len(k); i++ {
-		if k[i] == '/' {
-			return i
-		}
-	}
-	return len(k)
-}
-
 func when(now time.Time) string { return now.UTC().Format(time.RFC3339) }
 
 func (c *controller) writeStatus(ctx context.Context, gvr schema.GroupVersionResource, u *unstructured.Unstructured, status map[string]any) {
 	u.Object["status"] = status
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
 	_, err := c.client.Resource(gvr).Namespace(c.ns).UpdateStatus(ctx, u, metav1.UpdateOptions{})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		log.Printf("foreman-standin: status of %s %s: %v", gvr.Resource, u.GetName(), err)
@@ -137,7 +134,9 @@ func (c *controller) workload(ctx context.Context, u *unstructured.Unstructured,
 	case "Planning", "Planned":
 		for _, s := range steps {
 			t := &unstructured.Unstructured{Object: taskObject(c.ns, u.GetName(), uid, s)}
-			_, err := c.client.Resource(tasksGVR).Namespace(c.ns).Create(ctx, t, metav1.CreateOptions{})
+			cctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			_, err := c.client.Resource(tasksGVR).Namespace(c.ns).Create(cctx, t, metav1.CreateOptions{})
+			cancel()
 			if err != nil && !apierrors.IsAlreadyExists(err) {
 				log.Printf("foreman-standin: creating task %s: %v", t.GetName(), err)
 				return
