@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kube import GROUP, ApiError  # noqa: E402
-from world import RealWorld, SimWorld  # noqa: E402
+from world import RealWorld, SimWorld, post_json  # noqa: E402
 
 # Differences that stay, by probe name; docs/real-cluster.md says why.
 KNOWN = {}
@@ -92,6 +92,17 @@ def probes(w):
     out["watchlist: events then bookmark"] = [e["type"] for e in ev][-2:]
     out["watchlist: without resourceVersionMatch"] = code_of(
         lambda: k.request("GET", col + "?watch=1&sendInitialEvents=true&timeoutSeconds=1"))
+    # A watch from a resourceVersion older than what the server keeps (kube-sim's history
+    # expired first; the real watch cache never held "1").
+    if w.name == "sim":
+        post_json(w.sim_url + "/_sim/faults", {"action": "expireHistory"})
+    try:
+        old = k.watch_lines(col + "?resourceVersion=1", 5)
+        first = old[0] if old else {}
+        out["watch: from a resourceVersion too old"] = [
+            "200", first.get("type"), first.get("object", {}).get("code"), first.get("object", {}).get("reason")]
+    except ApiError as e:
+        out["watch: from a resourceVersion too old"] = [str(e.code), json.loads(e.body).get("reason")]
     # Foreground delete: the object stays, terminating, with the foregroundDeletion finalizer.
     task = {"apiVersion": "foreman.llmkube.dev/v1alpha1", "kind": "AgenticTask",
             "metadata": {"name": "p-1-task", "ownerReferences": [
