@@ -268,6 +268,10 @@ def events_visible(w):
         return [e for e in items if e.get("reason") == "Retried" and e["involvedObject"].get("name") == "wl-o-r-11"]
     ev = wait_until("a Retried event in kubectl get events", retried, timeout=20, world=w)
     check(ev[0]["involvedObject"].get("kind") == "Workload", "involvedObject: %s" % ev[0]["involvedObject"])
+    # `kubectl describe` finds an object's Events by its uid: the event must name attempt 2's.
+    uid = w.kube.workload(w.ns, "wl-o-r-11")["metadata"]["uid"]
+    check(ev[0]["involvedObject"].get("uid") == uid, "involvedObject.uid %r, Workload's %r" %
+          (ev[0]["involvedObject"].get("uid"), uid))
     # kube-sim's Table for core Events has only NAME and AGE (docs/real-cluster.md), so the
     # columns are asked for by name.
     table = w.kubectl("-n", w.ns, "get", "events", "-o", "custom-columns=REASON:.reason,OBJECT:.involvedObject.name")
