@@ -312,7 +312,7 @@ Answer Api::resource(const Request& req, const ResourceInfo& r, const std::optio
       f.ns = ns;
       try {
         f.labels = fdb::kube::LabelSelector::parse(qv(req, "labelSelector"));
-        f.fields = FieldSelector::parse(qv(req, "fieldSelector"));
+        f.fields = FieldSelector::parse(qv(req, "fieldSelector"), &r);
       } catch (const fdb::kube::SelectorError& e) {
         return error_answer(ApiError{400, "BadRequest", std::string("unable to parse requirement: ") + e.what(), {}});
       } catch (const ApiError& e) {

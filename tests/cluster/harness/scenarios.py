@@ -272,6 +272,8 @@ def events_visible(w):
     uid = w.kube.workload(w.ns, "wl-o-r-11")["metadata"]["uid"]
     check(ev[0]["involvedObject"].get("uid") == uid, "involvedObject.uid %r, Workload's %r" %
           (ev[0]["involvedObject"].get("uid"), uid))
+    described = w.kubectl("-n", w.ns, "describe", "workload", "wl-o-r-11")
+    check("Retried" in described[described.find("Events:"):], "kubectl describe shows no Retried event")
     # kube-sim's Table for core Events has only NAME and AGE (docs/real-cluster.md), so the
     # columns are asked for by name.
     table = w.kubectl("-n", w.ns, "get", "events", "-o", "custom-columns=REASON:.reason,OBJECT:.involvedObject.name")

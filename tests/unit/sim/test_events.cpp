@@ -89,4 +89,46 @@ BOOST_AUTO_TEST_CASE(an_event_created_in_either_group_is_listed_in_both) {
   BOOST_TEST(seen);
 }
 
+BOOST_AUTO_TEST_CASE(core_events_are_selected_by_involved_object_as_kubectl_describe_does) {
+  Store store;
+  Foreman foreman{store, ForemanRules{}};
+  Api api{store, foreman, nullptr, Api::Options{"", "127.0.0.1:1"}};
+  auto get = [&](const std::string& path, const std::string& selector) {
+    Request r;
+    r.method = "GET";
+    r.path = path;
+    r.query = parse_query("fieldSelector=" + selector);
+    return api.handle(r, T0);
+  };
+  json::object ev = events_v1();
+  ev["regarding"].as_object()["uid"] = "u-1";
+  Request post;
+  post.method = "POST";
+  post.path = "/apis/events.k8s.io/v1/namespaces/llm/events";
+  post.body = json::serialize(ev);
+  post.content_type = "application/json";
+  BOOST_REQUIRE(api.handle(post, T0).http.status == 201);
+  const std::string core = "/api/v1/namespaces/llm/events";
+  struct Row {
+    std::string path, selector;
+    int code;
+    std::size_t items;
+  } rows[] = {
+      {core, "involvedObject.uid%3Du-1", 200, 1},
+      {core, "involvedObject.uid%3Du-2", 200, 0},
+      {core, "involvedObject.name%3Dwl-o-r-1,involvedObject.kind%3DWorkload,involvedObject.namespace%3Dllm", 200, 1},
+      {core, "reason%3DRetried,type%3DNormal,reportingComponent%3Dforeman-dispatch-bridge,source%3Dforeman-dispatch-bridge", 200, 1},
+      {core, "reason!%3DRetried", 200, 0},
+      {core, "involvedObject.bogus%3Dx", 400, 0},
+      {"/apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/workloads", "involvedObject.uid%3Du-1", 400, 0},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.path << "?" << r.selector) {
+      const Answer a = get(r.path, r.selector);
+      BOOST_TEST(a.http.status == r.code);
+      if (r.code == 200) BOOST_TEST(json::parse(a.http.body).at("items").as_array().size() == r.items);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
