@@ -7,6 +7,7 @@ bridge with the chart ServiceAccount's token for --seconds; then what happened.
   demo.py --build BUILD --state STATE [--seconds 60] [--issues 8]"""
 import argparse
 import os
+import shutil
 import sys
 import time
 
@@ -69,6 +70,7 @@ def main():
                      metric(metrics, "rest_client_requests_total", {"code": "403"})))
     finally:
         w.close()
+        shutil.rmtree(w.dir, ignore_errors=True)
     return 0
 
 

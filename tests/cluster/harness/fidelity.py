@@ -10,6 +10,7 @@ in KNOWN (each of which docs/real-cluster.md's fidelity table explains)."""
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -135,6 +136,7 @@ def main():
         for w in (sim, real):
             if w:
                 w.close()
+                shutil.rmtree(w.dir, ignore_errors=True)
     bad = 0
     width = max(len(p) for p in got_real)
     for p in got_real:

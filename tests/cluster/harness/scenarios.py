@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -339,6 +340,8 @@ def main():
         signal.alarm(0)
         if w:
             w.close()
+            if ok:  # a failure keeps its logs (the folder is named above)
+                shutil.rmtree(w.dir, ignore_errors=True)
     FIGURES.update(scenario=a.scenario, world=a.world, ok=ok, seconds=round(time.monotonic() - t0, 1))
     print("figures: " + json.dumps(FIGURES, sort_keys=True))
     return 0 if ok else 1
