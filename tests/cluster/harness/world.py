@@ -10,6 +10,7 @@
   kubeconfig mounted).
 
 Every process started here is stopped by close(); each has a bound of its own as well."""
+import contextlib
 import json
 import os
 import select
@@ -175,6 +176,15 @@ class World:
             raise AssertionError("kubectl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
         return r.stdout
 
+    @contextlib.contextmanager
+    def cleanup_on_error(self):
+        """What a failed start had started is stopped (the caller never gets the world)."""
+        try:
+            yield
+        except BaseException:
+            self.close()
+            raise
+
     def close(self):
         for b in self.bridges:
             b.stop()
@@ -193,7 +203,8 @@ class SimWorld(World):
 
     def __init__(self, build, scenario, ns):
         super().__init__(build, scenario, ns)
-        self.start_sim()
+        with self.cleanup_on_error():
+            self.start_sim()
         self.foreman_url = self.sim_url
         self.admin_kubeconfig = self.bridge_kubeconfig = os.path.join(self.dir, "sim.kubeconfig")
         self.kube = Kube(self.sim_url)
@@ -211,6 +222,10 @@ class RealWorld(World):
 
     def __init__(self, build, scenario, ns, state, sim_args=()):
         super().__init__(build, scenario, ns)
+        with self.cleanup_on_error():
+            self.setup(ns, state, sim_args)
+
+    def setup(self, ns, state, sim_args):
         self.state = os.path.abspath(state)
         self.admin_kubeconfig = os.path.join(self.state, "admin.kubeconfig")
         env = dict(line.strip().split("=", 1) for line in open(os.path.join(self.state, "env")) if "=" in line)
@@ -258,7 +273,8 @@ class RealWorld(World):
 
     def close(self):
         super().close()
-        self.kubectl("delete", "namespace", self.ns, "--wait=false", check=False)
+        if hasattr(self, "kube"):
+            self.kubectl("delete", "namespace", self.ns, "--wait=false", check=False)
 
 
 def crds_dir():
