@@ -13,6 +13,7 @@
 #include "operator/sweeps.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
+#include "watch/json_input.hpp"
 #include "watch/json_access.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
@@ -376,8 +377,12 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   const json::object manifest = dispatch::build_workload(build, d_.config.workload, d_.cache.load().by_coder);
   const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).create(json::serialize(manifest));
   t.create_sent = std::chrono::steady_clock::now();
+  std::string created_uid;  // the Event's regarding.uid: `kubectl describe` finds Events by it
   try {
-    co_await d_.kube.call(req);
+    const std::string answer = co_await d_.kube.call(req);
+    boost::system::error_code ec;
+    const json::value created = kube::parse_json(answer, ec);
+    if (!ec && created.is_object()) created_uid = str(obj(&created.as_object(), "metadata"), "uid");
   } catch (const kube::ApiError& e) {
     if (e.kind() != kube::ErrorKind::AlreadyExists) throw;
     // Created already (by us before a crash, or by a claim). If it were the old object
@@ -397,7 +402,7 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   }
   if (d_.events) {
     // Named first: GCC 12 destroys braced temporaries inside a co_await expression twice.
-    EventTarget target{intent.workload, d_.config.workload.namespace_name, {}};
+    EventTarget target{intent.workload, d_.config.workload.namespace_name, created_uid};
     EventSpec spec{"Normal", "Retried", "Retry",
                    fmt::format("attempt {} created after attempt {} failed: {}", intent.next_attempt,
                                intent.next_attempt - 1, intent.reason)};

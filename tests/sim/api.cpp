@@ -1,4 +1,5 @@
 #include "sim/api.hpp"
+#include "sim/events.hpp"
 
 #include <boost/json.hpp>
 
@@ -311,7 +312,7 @@ Answer Api::resource(const Request& req, const ResourceInfo& r, const std::optio
       f.ns = ns;
       try {
         f.labels = fdb::kube::LabelSelector::parse(qv(req, "labelSelector"));
-        f.fields = FieldSelector::parse(qv(req, "fieldSelector"));
+        f.fields = FieldSelector::parse(qv(req, "fieldSelector"), &r);
       } catch (const fdb::kube::SelectorError& e) {
         return error_answer(ApiError{400, "BadRequest", std::string("unable to parse requirement: ") + e.what(), {}});
       } catch (const ApiError& e) {
@@ -359,7 +360,20 @@ Answer Api::resource(const Request& req, const ResourceInfo& r, const std::optio
       if (auto e = parse_body(body)) return error_answer(*e);
       std::string attempt = str_at(body, {"metadata", "annotations", "foreman.llmkube.dev/attempt"});
       std::string wanted = str_at(body, {"metadata", "name"});
+      const bool event = r.resource == "events";
+      json::object mirror = event ? (r.group.empty() ? events_v1_event_of(body) : core_event_of(body)) : json::object();
       auto res = store_.create(r, nsv, std::move(body), now);
+      if (res && event) {
+        // One Event, read through both groups (sim/events.hpp); the mirror gets the name
+        // the store gave the original (generateName).
+        json::object meta = mirror["metadata"].as_object();
+        meta["name"] = res.object.meta.name;
+        mirror["metadata"] = std::move(meta);
+        const ResourceInfo* other = find_resource(r.group.empty() ? "events.k8s.io" : "", "v1", "events");
+        auto m = store_.create(*other, nsv, std::move(mirror), now);
+        if (!m && m.error->reason != "AlreadyExists")
+          return error_answer(ApiError{500, "InternalError", "kube-sim: mirroring the Event: " + m.error->message, {}});
+      }
       if (!res && &r == &workloads() && res.error->reason == "AlreadyExists") {
         // A refused create of a name that is live (possibly terminating), for invariant checks.
         auto cur = store_.get(r, nsv, wanted);

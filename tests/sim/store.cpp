@@ -102,6 +102,21 @@ Meta read_meta(const json::object& o) {
     for (const auto& v : f->as_array())
       if (v.is_string()) m.finalizers.emplace_back(v.as_string());
   m.deleting = md.contains("deletionTimestamp") && !md.at("deletionTimestamp").is_null();
+  if (str_or(o, "kind") == "Event" && str_or(o, "apiVersion") == "v1") {
+    const auto* io = o.if_contains("involvedObject");
+    const json::object empty;
+    const json::object& inv = io != nullptr && io->is_object() ? io->as_object() : empty;
+    for (const auto& f : core_event_fields()) {
+      std::string_view name = f;
+      if (name.starts_with("involvedObject."))
+        m.fields.emplace_back(f, str_or(inv, std::string(name.substr(15)).c_str()));
+      else if (name == "source") {
+        const auto* src = o.if_contains("source");
+        m.fields.emplace_back(f, src != nullptr && src->is_object() ? str_or(src->as_object(), "component") : "");
+      } else
+        m.fields.emplace_back(f, str_or(o, f.c_str()));
+    }
+  }
   return m;
 }
 
@@ -250,7 +265,18 @@ std::string event_line(const std::string& type, const std::string& object_json) 
   return s;
 }
 
-FieldSelector FieldSelector::parse(const std::string& text) {
+const std::vector<std::string>& core_event_fields() {
+  // Kubernetes' pkg/apis/core/v1: the field label conversion of Event.
+  static const std::vector<std::string> f = {
+      "involvedObject.kind",      "involvedObject.namespace",       "involvedObject.name",
+      "involvedObject.uid",       "involvedObject.apiVersion",      "involvedObject.resourceVersion",
+      "involvedObject.fieldPath", "reason",                         "reportingComponent",
+      "source",                   "type"};
+  return f;
+}
+
+FieldSelector FieldSelector::parse(const std::string& text, const ResourceInfo* res) {
+  const bool core_event = res != nullptr && res->group.empty() && res->resource == "events";
   FieldSelector fs;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -267,7 +293,9 @@ FieldSelector FieldSelector::parse(const std::string& text) {
     else throw ApiError{400, "BadRequest", "invalid field selector: \"" + part + "\": no operator", {}};
     r.field = part.substr(0, op);
     r.value = part.substr(op + oplen);
-    if (r.field != "metadata.name" && r.field != "metadata.namespace")
+    const auto& ev = core_event_fields();
+    if (r.field != "metadata.name" && r.field != "metadata.namespace" &&
+        !(core_event && std::find(ev.begin(), ev.end(), r.field) != ev.end()))
       throw ApiError{400, "BadRequest", "field label not supported: " + r.field, {}};
     fs.reqs.push_back(std::move(r));
   }
@@ -275,9 +303,12 @@ FieldSelector FieldSelector::parse(const std::string& text) {
 }
 
 bool FieldSelector::matches(const Meta& m) const {
+  static const std::string none;
   for (const auto& r : reqs) {
-    const std::string& v = r.field == "metadata.name" ? m.name : m.ns;
-    if ((v == r.value) != r.equals) return false;
+    const std::string* v = r.field == "metadata.name" ? &m.name : r.field == "metadata.namespace" ? &m.ns : &none;
+    for (const auto& [k, val] : m.fields)
+      if (k == r.field) v = &val;
+    if ((*v == r.value) != r.equals) return false;
   }
   return true;
 }

@@ -63,6 +63,9 @@ struct Meta {
   std::vector<std::string> owner_uids;
   std::vector<std::string> finalizers;
   bool deleting = false;
+  // The selectable fields beyond metadata.name/namespace, as the API server offers them
+  // (a core/v1 Event's involvedObject.*, reason, type, …); empty for other kinds.
+  std::vector<std::pair<std::string, std::string>> fields;
 };
 
 struct Object {
@@ -86,14 +89,19 @@ std::string event_line(const std::string& type, const std::string& object_json);
 // name=, name!=, namespace= field selectors.
 struct FieldSelector {
   struct Req {
-    std::string field;  // metadata.name or metadata.namespace
+    std::string field;  // metadata.name, metadata.namespace, or one of the kind's own
     bool equals = true;
     std::string value;
   };
   std::vector<Req> reqs;
-  static FieldSelector parse(const std::string& text);  // throws ApiError (400)
+  // Throws ApiError (400) for a field `res` does not offer (metadata.name and
+  // metadata.namespace for every resource; core/v1 Events: see core_event_fields()).
+  static FieldSelector parse(const std::string& text, const ResourceInfo* res = nullptr);
   bool matches(const Meta& m) const;
 };
+
+// The field labels a core/v1 Event offers besides metadata.name and metadata.namespace.
+const std::vector<std::string>& core_event_fields();
 
 // What a watcher or a list asks for.
 struct Filter {
