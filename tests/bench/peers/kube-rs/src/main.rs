@@ -52,7 +52,8 @@ async fn main() {
     let ar = ApiResource::from_gvk_with_plural(&gvk, "workloads");
     let api: Api<DynamicObject> = Api::namespaced_with(client, ns, &ar);
 
-    let (reader, writer) = reflector::store_with_dyntype::<DynamicObject>(ar.clone());
+    let writer = reflector::store::Writer::<DynamicObject>::new(ar.clone());
+    let reader = writer.as_reader();
     // Paged lists then a watch (the default ListWatch strategy), as the other tools.
     let stream = reflector(writer, watcher(api, watcher::Config::default()));
     let mut stream = std::pin::pin!(stream);
