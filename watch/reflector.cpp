@@ -81,7 +81,7 @@ WatchOptions Reflector::watch_options() const {
 bool Reflector::list_at_a_version() const noexcept { return list_rv_ && !list_rv_->empty() && *list_rv_ != "0"; }
 
 Actions Reflector::begin_list(std::optional<std::string> rv) {
-  pages_.clear();
+  ++list_;  // what an unfinished list upserted stays until this one's ListDone
   list_rv_ = std::move(rv);
   if (streaming()) return begin_stream();
   phase_ = Phase::Listing;
@@ -104,7 +104,6 @@ Actions Reflector::begin_stream() {
 }
 
 Actions Reflector::stream_failed(Clock::time_point now, const ApiError* error) {
-  pages_.clear();
   if (error != nullptr && error->expired()) {
     // As for a paged list: the version asked for is too old, so the most recent state.
     ++relists_;
@@ -136,17 +135,19 @@ Actions Reflector::begin_watch() {
 Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object> items, std::string rv,
                                 std::string cont) {
   if (phase_ != Phase::Listing) return {};
-  for (auto& item : items) pages_.push_back(std::move(item));
+  Actions out;
+  out.reserve(items.size() + 2);
+  for (auto& item : items) out.emplace_back(Upsert{std::move(item), list_});
   if (!cont.empty()) {
     ListOptions o = list_options();
     o.continue_token = std::move(cont);  // a continue carries no resourceVersion
-    return {List{std::move(o)}};
+    out.emplace_back(List{std::move(o)});
+    return out;
   }
   last_rv_ = std::move(rv);
   synced_ = true;
   if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
-  Actions out;
-  out.push_back(Replace{std::exchange(pages_, {})});
+  out.emplace_back(ListDone{list_});
   auto w = begin_watch();
   out.push_back(std::move(w.front()));
   return out;
@@ -154,7 +155,6 @@ Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object>
 
 Actions Reflector::on_list_failed(Clock::time_point now, const ApiError& error) {
   if (phase_ != Phase::Listing) return {};
-  pages_.clear();
   if (error.expired()) {
     // The resourceVersion (or the continue token) is too old: a fresh, consistent list.
     ++relists_;
@@ -168,13 +168,15 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
   if (phase_ == Phase::Streaming) {
     switch (ev.type) {
       case EventType::Added:
-      case EventType::Modified:
-        pages_.push_back(std::move(ev.object));
-        return {};
+      case EventType::Modified: {
+        Actions out;
+        out.emplace_back(Upsert{std::move(ev.object), list_});
+        return out;
+      }
       case EventType::Deleted: {  // not sent in the initial events; kept correct anyway
-        const std::string key = object_key(ev.object);
-        std::erase_if(pages_, [&](const json::object& o) { return object_key(o) == key; });
-        return {};
+        Actions out;
+        out.emplace_back(Remove{std::move(ev.object)});
+        return out;
       }
       case EventType::Bookmark: {
         if (auto rv = resource_version_of(ev.object); !rv.empty()) last_rv_ = std::move(rv);
@@ -185,7 +187,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
         phase_ = Phase::Watching;
         if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
         Actions out;
-        out.push_back(Replace{std::exchange(pages_, {})});
+        out.emplace_back(ListDone{list_});
         return out;
       }
       case EventType::Error: {

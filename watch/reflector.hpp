@@ -2,8 +2,10 @@
 // reflector), free of I/O: it is stepped with what the server answered and returns what
 // to do next. The driver (watch/informer) performs the actions on a real client.
 //
-//   Start ─▶ list pages (limit 500, first at resourceVersion "0") ─▶ Replace(all)
-//     ─▶ watch from the list's resourceVersion (bookmarks, timeoutSeconds 300–600)
+//   Start ─▶ list pages (limit 500, first at resourceVersion "0"), each object an Upsert
+//     marked with the list's number as it arrives ─▶ ListDone (objects that list did not
+//     name are removed) ─▶ watch from the list's resourceVersion (bookmarks, timeoutSeconds
+//     300–600)
 //     ─▶ events: Upsert/Remove, last resourceVersion advanced (bookmarks too)
 //     ─▶ the stream ends: watch again from the last resourceVersion
 //     ─▶ 410 Expired/Gone (ERROR event or HTTP 410): relist at the last resourceVersion,
@@ -13,11 +15,18 @@
 //
 // With streaming_list, each list is a watch with sendInitialEvents instead (KEP-3157,
 // client-go's WatchList): the server streams the state as ADDED events and ends it with a
-// bookmark annotated k8s.io/initial-events-end; that bookmark gives Replace(all) and the
-// same stream goes on as the watch. A server that refuses it (a 4xx other than 410 and
-// 429) or a stream that ends before that bookmark (a server that ignores the parameter
-// never sends it: the request's timeoutSeconds bounds the wait) turns streaming off for
-// good, and the list is made in pages instead.
+// bookmark annotated k8s.io/initial-events-end; each initial event is an Upsert of the
+// list, that bookmark gives ListDone, and the same stream goes on as the watch. A server
+// that refuses it (a 4xx other than 410 and 429) or a stream that ends before that
+// bookmark (a server that ignores the parameter never sends it: the request's
+// timeoutSeconds bounds the wait) turns streaming off for good, and the list is made in
+// pages instead.
+//
+// A list is applied as it arrives, never held whole: at 100k objects a held list costs
+// several times the cache it replaces. Between two pages of a relist a reader sees each
+// object in its cached or its listed state, and an object deleted while the watch was
+// down until ListDone — what a watch that lags behind shows as well; the first list marks
+// the reflector synced only at its ListDone.
 #pragma once
 
 #include "watch/errors.hpp"
@@ -63,17 +72,21 @@ struct Sleep {
   std::chrono::milliseconds duration;
 };
 // Store operations, applied in order.
-struct Replace {  // the full state after a list: objects missing from it are deleted
-  std::vector<boost::json::object> objects;
-};
 struct Upsert {
   boost::json::object object;
+  // The number of the list that named it (see ListDone); 0 for a watch event.
+  std::uint64_t list = 0;
+};
+// List `list` is complete: the objects it did not name were deleted while we were not
+// watching, and are removed.
+struct ListDone {
+  std::uint64_t list;
 };
 struct Remove {
   boost::json::object object;
 };
 
-using Action = std::variant<List, Watch, Sleep, Replace, Upsert, Remove>;
+using Action = std::variant<List, Watch, Sleep, Upsert, ListDone, Remove>;
 using Actions = std::vector<Action>;
 
 // Streaming: the state is arriving on a watch (streaming_list), before its end bookmark.
@@ -103,8 +116,7 @@ class Reflector {
   reflector::Actions on_timer(Clock::time_point now);
 
   reflector::Phase phase() const noexcept { return phase_; }
-  // True while a streaming list's initial events arrive: on_event keeps their objects
-  // until the end bookmark, so they must not live in memory that the next line reuses.
+  // True while a streaming list's initial events arrive (each an Upsert of the list).
   bool collecting() const noexcept { return phase_ == reflector::Phase::Streaming; }
   // False once a server refused a streaming list (or never ended one): lists are paged.
   bool streaming() const noexcept { return config_.streaming_list && !streaming_off_; }
@@ -133,8 +145,8 @@ class Reflector {
   reflector::Phase phase_ = reflector::Phase::Idle;
   bool synced_ = false;
   std::string last_rv_;
-  // Listing.
-  std::vector<boost::json::object> pages_;
+  // Listing: the number of the current (or last) list, counted from 1.
+  std::uint64_t list_ = 0;
   std::optional<std::string> list_rv_;  // the resourceVersion the current list asked for
   bool streaming_off_ = false;
   // What to do when the wait ends.

@@ -92,43 +92,48 @@ void ObjectCache::unfile(const std::string& key, const std::vector<std::string>&
 }
 
 void ObjectCache::replace(std::vector<json::object> objects) {
-  for (auto& o : objects) o = project(std::move(o));
-  replace_projected(std::move(objects));
+  const std::uint64_t list = ++replaces_ | (std::uint64_t{1} << 63);
+  for (auto& o : objects) {
+    std::string key = object_key(o);
+    if (!key.empty()) upsert_projected(key, project(std::move(o)), list);
+  }
+  finish_list(list);
 }
 
-void ObjectCache::replace_projected(std::vector<json::object> projected) {
-  std::set<std::string, std::less<>> seen;
-  for (auto& o : projected) {
-    std::string key = object_key(o);
-    if (key.empty()) continue;
-    upsert_projected(key, std::move(o));
-    seen.insert(std::move(key));
-  }
+void ObjectCache::finish_list(std::uint64_t list) {
   // Objects deleted while we were not watching: handlers get a delete.
   for (auto it = objects_.begin(); it != objects_.end();) {
-    if (seen.count(it->first) != 0) {
-      ++it;
-      continue;
-    }
-    unfile(it->first, it->second.filed);
-    packed_bytes_ -= it->second.packed.size();
-    std::optional<json::object> gone;
-    if (handlers_.on_delete) gone = decode(it->second.packed);
-    it = objects_.erase(it);
-    if (gone) handlers_.on_delete(*gone);
+    auto next = std::next(it);
+    if (it->second.list != list) erase(it);
+    it = next;
   }
+}
+
+void ObjectCache::erase(std::map<std::string, Stored, std::less<>>::iterator it) {
+  unfile(it->first, it->second.filed);
+  packed_bytes_ -= it->second.packed.size();
+  std::optional<json::object> gone;
+  if (handlers_.on_delete) gone = decode(it->second.packed);
+  objects_.erase(it);
+  if (gone) handlers_.on_delete(*gone);
 }
 
 void ObjectCache::upsert(json::object object) {
   object_key(object, key_scratch_);
   if (key_scratch_.empty()) return;
-  upsert_projected(key_scratch_, project(std::move(object)));
+  upsert_projected(key_scratch_, project(std::move(object)), 0);
 }
 
 void ObjectCache::upsert_masked(json::object object) {
   object_key(object, key_scratch_);
   if (key_scratch_.empty()) return;
-  upsert_projected(key_scratch_, project_masked(std::move(object)));
+  upsert_projected(key_scratch_, project_masked(std::move(object)), 0);
+}
+
+void ObjectCache::upsert_masked(json::object object, std::uint64_t list) {
+  object_key(object, key_scratch_);
+  if (key_scratch_.empty()) return;
+  upsert_projected(key_scratch_, project_masked(std::move(object)), list);
 }
 
 std::vector<std::string> ObjectCache::filing(const json::object& projected) const {
@@ -142,7 +147,7 @@ std::vector<std::string> ObjectCache::filing(const json::object& projected) cons
   return filed;
 }
 
-void ObjectCache::upsert_projected(std::string_view key, json::object projected) {
+void ObjectCache::upsert_projected(std::string_view key, json::object projected, std::uint64_t list) {
   // Packed into a buffer kept from event to event: an update that changes nothing
   // allocates nothing, and one that does reuses the stored string's capacity.
   pack_scratch_.clear();
@@ -150,11 +155,13 @@ void ObjectCache::upsert_projected(std::string_view key, json::object projected)
   auto it = objects_.find(key);
   if (it == objects_.end()) {
     packed_bytes_ += pack_scratch_.size();
-    auto ins = objects_.emplace(std::string(key), Stored{pack_scratch_, filing(projected)}).first;
+    auto ins = objects_.emplace(std::string(key), Stored{pack_scratch_, filing(projected), list}).first;
     file(ins->first, ins->second.filed);
     if (handlers_.on_add) handlers_.on_add(projected);
     return;
   }
+  // A watch event's object keeps the mark of the list that named it last.
+  if (list != 0) it->second.list = list;
   // Nothing stored changed (a relist of an unchanged object): no update.
   if (it->second.packed == pack_scratch_) return;
   std::optional<json::object> before;
@@ -181,13 +188,7 @@ void ObjectCache::upsert_projected(std::string_view key, json::object projected)
 void ObjectCache::remove(const json::object& object) {
   const std::string key = object_key(object);
   auto it = objects_.find(key);
-  if (it == objects_.end()) return;
-  unfile(it->first, it->second.filed);
-  packed_bytes_ -= it->second.packed.size();
-  std::optional<json::object> gone;
-  if (handlers_.on_delete) gone = decode(it->second.packed);
-  objects_.erase(it);
-  if (gone) handlers_.on_delete(*gone);
+  if (it != objects_.end()) erase(it);
 }
 
 std::optional<json::object> ObjectCache::get(std::string_view key) const {
@@ -285,10 +286,6 @@ struct WatchCache::Impl {
   // project_masked is project): the cache is always given objects through *_masked.
   std::unique_ptr<MaskedEventDecoder> masked;
   std::optional<FieldMask> list_mask;
-  // The arena of the projections of the list being read (see do_list); released (this
-  // reference) when the list has been applied.
-  json::storage_ptr list_storage;
-  bool list_storage_open = false;
 
   Impl(asio::any_io_executor e, Client& c, WatchCacheOptions o)
       : ex(std::move(e)),
@@ -310,13 +307,12 @@ struct WatchCache::Impl {
   // Applies store operations; returns the I/O actions among them, in order.
   void apply(reflector::Actions actions, std::deque<reflector::Action>& next) {
     for (auto& a : actions) {
-      if (auto* r = std::get_if<reflector::Replace>(&a)) {
-        cache.replace_projected(std::move(r->objects));
-        list_storage = json::storage_ptr();  // the arena goes with the last projection
-        list_storage_open = false;
+      if (auto* u = std::get_if<reflector::Upsert>(&a)) {
+        if (u->list != 0) cache.upsert_masked(std::move(u->object), u->list);
+        else cache.upsert_masked(std::move(u->object));
+      } else if (auto* done = std::get_if<reflector::ListDone>(&a)) {
+        cache.finish_list(done->list);
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
-      } else if (auto* u = std::get_if<reflector::Upsert>(&a)) {
-        cache.upsert_masked(std::move(u->object));
       } else if (auto* d = std::get_if<reflector::Remove>(&a)) {
         cache.remove(d->object);
       } else {
@@ -336,7 +332,7 @@ struct WatchCache::Impl {
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), e);
     }
     boost::system::error_code ec;
-    // One arena for the page (see decode_event); the projections are copied out of it. The
+    // One arena for the page (see decode_event), freed with the last of its items. The
     // list envelope (object, items array) nests one level more than a watch event's.
     json::value v;
     if (list_mask) {
@@ -361,25 +357,14 @@ struct WatchCache::Impl {
       trouble("list failed", bad.what());
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), bad);
     }
+    // Each item stays in the page's arena (its objects hold it) until the reflector's
+    // Upserts have been applied, packed into the cache one by one: a list of 100k objects
+    // never sits in memory whole, and no page outlives its own application.
     std::vector<json::object> objects;
-    // A list's first page starts the list's arena; a later page adds to it. The arena is
-    // freed with the last projection that refers to it (after the Replace, or when the
-    // reflector drops an unfinished list).
-    if (l.options.continue_token.empty() || !list_storage_open) {
-      list_storage = json::make_shared_resource<json::monotonic_resource>(std::size_t{1} << 20);
-      list_storage_open = true;
-    }
     if (items->is_array()) {
       objects.reserve(items->get_array().size());
       for (auto& item : v.get_object()["items"].get_array()) {
-        // Projected page by page, each projection copied out of the page's arena into the
-        // list's: a list of 100k objects never sits in memory whole, no page's arena
-        // outlives its page, and the projections share one arena that goes, in a few large
-        // blocks, when the last of them is stored (packed) — not 100k small arenas freed
-        // one by one among the packed objects.
-        if (!item.is_object()) continue;
-        json::object projected = cache.project_masked(std::move(item.get_object()));
-        objects.emplace_back(projected, list_storage);
+        if (item.is_object()) objects.push_back(std::move(item.get_object()));
       }
     }
     std::string rv, cont;
@@ -415,24 +400,13 @@ struct WatchCache::Impl {
       };
       WatchEvent ev = decoded();
       ++events;
-      reflector::Actions acts;
-      if (reflector.collecting() && (ev.type == EventType::Added || ev.type == EventType::Modified)) {
-        // A streaming list's initial event: the reflector keeps it until the list ends, so
-        // it is projected now and copied out of the line's arena into the list's (a new
-        // event: assigning would copy the object back into the line's arena).
-        json::object projected = cache.project_masked(std::move(ev.object));
-        acts = reflector.on_event(std::chrono::steady_clock::now(), WatchEvent{ev.type, json::object(projected, list_storage)});
-      } else {
-        acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));
-      }
+      // A streaming list's initial events are Upserts of the list, applied (packed) here
+      // like any event, inside the line's arena.
+      reflector::Actions acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));
       std::deque<reflector::Action> io;
       apply(std::move(acts), io);
       if (!io.empty()) throw StreamRestart{reflector::Actions(std::make_move_iterator(io.begin()), std::make_move_iterator(io.end()))};
     };
-    if (reflector.collecting()) {  // a streaming list: a new list's arena
-      list_storage = json::make_shared_resource<json::monotonic_resource>(std::size_t{1} << 20);
-      list_storage_open = true;
-    }
     // Said once, when the reflector gives up streaming lists for this informer.
     const bool was_streaming = reflector.streaming();
     auto said = [&](reflector::Actions acts) {

@@ -100,12 +100,17 @@ class ObjectCache {
   boost::json::object project_masked(boost::json::object object) const;
   const std::optional<FieldMask>& fields() const noexcept { return fields_; }
 
-  // A full list: objects not in it are removed (handlers get a delete). replace() projects
-  // each object first; replace_projected() takes objects already passed through project().
+  // A full list at once: objects not in it are removed (handlers get a delete). Each
+  // object is projected first.
   void replace(std::vector<boost::json::object> objects);
-  void replace_projected(std::vector<boost::json::object> projected);
   void upsert(boost::json::object object);
   void upsert_masked(boost::json::object object);
+  // A list applied as it arrives (the reflector's Upsert with a list number, then
+  // ListDone): each object upserted and marked as named by list `list`; finish_list(list)
+  // then removes every object that list did not name (handlers get a delete). `list` must
+  // differ from the number of the list before it.
+  void upsert_masked(boost::json::object object, std::uint64_t list);
+  void finish_list(std::uint64_t list);
   void remove(const boost::json::object& object);
 
   std::optional<boost::json::object> get(std::string_view key) const;
@@ -132,8 +137,10 @@ class ObjectCache {
   struct Stored {
     std::string packed;
     std::vector<std::string> filed;
+    std::uint64_t list = 0;  // the last list that named it (0: none, a watch event's object)
   };
-  void upsert_projected(std::string_view key, boost::json::object projected);
+  void upsert_projected(std::string_view key, boost::json::object projected, std::uint64_t list);
+  void erase(std::map<std::string, Stored, std::less<>>::iterator it);
   // The index values `projected` is filed under, each prefixed by its index's ordinal.
   std::vector<std::string> filing(const boost::json::object& projected) const;
   void file(const std::string& key, const std::vector<std::string>& filed);
@@ -148,6 +155,7 @@ class ObjectCache {
   std::map<std::string, Index, std::less<>> indexes_;
   std::vector<Index*> index_list_;  // indexes_ by ordinal
   std::size_t packed_bytes_ = 0;
+  std::uint64_t replaces_ = 0;  // replace()'s own list numbers (top bit set: never the reflector's)
   WatchCacheHandlers handlers_;
   std::string key_scratch_;   // the key of the object being stored
   std::string pack_scratch_;  // its packed form, before it is compared and stored

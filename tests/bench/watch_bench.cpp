@@ -9,7 +9,11 @@
 // --mode transport lists (one page, to learn the version) and reads the watch through the
 // same API client, counting lines and parsing nothing: the cost of the socket, the HTTP
 // chunking and the line splitting alone, against which the informer's figure is read.
+// --mode seed creates --objects Workloads (wl-bench-N, --shape, --bytes) on the API server,
+// --mode churn patches --events of them: compare_watch.sh's kubeconfig mode, for servers
+// other than kube-sim (tests/bench/bench_seed.hpp).
 #include "operator/informers.hpp"
+#include "tests/bench/bench_seed.hpp"
 #include "watch/client.hpp"
 #include "watch/config.hpp"
 #include "watch/event_stream.hpp"
@@ -25,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <malloc.h>
 #include <cstdio>
@@ -140,11 +145,40 @@ int transport_only(asio::io_context& io, kube::Client& client, const kube::Resou
   return done ? 0 : 1;
 }
 
+// Has kube-sim answer the informer's next watch with 410 Expired, then drop the watches:
+// the informer relists while its cache is full. Returns the peak RSS during that relist
+// (the peak is reset first, after giving freed heap back), or -1 when no relist came.
+// `lists` counts the informer's completed lists (on_listed).
+long sim_relist_peak_kb(asio::io_context& io, kube::Client& client, const std::string& watch_path, const int& lists,
+                        double timeout_s) {
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM to the current RSS
+  const int before = lists;
+  auto poke = [](kube::Client* c, std::string path) -> asio::awaitable<void> {
+    const kube::HttpRequest expire{"POST", "/_sim/faults",
+                                   R"({"method":"GET","code":410,"count":1,"watchOnly":true,"path":")" + path + "\"}",
+                                   "application/json"};
+    co_await c->call(expire);
+    const kube::HttpRequest drop{"POST", "/_sim/faults", R"({"action":"dropWatches"})", "application/json"};
+    co_await c->call(drop);
+  };
+  io.restart();
+  asio::co_spawn(io, poke(&client, watch_path), [](std::exception_ptr e) {
+    if (e) std::fprintf(stderr, "watch-bench: cannot reach kube-sim's /_sim/faults for the relist\n");
+  });
+  const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+  while (lists == before && Clock::now() < deadline) io.run_for(std::chrono::milliseconds(50));
+  return lists > before ? rss_kb("VmHWM:") : -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string kubeconfig, ns, resource, projection, mode, list_mode;
-  bool ceilings = true;
+  std::string kubeconfig, ns, resource, projection, mode, list_mode, shape;
+  bool ceilings = true, sim_relist = false;
+  long seed_objects = 0;
+  std::size_t bytes = 0;
+  int parallel = 0;
   long events_wanted = 0;
   double timeout_s = 0;
   po::options_description desc("watch-bench options");
@@ -154,8 +188,15 @@ int main(int argc, char** argv) {
       "events", po::value(&events_wanted)->default_value(100000), "watch events to see after the list")(
       "timeout", po::value(&timeout_s)->default_value(120), "give up after this many seconds")(
       "projection", po::value(&projection)->default_value("bridge"), "bridge (stored projection) or full")(
-      "mode", po::value(&mode)->default_value("informer"), "informer, or transport (read the watch, parse nothing)")(
+      "mode", po::value(&mode)->default_value("informer"),
+      "informer; transport (read the watch, parse nothing); seed or churn (make Workloads, change them)")(
+      "objects", po::value(&seed_objects)->default_value(1000), "seed, churn: Workloads wl-bench-0 … N-1")(
+      "shape", po::value(&shape)->default_value("padded"), "seed: padded or realistic")(
+      "bytes", po::value(&bytes)->default_value(2500), "seed: about this many bytes per stored Workload")(
+      "parallel", po::value(&parallel)->default_value(16), "seed, churn: requests in flight")(
       "list", po::value(&list_mode)->default_value("paged"), "paged, or streaming (sendInitialEvents)")(
+      "sim-relist", po::value(&sim_relist)->default_value(false),
+      "after the watch, have kube-sim force a relist (410) and measure its peak RSS")(
       "ceilings", po::value(&ceilings)->default_value(true), "after the watch, measure the parse ceilings on a sample (false: skip, e.g. under a profiler)");
   po::variables_map vm;
   try {
@@ -175,8 +216,16 @@ int main(int argc, char** argv) {
   copts.request_timeout = std::chrono::seconds(120);
   kube::Client client(io.get_executor(), kube::load_kubeconfig(kubeconfig), copts);
   if (mode == "transport") return transport_only(io, client, parse_resource(resource), ns, events_wanted, timeout_s);
+  if (mode == "seed" || mode == "churn") {
+    const bench::SeedOptions so{ns, seed_objects, bytes, shape, parallel};
+    const auto r = mode == "seed" ? bench::seed_workloads(io, client, so) : bench::churn_workloads(io, client, so, events_wanted);
+    std::printf("{\"tool\":\"watch-bench-%s\",\"done\":%ld,\"existed\":%ld,\"failed\":%ld,\"seconds\":%.3f,"
+                "\"per_second\":%.0f}\n",
+                mode.c_str(), r.created, r.existed, r.failed, r.seconds, r.seconds > 0 ? static_cast<double>(r.created) / r.seconds : 0.0);
+    return r.failed == 0 ? 0 : 1;
+  }
   if (mode != "informer") {
-    std::fprintf(stderr, "watch-bench: --mode: informer or transport\n");
+    std::fprintf(stderr, "watch-bench: --mode: informer, transport, seed or churn\n");
     return 2;
   }
   // "bridge": what the bridge's Workload informer stores (its projection and index).
@@ -196,6 +245,7 @@ int main(int argc, char** argv) {
   long watch_events = 0;
   bool done = false;
   bool listed = false;
+  int lists = 0;
   auto count = [&](const json::object&) {
     if (!listed) return;
     if (watch_events == 0) watch_start = Clock::now();
@@ -215,6 +265,7 @@ int main(int argc, char** argv) {
                           },
                       .on_listed =
                           [&](std::size_t n) {
+                            ++lists;
                             if (listed) return;
                             listed = true;
                             synced_at = Clock::now();
@@ -233,6 +284,10 @@ int main(int argc, char** argv) {
   const std::size_t objects = cache.cache().size();
   const double list_s = synced_at == Clock::time_point{} ? -1 : std::chrono::duration<double>(synced_at - start).count();
   const double watch_s = done ? std::chrono::duration<double>(watch_end - watch_start).count() : -1;
+  const long relist_peak =
+      done && sim_relist
+          ? sim_relist_peak_kb(io, client, kube::Requests(opts.type, ns).collection_path(), lists, std::min(timeout_s, 120.0))
+          : -1;
 
   // The ceiling: Boost.JSON parsing event lines of the same objects, whole, as the server
   // sends them (a page of the list, each item wrapped as a MODIFIED event), nothing else.
@@ -342,11 +397,12 @@ int main(int argc, char** argv) {
       "\"raw_parse_arena_events_per_second\":%.0f,\"tokenize_events_per_second\":%.0f,"
       "\"informer_no_network_events_per_second\":%.0f,"
       "\"event_bytes\":%.0f,\"peak_rss_kb\":%ld,\"rss_kb\":%ld,\"rss_per_object_bytes\":%.0f,\"packed_bytes_per_object\":%.0f,"
-      "\"projection\":\"%s\",\"completed\":%s}\n",
+      "\"relist_peak_rss_kb\":%ld,\"projection\":\"%s\",\"completed\":%s}\n",
       objects, list_s, watch_events, watch_s, watch_s > 0 ? static_cast<double>(watch_events) / watch_s : 0.0, parse_eps,
       parse_arena_eps, tokenize_eps, pipeline_eps, event_bytes, rss_peak, rss_now,
       objects ? static_cast<double>(rss_now - rss_before) * 1024.0 / static_cast<double>(objects) : 0.0,
-      objects ? static_cast<double>(cache.cache().packed_bytes()) / static_cast<double>(objects) : 0.0, projection.c_str(),
+      objects ? static_cast<double>(cache.cache().packed_bytes()) / static_cast<double>(objects) : 0.0, relist_peak,
+      projection.c_str(),
       done ? "true" : "false");
   return done ? 0 : 1;
 }

@@ -92,6 +92,10 @@ struct Config {
   // bridge's create and Foreman's status writes, an intent of issue text with newlines,
   // quotes and code — filled with prose to workload_bytes.
   std::string workload_shape = "padded";
+  // "finished": one in five seeded Workloads Failed, the others Completed. "running": all
+  // Running, as Foreman leaves them while their tasks work (nothing for the bridge to do:
+  // the idle benchmark).
+  std::string seed_phase = "finished";
   std::string seed_namespace = "llm";
   double fail_rate = 0.0;
   std::uint64_t seed = 1;
@@ -408,7 +412,8 @@ void seed_workloads(Store& store, const Config& cfg) {
   const bool realistic = cfg.workload_shape == "realistic";
   for (int i = 0; i < cfg.seed_workloads; ++i) {
     std::string name = fmt::format("wl-seed-repo-{}", i);
-    bool failed = i % 5 == 0;
+    const bool failed = i % 5 == 0;
+    const bool running = cfg.seed_phase == "running";
     json::object o{
         {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
         {"kind", "Workload"},
@@ -425,7 +430,8 @@ void seed_workloads(Store& store, const Config& cfg) {
                               {"reviewerAgentRefs", json::array{json::object{{"name", "reviewer"}}}},
                               {"verifierAgentRef", json::object{{"name", "gate"}}}}},
         {"status",
-         json::object{{"phase", failed ? "Failed" : "Completed"},
+         running ? json::object{{"phase", "Running"}, {"succeededTasks", 0}, {"failedTasks", 0}}
+                 : json::object{{"phase", failed ? "Failed" : "Completed"},
                       {"succeededTasks", failed ? 2 : 3},
                       {"failedTasks", failed ? 1 : 0},
                       {"conditions", json::array{json::object{{"type", "Completed"},
@@ -461,7 +467,7 @@ const char* kUsage =
     "usage: kube-sim --listen HOST:PORT [--dispatch-listen HOST:PORT] [--github-listen HOST:PORT] [--token T]\n"
     "  [--kubeconfig-out PATH]"
     "  [--kubeconfig-namespace NS] [--seed-issues N] [--seed-workloads N] [--workload-bytes B]\n"
-    "  [--workload-shape padded|realistic]\n"
+    "  [--workload-shape padded|realistic] [--seed-phase finished|running]\n"
     "  [--seed-namespace NS] [--fail-rate F] [--seed S] [--foreman-step-ms MS] [--foreground-delay-ms MS]\n"
     "  [--history N] [--bookmark-ms MS] [--watcher-buffer-mb MB] [--crds DIR] [--dispatch-lanes a,b,c]\n";
 
@@ -495,7 +501,11 @@ Config parse_args(int argc, char** argv) {
     else if (a == "--seed-issues") c.seed_issues = static_cast<int>(num());
     else if (a == "--seed-workloads") c.seed_workloads = static_cast<int>(num());
     else if (a == "--workload-bytes") c.workload_bytes = static_cast<int>(num());
-    else if (a == "--workload-shape") {
+    else if (a == "--seed-phase") {
+      c.seed_phase = v;
+      if (c.seed_phase != "finished" && c.seed_phase != "running")
+        throw std::invalid_argument("--seed-phase: finished or running, got \"" + v + "\"");
+    } else if (a == "--workload-shape") {
       c.workload_shape = v;
       if (c.workload_shape != "padded" && c.workload_shape != "realistic")
         throw std::invalid_argument("--workload-shape: padded or realistic");

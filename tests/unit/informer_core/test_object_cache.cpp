@@ -47,6 +47,41 @@ BOOST_AUTO_TEST_CASE(handlers_and_relist_deletes) {
   BOOST_TEST(c.contains("llm/d"));
 }
 
+// The reflector's lists are applied as they arrive (Upserts marked with the list's number,
+// then ListDone): the cache holds one state of each object at every moment, never a list
+// beside it, and the list's end removes what it did not name.
+BOOST_AUTO_TEST_CASE(a_list_applied_as_it_arrives) {
+  ObjectCache c;
+  std::vector<std::string> log;
+  c.set_handlers({[&](const json::object& o) { log.push_back("add " + object_key(o)); },
+                  [&](const json::object& a, const json::object& b) {
+                    log.push_back("update " + object_key(b) + " " + resource_version_of(a) + "->" + resource_version_of(b));
+                  },
+                  [&](const json::object& o) { log.push_back("delete " + object_key(o)); },
+                  {}, {}});
+  c.upsert_masked(obj("a", "1"), 1);
+  c.upsert_masked(obj("b", "2"), 1);
+  c.finish_list(1);
+  c.upsert_masked(obj("c", "3"));  // a watch event
+  // List 2 is given up after its first page (it named a, at a new version); list 3 names a
+  // (unchanged since list 2) and d: b and c, named by neither, go at list 3's end.
+  c.upsert_masked(obj("a", "4"), 2);
+  BOOST_TEST(c.size() == 3u);  // nothing removed before a list ends
+  c.upsert_masked(obj("a", "4"), 3);
+  c.upsert_masked(obj("d", "5"), 3);
+  BOOST_TEST(c.size() == 4u);
+  c.finish_list(3);
+  const std::vector<std::string> expected = {"add llm/a", "add llm/b",    "add llm/c",   "update llm/a 1->4",
+                                             "add llm/d", "delete llm/b", "delete llm/c"};
+  BOOST_TEST(log == expected, boost::test_tools::per_element());
+  BOOST_TEST(c.size() == 2u);
+  BOOST_TEST(c.contains("llm/a"));
+  BOOST_TEST(c.contains("llm/d"));
+  // An empty list removes everything.
+  c.finish_list(4);
+  BOOST_TEST(c.size() == 0u);
+}
+
 json::object labelled(const std::string& name, const std::string& rv, const std::string& lane) {
   json::object o = obj(name, rv);
   if (!lane.empty()) o["metadata"].as_object()["labels"] = json::object{{"lane", lane}};

@@ -27,27 +27,36 @@ WatchEvent error_event(int code, const std::string& reason) {
               .as_object()};
 }
 
-// A one-line description of actions, for table comparisons.
+// A one-line description of actions, for table comparisons: a run of a list's Upserts is
+// "listed(N@list)", a watch event's Upsert "upsert".
 std::string show(const Actions& actions) {
   std::string out;
-  for (const auto& a : actions) {
-    if (!out.empty()) out += " ";
+  auto add = [&](const std::string& s) { out += (out.empty() ? "" : " ") + s; };
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const auto& a = actions[i];
     if (const auto* l = std::get_if<List>(&a)) {
-      out += "list(rv=" + (l->options.resource_version ? *l->options.resource_version : std::string("-")) +
-             (l->options.continue_token.empty() ? "" : ",continue=" + l->options.continue_token) +
-             (l->options.resource_version_match.empty() ? "" : "," + l->options.resource_version_match) + ")";
+      add("list(rv=" + (l->options.resource_version ? *l->options.resource_version : std::string("-")) +
+          (l->options.continue_token.empty() ? "" : ",continue=" + l->options.continue_token) +
+          (l->options.resource_version_match.empty() ? "" : "," + l->options.resource_version_match) + ")");
     } else if (const auto* w = std::get_if<Watch>(&a)) {
-      out += "watch(rv=" + w->options.resource_version.value_or("-") +
-             (w->options.send_initial_events ? ",initial-events," + w->options.resource_version_match : "") + ")";
-    } else if (const auto* s = std::get_if<Sleep>(&a)) {
-      out += "sleep";
-      (void)s;
-    } else if (const auto* r = std::get_if<Replace>(&a)) {
-      out += "replace(" + std::to_string(r->objects.size()) + ")";
+      add("watch(rv=" + w->options.resource_version.value_or("-") +
+          (w->options.send_initial_events ? ",initial-events," + w->options.resource_version_match : "") + ")");
+    } else if (std::holds_alternative<Sleep>(a)) {
+      add("sleep");
+    } else if (const auto* u = std::get_if<Upsert>(&a); u != nullptr && u->list != 0) {
+      std::size_t n = 1;
+      while (i + 1 < actions.size() && std::holds_alternative<Upsert>(actions[i + 1]) &&
+             std::get<Upsert>(actions[i + 1]).list == u->list) {
+        ++n;
+        ++i;
+      }
+      add("listed(" + std::to_string(n) + "@" + std::to_string(u->list) + ")");
     } else if (std::holds_alternative<Upsert>(a)) {
-      out += "upsert";
+      add("upsert");
+    } else if (const auto* d = std::get_if<ListDone>(&a)) {
+      add("list-done(@" + std::to_string(d->list) + ")");
     } else if (std::holds_alternative<Remove>(a)) {
-      out += "remove";
+      add("remove");
     }
   }
   return out;
@@ -82,9 +91,10 @@ BOOST_AUTO_TEST_CASE(list_pages_then_watch) {
   BOOST_TEST(show(r.start(T0)) == "list(rv=0)");
   BOOST_TEST(to_string(r.phase()) == "listing");
   BOOST_TEST(!r.synced());
-  BOOST_TEST(show(r.on_list_page(T0, {obj("a", "1")}, "", "tok1")) == "list(rv=-,continue=tok1)");
+  // Each page is applied as it arrives, marked with the list's number.
+  BOOST_TEST(show(r.on_list_page(T0, {obj("a", "1")}, "", "tok1")) == "listed(1@1) list(rv=-,continue=tok1)");
   BOOST_TEST(!r.synced());
-  BOOST_TEST(show(r.on_list_page(T0, {obj("b", "2"), obj("c", "3")}, "7", "")) == "replace(3) watch(rv=7)");
+  BOOST_TEST(show(r.on_list_page(T0, {obj("b", "2"), obj("c", "3")}, "7", "")) == "listed(2@1) list-done(@1) watch(rv=7)");
   BOOST_TEST(r.synced());
   BOOST_TEST(to_string(r.phase()) == "watching");
 }
@@ -156,10 +166,11 @@ BOOST_AUTO_TEST_CASE(expired_relists_then_falls_back_to_a_fresh_list) {
   // ...which is too old for the list as well: a fresh, consistent list.
   BOOST_TEST(show(r.on_list_failed(T0, gone)) == "list(rv=-)");
   BOOST_TEST(r.relists() == 2u);
-  // The relist no longer has b (deleted while we were away): Replace carries only a, c,
-  // and the cache turns the missing b into a delete (see object_cache tests).
+  // The relist no longer has b (deleted while we were away): it names only a and c, and
+  // its ListDone makes the cache turn the missing b into a delete (see object_cache
+  // tests). The first list was 1, the two relists 2 and 3.
   const auto acts = r.on_list_page(T0, {obj("a", "5"), obj("c", "11")}, "50", "");
-  BOOST_TEST(show(acts) == "replace(2) watch(rv=50)");
+  BOOST_TEST(show(acts) == "listed(2@3) list-done(@3) watch(rv=50)");
 }
 
 BOOST_AUTO_TEST_CASE(backoff_grows_caps_honours_retry_after_and_resets) {
@@ -208,13 +219,14 @@ BOOST_AUTO_TEST_CASE(streaming_list_replaces_at_the_end_bookmark_and_watches_on)
   BOOST_TEST(*std::get<Watch>(start[0]).options.timeout_seconds == 60);
   BOOST_TEST(r.collecting());
   BOOST_TEST(to_string(r.phase()) == "streaming");
-  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "a", "5"))) == "");
-  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "b", "7"))) == "");
-  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "c", "8"))) == "");
-  BOOST_TEST(show(r.on_event(T0, ev(EventType::Deleted, "c", "8"))) == "");  // never sent; handled
-  BOOST_TEST(show(r.on_event(T0, ev(EventType::Bookmark, "", "9"))) == "");   // not the end
+  // Each initial event is applied as it arrives, as part of list 1.
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "a", "5"))) == "listed(1@1)");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "b", "7"))) == "listed(1@1)");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Added, "c", "8"))) == "listed(1@1)");
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Deleted, "c", "8"))) == "remove");  // never sent; handled
+  BOOST_TEST(show(r.on_event(T0, ev(EventType::Bookmark, "", "9"))) == "");        // not the end
   BOOST_TEST(!r.synced());
-  BOOST_TEST(show(r.on_event(T0, end_bookmark("10"))) == "replace(2)");
+  BOOST_TEST(show(r.on_event(T0, end_bookmark("10"))) == "list-done(@1)");
   BOOST_TEST(r.synced());
   BOOST_TEST(!r.collecting());
   BOOST_TEST(r.last_resource_version() == "10");
@@ -277,7 +289,7 @@ BOOST_AUTO_TEST_CASE(streaming_list_falls_back_to_pages) {
       BOOST_TEST(r.streaming() == row.streaming_after);
       if (!row.streaming_after) {
         // Paged from now on: the list completes as usual, and the next relist is paged too.
-        BOOST_TEST(show(r.on_list_page(T0, {obj("a", "5")}, "20", "")) == "replace(1) watch(rv=20)");
+        BOOST_TEST(show(r.on_list_page(T0, {obj("a", "5")}, "20", "")) == "listed(1@2) list-done(@2) watch(rv=20)");
         ApiError gone(ErrorKind::Expired, 410, "Expired", "too old");
         BOOST_TEST(show(r.on_watch_failed(T0, gone)) == "list(rv=20,NotOlderThan)");
       }
