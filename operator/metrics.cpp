@@ -456,7 +456,7 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
                                     {"source"}),
       .sweeps_total = r.counter("foreman_bridge_sweeps_total",
                                 "Actions of the sweeps of terminal Workloads and claims, by sweep (report, stamp, "
-                                "prune, stranded, stuck, prfix) and result.",
+                                "prune, stranded, stuck, prfix, park) and result.",
                                 {"sweep", "result"}),
       .reconcile_total = r.counter("foreman_bridge_reconcile_total",
                                    "Reconciliations by controller and result (success, error, requeue).",

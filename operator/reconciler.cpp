@@ -265,7 +265,7 @@ awaitable<void> Reconciler::ask_github(const FailedWorkload& f, RetryAction& act
                   {{"workload", f.name}, {"branch", branch}, {"error", e.what()}});
   }
   const bool before = evidence->pushed;
-  *evidence = github_branch_evidence(std::move(*evidence), branch, exists);
+  *evidence = github_branch_evidence(std::move(*evidence), branch, exists, !d_.github->options().token.empty());
   if (exists && before != evidence->pushed) {
     logger().info("GitHub overrides the tasks' branch evidence",
                   {{"workload", f.name}, {"branch", branch}, {"exists", *exists}});
@@ -453,11 +453,19 @@ awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::s
 
 awaitable<void> Reconciler::park_issue(const FailedWorkload& f, const std::string& reason) {
   co_await d_.dispatch.set_status(issue_ref(f), "backlog");
+  // The label and the comment are independent best-effort calls: a failed label does not
+  // skip the comment (the Python bridge's #142).
   try {
     co_await d_.dispatch.label(issue_ref(f), "needs-human");
+  } catch (const dispatch::DispatchError& e) {
+    count_sweep("park", "label-error");
+    logger().warn("park: the needs-human label failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
+  }
+  try {
     co_await d_.dispatch.comment(issue_ref(f), park_comment(f, reason));
   } catch (const dispatch::DispatchError& e) {
-    logger().warn("park: label or comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
+    count_sweep("park", "comment-error");
+    logger().warn("park: the comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
   }
 }
 
