@@ -99,7 +99,11 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   if (cached) view = view_of(*cached);
   else task_waits_.erase(name);
   const auto intent = find_intent(name);
-  const Step step = next_step(view, intent);
+  std::optional<WorkloadView> target;
+  if (intent && intent->target_name() != name) {
+    if (auto t = d_.cache.workload(intent->target_name())) target = view_of(*t);
+  }
+  const Step step = intent && intent->target_name() != name ? next_step(view, intent, target) : next_step(view, intent);
   logger().debug("reconcile", {{"workload", name}, {"step", to_string(step.kind)}, {"why", step.why}});
   try {
     switch (step.kind) {
@@ -181,10 +185,12 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   // The three reads a decision needs are independent: in parallel. Fresh copies: the
   // cache holds a projection, and tasks die with the Workload.
   using namespace boost::asio::experimental::awaitable_operators;
-  auto [wl_answer, tasks_answer, issue_answer] =
-      co_await (fetch_workload(name) && fetch_tasks(name) && fetch_issue_state(name));
+  auto [wl_answer, tasks_answer, issue_answer, claimed_view] =
+      co_await (fetch_workload(name) && fetch_tasks(name) && fetch_issue_state(name) && fetch_claimed_view(name));
   if (!wl_answer) co_return done("gone");
-  json::object wl = std::move(*wl_answer);
+  // The issue's current lane and id from dispatch (adoption.hpp): the lane label is only a
+  // fallback, and a Workload from before 0.3 gets its issue-id.
+  json::object wl = co_await refresh_from_dispatch(std::move(*wl_answer), std::move(claimed_view));
   const FailedWorkload f = read_workload(wl);
   if (f.phase != "Failed" || f.terminating || !f.bridge_owned) co_return done("not failed any more");
   json::array tasks = std::move(tasks_answer);
@@ -212,6 +218,7 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   const std::string uid = str(obj(&wl, "metadata"), "uid");
   Intent intent;
   intent.workload = name;
+  intent.target = retry_name(name, f.repo, f.number);
   intent.old_uid = uid;
   intent.issue_id = f.issue_id;
   intent.repo = f.repo;
@@ -328,6 +335,61 @@ awaitable<std::pair<IssueState, std::pair<std::string, std::int64_t>>> Reconcile
   co_return std::pair{co_await issue_state(key.first, key.second, name), key};
 }
 
+awaitable<DispatchView> Reconciler::fetch_claimed_view(const std::string& name) {
+  const auto cached = d_.cache.workload(name);
+  if (!cached) co_return DispatchView{};
+  const FailedWorkload f = read_workload(*cached);
+  if (f.repo.empty() || f.number <= 0) co_return DispatchView{};
+  json::value answer;
+  try {
+    answer = co_await d_.dispatch.claimed("");
+  } catch (const dispatch::DispatchError& e) {
+    logger().warn("cannot read the claimed issues; the Workload's lane label stands", {{"workload", name}, {"error", e.what()}});
+    co_return DispatchView{};
+  }
+  auto parsed = dispatch::parse_claimed(answer);
+  if (const auto* bad = std::get_if<dispatch::ParseError>(&parsed)) {
+    logger().warn("malformed claimed-issues answer; the Workload's lane label stands", {{"workload", name}, {"error", bad->what()}});
+    co_return DispatchView{};
+  }
+  co_return view_from_claimed(std::get<dispatch::ClaimedAnswer>(parsed), f.issue_id, f.repo, f.number);
+}
+
+awaitable<json::object> Reconciler::refresh_from_dispatch(json::object wl, DispatchView view) {
+  const FailedWorkload f = read_workload(wl);
+  if (f.repo.empty() || f.number <= 0) co_return wl;
+  if (f.issue_id.empty() && view.issue_id.empty()) {
+    // A Workload from before the issue-id annotation (Python bridge < 0.3), and not in the
+    // claimed list: the lane queues (includeClaimed), first lane first, as the Python did.
+    std::vector<std::pair<std::string, dispatch::QueueAnswer>> lanes;
+    for (const auto& lane : d_.config.dispatch_lanes) {
+      try {
+        auto parsed = dispatch::parse_queue(co_await d_.dispatch.queue(lane));
+        if (auto* q = std::get_if<dispatch::QueueAnswer>(&parsed)) lanes.emplace_back(lane, std::move(*q));
+      } catch (const dispatch::DispatchError& e) {
+        logger().warn("cannot read a lane queue to find an issue id", {{"workload", f.name}, {"lane", lane}, {"error", e.what()}});
+      }
+    }
+    DispatchView found = view_from_queues(lanes, f.repo, f.number);
+    if (view.lane.empty()) view.lane = found.lane;
+    view.issue_id = found.issue_id;
+    if (view.source.empty()) view.source = found.source;
+    if (found.issue_id.empty()) {
+      logger().warn("the Workload has no issue-id and dispatch lists no such issue", {{"workload", f.name},
+                    {"issue", fmt::format("{}#{}", f.repo, f.number)}});
+    }
+  }
+  if (!view.issue_id.empty() && f.issue_id.empty()) {
+    logger().info("issue id found for a Workload without one", {{"workload", f.name}, {"issue_id", view.issue_id},
+                                                                {"source", view.source}});
+  }
+  if (!view.lane.empty() && dispatch::normalize_lane(view.lane) != f.lane) {
+    logger().info("the issue's lane changed since the Workload was made; dispatch's lane is used",
+                  {{"workload", f.name}, {"label", f.lane}, {"lane", dispatch::normalize_lane(view.lane)}});
+  }
+  co_return with_dispatch_view(std::move(wl), view);
+}
+
 awaitable<void> Reconciler::record_intent(const Intent& intent) {
   const std::string& ns = d_.config.workload.namespace_name;
   const auto body = json::serialize(intent_to_configmap(intent, ns));
@@ -372,6 +434,7 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   build.infra_attempts = intent.infra_attempts;
   build.feedback = intent.feedback;
   build.revise_from_branch = intent.branch;
+  build.name = intent.target_name();
   // The current configuration, and the coders' current load.
   const json::object manifest = dispatch::build_workload(build, d_.config.workload, d_.cache.load().by_coder);
   const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).create(json::serialize(manifest));
@@ -382,9 +445,13 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
     if (e.kind() != kube::ErrorKind::AlreadyExists) throw;
     // Created already (by us before a crash, or by a claim). If it were the old object
     // still there, the cache would not have reported it gone: the next step decides.
-    logger().info("the next attempt exists already", {{"workload", intent.workload}});
+    logger().info("the next attempt exists already", {{"workload", intent.target_name()}});
   }
-  logger().info("recreated", {{"workload", intent.workload}, {"attempt", intent.next_attempt},
+  if (intent.target_name() != intent.workload) {
+    logger().info("an adopted Workload's name cannot label its tasks; the retry takes this program's name",
+                  {{"workload", intent.workload}, {"new_name", intent.target_name()}});
+  }
+  logger().info("recreated", {{"workload", intent.target_name()}, {"attempt", intent.next_attempt},
                               {"infra_attempts", intent.infra_attempts},
                               {"mode", intent.feedback.empty() ? "issue-batch" : "pipeline"}});
   if (d_.metrics) {
@@ -397,7 +464,7 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   }
   if (d_.events) {
     // Named first: GCC 12 destroys braced temporaries inside a co_await expression twice.
-    EventTarget target{intent.workload, d_.config.workload.namespace_name, {}};
+    EventTarget target{intent.target_name(), d_.config.workload.namespace_name, {}};
     EventSpec spec{"Normal", "Retried", "Retry",
                    fmt::format("attempt {} created after attempt {} failed: {}", intent.next_attempt,
                                intent.next_attempt - 1, intent.reason)};

@@ -18,6 +18,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+
 #include <map>
 
 namespace asio = boost::asio;
@@ -77,6 +79,7 @@ struct World {
   std::string issue_state = "open";
   std::string tasks_body = kTasks;  // what a LIST of AgenticTasks returns
   int status_code = 200;            // what POST /api/issues/status answers
+  std::string claimed_body = "[]";  // what GET /api/issues/claimed answers
   json::object current;  // what GET on the Workload returns
   TestServer api{io, [this](const TestRequest& r) { return api_answer(r); }};
   TestServer dispatch_server{io, [this](const TestRequest& r) { return dispatch_answer(r); }};
@@ -118,6 +121,7 @@ struct World {
     return reply(200, "{}");
   }
   TestReply dispatch_answer(const TestRequest& r) {
+    if (r.target.rfind("/api/issues/claimed", 0) == 0) return reply(200, claimed_body);
     if (r.target.rfind("/api/issues/state", 0) == 0) {
       return reply(200, R"({"issueId":"I_7","repoFullName":"o/r","number":7,"state":")" + issue_state + "\"}");
     }
@@ -167,7 +171,11 @@ BOOST_AUTO_TEST_CASE(a_failed_workload_is_retried_step_by_step) {
   const auto del = json::parse(reqs[3].body).as_object();
   BOOST_TEST(del.at("propagationPolicy").as_string() == "Foreground");
   BOOST_TEST(del.at("preconditions").at("uid").as_string() == "u-1");
-  BOOST_TEST(w.dispatch_server.requests().at(0).target == "/api/issues/state?repo=o%2Fr&number=7");
+  // Dispatch: the issue's state, and its current lane (the claimed list), asked in parallel.
+  std::set<std::string> asked;
+  for (const auto& q : w.dispatch_server.requests()) asked.insert(q.target);
+  BOOST_TEST(asked.count("/api/issues/state?repo=o%2Fr&number=7") == 1u);
+  BOOST_TEST(asked.count("/api/issues/claimed?agentName=foreman-coder") == 1u);
   BOOST_TEST(rec.intents_in_flight() == 1u);
 
   // 2. Still terminating: wait for the watch, no request.
