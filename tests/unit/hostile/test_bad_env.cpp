@@ -172,9 +172,11 @@ BOOST_AUTO_TEST_CASE(values_the_python_was_lenient_about_start) {
   for (const auto& [var, value] : rows) {
     BOOST_TEST_CONTEXT(var << "=" << value) {
       const auto c = accepted({{var, value}});
-      BOOST_TEST_REQUIRE(c.warnings.size() == 1u);
-      BOOST_TEST(c.warnings[0].rfind(var + ":", 0) == 0u, c.warnings[0]);
-      BOOST_TEST(c.warnings[0].find('\n') == std::string::npos);
+      std::vector<std::string> mine;
+      for (const auto& w : c.warnings)
+        if (w.rfind(var + ":", 0) == 0) mine.push_back(w);
+      BOOST_TEST_REQUIRE(mine.size() == 1u);
+      BOOST_TEST(mine[0].find('\n') == std::string::npos);
     }
   }
   BOOST_TEST(accepted({{"CODER_AGENT_SLOTS", R"({"c":1e300})"}}).workload.coder_agent_slots.at("c") == 2147483647);
