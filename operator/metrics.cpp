@@ -443,8 +443,8 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
                     "Malformed items in dispatch lane queue answers, skipped, by lane.", {"lane"}),
       .github_requests_total =
           r.counter("foreman_bridge_github_requests_total",
-                    "Requests to the GitHub API (only with GITHUB_TOKEN) by call (branch, pull) and HTTP status "
-                    "code (\"<error>\" when none).",
+                    "Requests to the GitHub API (with GITHUB_TOKEN when set, else unauthenticated) by call (branch, "
+                    "pull, check-runs) and HTTP status code (\"<error>\" when none).",
                     {"call", "code"}),
       .failed_to_recreate_seconds =
           r.histogram("foreman_bridge_failed_to_recreate_seconds",
