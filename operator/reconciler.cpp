@@ -182,7 +182,7 @@ std::optional<std::chrono::milliseconds> Reconciler::task_catch_up(const std::st
 awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   if (const auto wait = task_catch_up(name)) co_return later("await-tasks", *wait);
   const auto seen = std::chrono::steady_clock::now();
-  // The three reads a decision needs are independent: in parallel. Fresh copies: the
+  // The four reads a decision needs are independent: in parallel. Fresh copies: the
   // cache holds a projection, and tasks die with the Workload.
   using namespace boost::asio::experimental::awaitable_operators;
   auto [wl_answer, tasks_answer, issue_answer, claimed_view] =

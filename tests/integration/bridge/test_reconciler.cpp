@@ -80,6 +80,8 @@ struct World {
   std::string tasks_body = kTasks;  // what a LIST of AgenticTasks returns
   int status_code = 200;            // what POST /api/issues/status answers
   std::string claimed_body = "[]";  // what GET /api/issues/claimed answers
+  int label_code = 200;             // what POST /api/issues/label answers
+  int comment_code = 200;           // what POST /api/issues/comment answers
   json::object current;  // what GET on the Workload returns
   TestServer api{io, [this](const TestRequest& r) { return api_answer(r); }};
   TestServer dispatch_server{io, [this](const TestRequest& r) { return dispatch_answer(r); }};
@@ -126,6 +128,8 @@ struct World {
       return reply(200, R"({"issueId":"I_7","repoFullName":"o/r","number":7,"state":")" + issue_state + "\"}");
     }
     if (r.target == "/api/issues/status" && status_code != 200) return reply(status_code, R"({"error":"no"})");
+    if (r.target == "/api/issues/label" && label_code != 200) return reply(label_code, R"({"error":"no"})");
+    if (r.target == "/api/issues/comment" && comment_code != 200) return reply(comment_code, R"({"error":"no"})");
     return reply(200, R"({"success":true})");
   }
   // Requests to the API server since `from`, as "METHOD path" lines (events excluded).
@@ -282,6 +286,43 @@ BOOST_AUTO_TEST_CASE(a_restart_between_delete_and_create_creates_once) {
   const std::size_t mark2 = w.api.requests().size();
   run(w.io, step);
   BOOST_TEST(w.api_log(mark2).empty());
+}
+
+// Issue 18 item 8: parking sets the status, then the label and the comment as two
+// independent best-effort calls — a failed label does not skip the comment, nor the other
+// way round — and the park goes on (annotation, delete).
+BOOST_AUTO_TEST_CASE(park_label_and_comment_are_independent) {
+  struct Row {
+    const char* given;
+    int label_code, comment_code;
+  };
+  const Row rows[] = {{"both answer", 200, 200}, {"the label fails", 400, 200}, {"the comment fails", 200, 400},
+                      {"both fail", 400, 400}};
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.given) {
+      World w;
+      w.label_code = row.label_code;
+      w.comment_code = row.comment_code;
+      w.current = failed_workload(3);  // the cap, PARK_ON_GIVE_UP default: park
+      w.cache.workloads["wl-o-r-7"] = w.current;
+      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      ReconcileResult r;
+      auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+      run(w.io, step);
+      BOOST_TEST(!r.error);
+      BOOST_TEST(r.step == "park");
+      std::vector<std::string> calls;
+      for (const auto& q : w.dispatch_server.requests()) {
+        if (q.method == "POST") calls.push_back(q.target);
+      }
+      const std::vector<std::string> expected = {"/api/issues/status", "/api/issues/label", "/api/issues/comment"};
+      BOOST_TEST(calls == expected, boost::test_tools::per_element());
+      // The park is recorded and the tombstone deleted either way.
+      bool deleted = false;
+      for (const auto& l : w.api_log()) deleted |= l == "DELETE " + kWl + "/wl-o-r-7";
+      BOOST_TEST(deleted);
+    }
+  }
 }
 
 // A tombstone (the cap, or a closed issue) is marked and stamped terminal-since-Failed in
