@@ -1,8 +1,9 @@
 #include "operator/adoption.hpp"
 
 #include "dispatch/workload.hpp"
-#include "operator/retry_decision.hpp"
 #include "watch/json_access.hpp"
+
+#include <charconv>
 
 namespace fdb::op {
 
@@ -42,10 +43,30 @@ std::string issue_repo_key(std::string_view repo, std::int64_t number) {
 }
 
 std::vector<std::string> issue_index_keys(const json::object& workload) {
-  const FailedWorkload f = read_workload(workload);
+  // Called for every object the informer stores: only the three fields it needs.
+  const auto* md = kube::object_field(&workload, "metadata");
+  const auto* spec = kube::object_field(&workload, "spec");
   std::vector<std::string> keys;
-  if (!f.issue_id.empty()) keys.push_back(issue_id_key(f.issue_id));
-  if (!f.repo.empty() && f.number > 0) keys.push_back(issue_repo_key(f.repo, f.number));
+  if (auto id = kube::string_field(kube::object_field(md, "annotations"), dispatch::kIssueIdAnnotation); !id.empty()) {
+    keys.push_back(issue_id_key(id));
+  }
+  const std::string repo = kube::string_field(spec, "repo");
+  if (repo.empty()) return keys;
+  std::int64_t n = 0;
+  const auto* issues = spec->if_contains("issues");
+  if (issues != nullptr && issues->is_array() && !issues->get_array().empty()) {
+    const auto& first = issues->get_array().front();
+    if (first.is_int64()) n = first.get_int64();
+    if (first.is_uint64()) n = static_cast<std::int64_t>(first.get_uint64());
+  } else {
+    // An early Python retry lost spec.issues; its name still ends with the number.
+    const std::string name = kube::string_field(md, "name");
+    const auto dash = name.rfind('-');
+    const std::string_view tail = dash == std::string::npos ? std::string_view() : std::string_view(name).substr(dash + 1);
+    const auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), n);
+    if (ec != std::errc() || p != tail.data() + tail.size()) n = 0;
+  }
+  if (n > 0) keys.push_back(issue_repo_key(repo, n));
   return keys;
 }
 

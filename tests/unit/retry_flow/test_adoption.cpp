@@ -78,6 +78,10 @@ BOOST_AUTO_TEST_CASE(issue_index_keys_of_a_workload) {
       {"long", python_workload(kLong, 7, "I_7"), {"id:I_7", "repo:" + kLong + "#7"}},
       {"no spec", json::parse(R"({"metadata":{"name":"x","annotations":{"foreman.llmkube.dev/issue-id":"I"}}})").as_object(),
        {"id:I"}},
+      {"an early Python retry without spec.issues: the number from the name",
+       json::parse(R"({"metadata":{"name":"wl-o-r.js-12"},"spec":{"repo":"o/r.js"}})").as_object(), {"repo:o/r.js#12"}},
+      {"no issues and no number in the name", json::parse(R"({"metadata":{"name":"wl-x"},"spec":{"repo":"o/r"}})").as_object(),
+       {}},
       {"garbage", json::parse(R"({"metadata":"x","spec":[]})").as_object(), {}},
   };
   for (const auto& r : rows) {
