@@ -66,7 +66,11 @@ std::vector<std::string> issue_index_keys(const json::object& workload) {
     const auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), n);
     if (ec != std::errc() || p != tail.data() + tail.size()) n = 0;
   }
-  if (n > 0) keys.push_back(issue_repo_key(repo, n));
+  if (n <= 0) return keys;
+  // A Workload under this program's name for its issue is found by that name: only the
+  // others (the Python's names, say) need the index, which costs memory per object.
+  if (kube::string_field(md, "name") == dispatch::workload_name(repo, n)) return {};
+  keys.push_back(issue_repo_key(repo, n));
   return keys;
 }
 

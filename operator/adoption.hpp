@@ -6,9 +6,10 @@
 // -}-{number}` and nothing else; this program's names differ for repos with `.` or `_`
 // and past 63 characters (dispatch/workload.hpp). So an issue's Workload is recognised by
 // its issue, never by its name alone:
-//   - the Workload cache files every bridge Workload under `id:{issue-id annotation}` and
-//     `repo:{repo lower-case}#{number}` (issue_index_keys; the second finds Workloads from
-//     before 0.3, which have no issue-id);
+//   - the Workload cache files every bridge Workload whose name is not this program's name
+//     for its issue under `id:{issue-id annotation}` and `repo:{repo lower-case}#{number}`
+//     (issue_index_keys; the second finds Workloads from before 0.3, which have no
+//     issue-id); the others are found by name;
 //   - an issue "has a Workload" when any of those, or a Workload or an intent under one of
 //     its two names (ours, the Python's), exists — the claim loop does not claim it, the
 //     stranded sweep does not reset it;
@@ -37,7 +38,10 @@ inline constexpr std::string_view kIssueIndex = "issue";
 
 // The keys a Workload is filed under in the issue index: `id:{issue-id}` when the
 // annotation is set, and `repo:{repo lower-case}#{number}` when spec.repo and a number
-// (spec.issues[0]) are there. Any Workload of the cache, whatever its phase.
+// (spec.issues[0], else the number its name ends with) are there. Any phase. None for a
+// Workload that has this program's name for its issue: that one is found by its name
+// (names_for_issue), and the index, which costs memory for every object it files, holds
+// only the others.
 std::vector<std::string> issue_index_keys(const boost::json::object& workload);
 std::string issue_id_key(std::string_view issue_id);
 std::string issue_repo_key(std::string_view repo, std::int64_t number);

@@ -74,14 +74,18 @@ BOOST_AUTO_TEST_CASE(issue_index_keys_of_a_workload) {
   };
   const Row rows[] = {
       {"issue-id and repo", python_workload("O/Repo.JS", 3, "I_3"), {"id:I_3", "repo:o/repo.js#3"}},
-      {"before 0.3: no issue-id", python_workload("o/old", 5, ""), {"repo:o/old#5"}},
+      {"before 0.3: no issue-id", python_workload("o/old.py", 5, ""), {"repo:o/old.py#5"}},
+      // This program's name for its issue: found by name, not indexed (memory per object).
+      {"the plain name", python_workload("o/old", 5, "I_5"), {}},
       {"long", python_workload(kLong, 7, "I_7"), {"id:I_7", "repo:" + kLong + "#7"}},
       {"no spec", json::parse(R"({"metadata":{"name":"x","annotations":{"foreman.llmkube.dev/issue-id":"I"}}})").as_object(),
        {"id:I"}},
       {"an early Python retry without spec.issues: the number from the name",
        json::parse(R"({"metadata":{"name":"wl-o-r.js-12"},"spec":{"repo":"o/r.js"}})").as_object(), {"repo:o/r.js#12"}},
-      {"no issues and no number in the name", json::parse(R"({"metadata":{"name":"wl-x"},"spec":{"repo":"o/r"}})").as_object(),
-       {}},
+      {"no issues and no number in the name",
+       json::parse(R"({"metadata":{"name":"wl-x","annotations":{"foreman.llmkube.dev/issue-id":"I"}},"spec":{"repo":"o/r"}})")
+           .as_object(),
+       {"id:I"}},
       {"garbage", json::parse(R"({"metadata":"x","spec":[]})").as_object(), {}},
   };
   for (const auto& r : rows) {
@@ -111,6 +115,7 @@ BOOST_AUTO_TEST_CASE(an_issue_has_its_python_workload) {
       {"being deleted: not live", deleting, "I_3", "o/repo.js", 3, false},
       {"another issue", python_workload("o/repo.js", 3, "I_3"), "I_4", "o/repo.js", 4, false},
       {"another repo of the same owner", python_workload("o/repo.js", 3, "I_3"), "I_9", "o/repo-js", 3, false},
+      {"this program's name (not indexed): by name", python_workload("o/r", 7, "I_7"), "I_7", "o/r", 7, true},
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) {
