@@ -161,4 +161,17 @@ awaitable<std::optional<PullRequest>> Client::pull_request(std::string repo, std
   co_return pr;
 }
 
+awaitable<json::value> Client::check_runs(std::string repo, std::string sha) {
+  auto impl = impl_;
+  const std::string call = "check-runs";
+  const auto res = co_await impl->get(fmt::format("{}/commits/{}/check-runs", repo_path(repo, call), segment(sha)), call);
+  if (res.status != 200) {
+    throw GitHubError(call, res.status, fmt::format("{}@{}: HTTP {}: {}", repo, sha, res.status, dispatch::excerpt(res.body)), false);
+  }
+  boost::system::error_code ec;
+  json::value v = kube::parse_json(res.body, ec);
+  if (ec) throw GitHubError(call, res.status, fmt::format("{}@{}: not JSON: {}", repo, sha, kube::json_error_text(ec)), false);
+  co_return v;
+}
+
 }  // namespace fdb::github

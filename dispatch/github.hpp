@@ -1,6 +1,7 @@
-// A small GitHub REST client: what the bridge asks GitHub, and only when GITHUB_TOKEN is
-// set — does a branch exist (branch evidence before a retry, SPEC §5), and what state is a
-// pull request in (the PR-fix queue). The base URL is configurable (GITHUB_API_URL) so
+// A small GitHub REST client: what the bridge asks GitHub — with GITHUB_TOKEN when it is
+// set, unauthenticated otherwise, as the Python bridge did — does a branch exist (branch
+// evidence before a retry, SPEC §5), what state is a pull request in and how did the
+// check runs on its head go (the PR-fix queue). The base URL is configurable (GITHUB_API_URL) so
 // that tests point it at kube-sim's stand-in. Every call has a timeout and retries
 // transient failures (connect errors, timeouts, 429, 500, 502, 503, 504) with backoff and
 // full jitter, honouring Retry-After; a 403 with `x-ratelimit-remaining: 0` is a rate limit,
@@ -11,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -70,6 +72,10 @@ class Client {
   // GET /repos/{repo}/pulls/{number}: nullopt on 404. Throws GitHubError (also when the
   // answer is not a pull request object).
   boost::asio::awaitable<std::optional<PullRequest>> pull_request(std::string repo, std::int64_t number);
+  // GET /repos/{repo}/commits/{sha}/check-runs: the answer's JSON (an object with
+  // `check_runs`), for dispatch::summarize_check_runs. Throws GitHubError on any status
+  // but 200, and when the answer is not JSON.
+  boost::asio::awaitable<boost::json::value> check_runs(std::string repo, std::string sha);
 
   void set_observer(Observer observer);
   const ClientOptions& options() const noexcept;

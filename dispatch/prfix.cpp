@@ -121,19 +121,9 @@ std::string failure_signature(const PrFixItem& item) {
 }
 
 std::string prfix_workload_name(std::string_view repo, std::int64_t pr) {
-  // workload_name's rule with its own prefix; the hash, when the name is cut, is over the
-  // same repo and number.
-  std::string full = "prfix-";
-  for (const char c : lower(repo) + "-" + std::to_string(pr)) {
-    const char out = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c : '-';
-    if (out == '-' && full.back() == '-') continue;
-    full.push_back(out);
-  }
-  while (full.back() == '-') full.pop_back();
-  if (full.size() <= kMaxNameLength) return full;
-  std::string cut = full.substr(0, kMaxNameLength - 9);
-  while (!cut.empty() && cut.back() == '-') cut.pop_back();
-  return fmt::format("{}-{:08x}", cut, static_cast<std::uint32_t>(fnv1a64(lower(repo) + "#" + std::to_string(pr)) >> 32));
+  // workload_name's rule with its own prefix (the hash, when one is added, is over the
+  // same repo and number).
+  return dns_label_name("prfix-", repo, pr);
 }
 
 json::object build_prfix_workload(const PrFixRequest& req, const WorkloadSettings& ws, const PrFixSettings& ps,
@@ -206,11 +196,63 @@ PrFixWorkload read_prfix_workload(const json::object& w) {
   return f;
 }
 
+std::string_view to_string(MergeStatus s) noexcept {
+  switch (s) {
+    case MergeStatus::Ok: return "ok";
+    case MergeStatus::Dirty: return "dirty";
+    case MergeStatus::ChecksFailed: return "checks failed";
+    case MergeStatus::ChecksPending: return "checks pending";
+    case MergeStatus::Blocked: return "blocked";
+    case MergeStatus::Merged: return "merged";
+    case MergeStatus::Closed: return "closed";
+  }
+  return "?";
+}
+
+MergeStatus merge_status(const std::optional<PrState>& pr) {
+  if (!pr) return MergeStatus::ChecksPending;  // not verified: never FIXED on it
+  if (pr->merged) return MergeStatus::Merged;
+  if (!pr->open) return MergeStatus::Closed;
+  if (pr->mergeable_state == "dirty" || pr->mergeable_state == "conflicting") return MergeStatus::Dirty;
+  if (!pr->head_sha.empty()) {
+    if (!pr->checks) return MergeStatus::ChecksPending;  // the check runs could not be read
+    if (*pr->checks == ChecksState::Failed) return MergeStatus::ChecksFailed;
+    if (*pr->checks == ChecksState::Pending) return MergeStatus::ChecksPending;
+  }
+  if (pr->mergeable_state == "blocked" || pr->mergeable_state == "unstable") return MergeStatus::Blocked;
+  return MergeStatus::Ok;
+}
+
+std::optional<ChecksState> summarize_check_runs(const json::value& answer) {
+  if (!answer.is_object()) return std::nullopt;
+  const auto* runs = answer.get_object().if_contains("check_runs");
+  if (runs == nullptr || !runs->is_array()) return std::nullopt;
+  static constexpr std::string_view kFailing[] = {"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"};
+  static constexpr std::string_view kPending[] = {"queued", "in_progress", "waiting", "pending", "requested"};
+  bool failed = false, pending = false, any = false;
+  for (const auto& r : runs->get_array()) {
+    any = true;
+    const auto* o = r.if_object();
+    const std::string conclusion = lower(o ? kube::string_field(o, "conclusion") : std::string());
+    const std::string status = lower(o ? kube::string_field(o, "status") : std::string());
+    if (std::find(std::begin(kFailing), std::end(kFailing), conclusion) != std::end(kFailing)) {
+      failed = true;
+    } else if (std::find(std::begin(kPending), std::end(kPending), status) != std::end(kPending) ||
+               (conclusion.empty() && status != "completed")) {
+      pending = true;
+    }
+  }
+  if (failed) return ChecksState::Failed;
+  if (pending) return ChecksState::Pending;
+  return any ? ChecksState::Passed : ChecksState::None;
+}
+
 PrFixAction decide_prfix(const PrFixItem& item, const std::optional<PrFixWorkload>& fix,
                          const std::optional<PrFixWorkload>& pending, const std::optional<PrState>& pr,
                          const PrFixSettings& s) {
-  if (pr && pr->merged) return prfix::Mark{"STALE", "the pull request was merged"};
-  if (pr && !pr->open) return prfix::Mark{"STALE", "the pull request was closed"};
+  const MergeStatus ms = merge_status(pr);
+  if (ms == MergeStatus::Merged) return prfix::Mark{"FIXED", "the pull request was merged; nothing left to fix"};
+  if (ms == MergeStatus::Closed) return prfix::Mark{"STALE", "the pull request was closed"};
   if (!fix) {
     if (pr && !pr->head_sha.empty() && !item.head_sha.empty() && pr->head_sha != item.head_sha) {
       return prfix::Mark{"STALE", fmt::format("the pull request's head moved from {} to {} since it was queued",
@@ -221,26 +263,37 @@ PrFixAction decide_prfix(const PrFixItem& item, const std::optional<PrFixWorkloa
     }
     return prfix::Create{PrFixRequest{item, item.lane, 1}};
   }
-  if (fix->phase == "Completed") {
-    return prfix::Mark{"FIXED", fmt::format("fixed in lane {} at attempt {}", fix->lane, fix->attempt)};
+  if (fix->phase != "Completed" && fix->phase != "Failed") return prfix::Wait{};
+  // The fix ended: marked as the Python bridge's reconcile_pr_fixes marked it.
+  if (fix->phase == "Completed" && ms == MergeStatus::Ok) {
+    return prfix::Mark{"FIXED", fmt::format("fixed in lane {} at attempt {}; the pull request is mergeable", fix->lane,
+                                            fix->attempt)};
   }
-  if (fix->phase != "Failed") return prfix::Wait{};
+  if (ms == MergeStatus::Dirty) {
+    return prfix::Mark{"BLOCKED", fmt::format("the pull request has a merge conflict; a coder cannot resolve it (fix {} in lane {})",
+                                              fix->phase, fix->lane)};
+  }
+  const int cap = std::max(1, s.max_attempts);
+  if ((ms == MergeStatus::ChecksPending || ms == MergeStatus::Blocked) && fix->attempt < cap) {
+    return prfix::Wait{};  // nothing a coder can do yet: no attempt spent; looked at again next round
+  }
   const std::string signature = failure_signature(item);
   if (fix->signature != signature) {
     return prfix::Retry{PrFixRequest{item, item.lane, 1},
                         fmt::format("new failure signature {} (was {}): a budget of its own", signature,
                                     fix->signature.empty() ? "none" : fix->signature)};
   }
-  const int cap = std::max(1, s.max_attempts);
+  const std::string why = fix->phase == "Failed" ? std::string("failed")
+                                                 : fmt::format("completed, but the pull request's {}", to_string(ms));
   if (fix->attempt < cap) {
     return prfix::Retry{PrFixRequest{item, fix->lane, fix->attempt + 1},
-                        fmt::format("attempt {} of {} in lane {} failed", fix->attempt, cap, fix->lane)};
+                        fmt::format("attempt {} of {} in lane {} {}", fix->attempt, cap, fix->lane, why)};
   }
   if (fix->lane == kPrFixNormal) {
     return prfix::Retry{PrFixRequest{item, std::string(kPrFixEscalated), 1},
-                        fmt::format("{} attempts failed in lane NORMAL for {}; escalated", cap, signature)};
+                        fmt::format("{} attempts failed in lane NORMAL for {} (last: {}); escalated", cap, signature, why)};
   }
-  return prfix::Mark{"BLOCKED", fmt::format("{} attempts failed in lane ESCALATED for {}", cap, signature)};
+  return prfix::Mark{"BLOCKED", fmt::format("{} attempts failed in lane ESCALATED for {} (last: {})", cap, signature, why)};
 }
 
 }  // namespace fdb::dispatch

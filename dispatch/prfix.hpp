@@ -15,8 +15,14 @@
 //    always computed `unknown::no-feedback`, so one budget covered every failure.)
 //  - The ladder: PR_FIX_MAX_ATTEMPTS attempts per signature in lane NORMAL, then the same
 //    number in ESCALATED (its coder from PR_FIX_LANE_AGENTS), then BLOCKED.
-//  - A pull request closed or merged, or whose head moved past the item's headSha, makes
-//    the item STALE: the fix would land on something nobody reviews any more.
+//  - Marks as the Python bridge 0.7 decided them (reconcile_pr_fixes, from
+//    check_pr_mergeable; see merge_status): a merged pull request is FIXED, a closed one
+//    STALE; an ended fix is FIXED only when it Completed and the pull request is
+//    mergeable with its checks passing; a merge conflict is BLOCKED (a coder cannot
+//    resolve it); checks pending or a non-check blocker wait, spending nothing, until the
+//    cap; failing checks count as a failed fix (the ladder).
+//  - Here only: a pull request whose head moved past the item's headSha before any fix
+//    started makes the item STALE (the fix would land on something nobody reviewed).
 #pragma once
 
 #include "dispatch/workload.hpp"
@@ -94,12 +100,33 @@ struct PrFixRequest {
 boost::json::object build_prfix_workload(const PrFixRequest& req, const WorkloadSettings& ws, const PrFixSettings& ps,
                                          const LoadMap& load = {});
 
+// The check runs on the pull request's head commit, summed up as the Python bridge's
+// check_pr_mergeable did: any failing conclusion (failure, timed_out, cancelled,
+// action_required, startup_failure, stale) → Failed; else any run queued, in progress,
+// waiting, pending or requested, or without a conclusion and not completed → Pending;
+// else Passed; no runs at all → None.
+enum class ChecksState { None, Passed, Pending, Failed };
+
 // What GitHub says of the pull request (nullopt: not asked, or it could not say).
 struct PrState {
   bool open = true;
   bool merged = false;
   std::string head_sha;
+  std::string mergeable_state;        // GitHub's, lower case: clean, dirty, blocked, unstable, …
+  std::optional<ChecksState> checks;  // nullopt: not read (no head SHA) or the lookup failed
 };
+
+// The Python bridge's check_pr_mergeable (0.7), from what was read: merged; closed;
+// dirty (mergeable_state dirty or conflicting: a merge conflict); checks failed; checks
+// pending (also when the pull request or its check runs could not be read: never FIXED
+// off an unverified success, the Python's #93); blocked (mergeable_state blocked or
+// unstable with no failing or pending check: waiting for a review, a merge queue); ok.
+enum class MergeStatus { Ok, Dirty, ChecksFailed, ChecksPending, Blocked, Merged, Closed };
+MergeStatus merge_status(const std::optional<PrState>& pr);
+std::string_view to_string(MergeStatus s) noexcept;
+// The summary of a check-runs answer (GET /repos/{repo}/commits/{sha}/check-runs:
+// {check_runs: [{status, conclusion}]}); nullopt when it is not that shape.
+std::optional<ChecksState> summarize_check_runs(const boost::json::value& answer);
 
 namespace prfix {
 struct Create {  // no Workload yet: create one

@@ -45,29 +45,59 @@ std::uint64_t fnv1a64(std::string_view data) noexcept {
   return h;
 }
 
-std::string workload_name(std::string_view repo_full_name, std::int64_t number) {
-  const std::string raw = "wl-" + lower(repo_full_name) + "-" + std::to_string(number);
+std::string dns_label_name(std::string_view prefix, std::string_view repo_full_name, std::int64_t number) {
+  // What the Python bridge named it: the prefix, the repo lower-cased with / as -, the number.
+  std::string plain(prefix);
+  for (const char c : lower(repo_full_name)) plain.push_back(c == '/' ? '-' : c);
+  plain += "-" + std::to_string(number);
   std::string name;
-  name.reserve(raw.size());
-  for (const char c : raw) {
+  name.reserve(plain.size());
+  for (const char c : plain) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
     const char out = ok ? c : '-';
     if (out == '-' && !name.empty() && name.back() == '-') continue;  // runs collapse
     name.push_back(out);
   }
   while (!name.empty() && name.back() == '-') name.pop_back();
-  if (name.size() <= kMaxNameLength) return name;
+  // Unchanged and short enough: the plain name. Otherwise the mapping may have merged two
+  // repos (foo.bar, foo_bar and foo-bar of one owner), or the cut two names: the hash of
+  // the full repo and number tells them apart.
+  if (name == plain && name.size() <= kMaxNameLength) return name;
 
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(fnv1a64(lower(repo_full_name) + "#" + std::to_string(number))));
-  std::string cut = name.substr(0, kMaxNameLength - 9);  // room for "-" and 8 hex digits
+  std::string cut = name.substr(0, std::min(name.size(), kMaxNameLength - 9));  // room for "-" and 8 hex digits
   while (!cut.empty() && cut.back() == '-') cut.pop_back();
   return cut + "-" + std::string(hex, 8);
 }
 
+std::string workload_name(std::string_view repo_full_name, std::int64_t number) {
+  return dns_label_name("wl-", repo_full_name, number);
+}
+
+std::string python_workload_name(std::string_view repo_full_name, std::int64_t number) {
+  std::string name = "wl-";
+  for (const char c : lower(repo_full_name)) name.push_back(c == '/' ? '-' : c);
+  return name + "-" + std::to_string(number);
+}
+
+bool is_label_value(std::string_view v) noexcept {
+  if (v.empty()) return true;
+  if (v.size() > kMaxNameLength) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(v.front()) || !alnum(v.back())) return false;
+  for (const char c : v)
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
 std::string branch_name(std::string_view repo_full_name, std::int64_t number) {
-  return "foreman/" + workload_name(repo_full_name, number) + "/issue-" + std::to_string(number);
+  return branch_of_workload(workload_name(repo_full_name, number), number);
+}
+
+std::string branch_of_workload(std::string_view workload, std::int64_t number) {
+  return "foreman/" + std::string(workload) + "/issue-" + std::to_string(number);
 }
 
 int parse_attempt(std::string_view text) noexcept {
@@ -209,6 +239,8 @@ std::string retry_prompt(std::string_view feedback) {
   return utf8_prefix(text, kMaxPromptChars);
 }
 
+bool pipeline_mode(const BuildRequest& req) noexcept { return !req.feedback.empty() || !req.revise_from_branch.empty(); }
+
 namespace {
 
 json::object agent_ref(std::string_view name) { return json::object{{"name", name}}; }
@@ -220,11 +252,14 @@ json::array steps(const BuildRequest& req, const WorkloadSettings& s, const std:
   const std::string verify = "verify-" + std::to_string(n);
   json::array out;
 
-  json::object code_payload{{"repo", req.issue.repo}, {"issue", n}, {"branch", branch},
-                            {"prompt", retry_prompt(req.feedback)}, {"allowOverwrite", true}};
+  json::object code_payload{{"repo", req.issue.repo}, {"issue", n}, {"branch", branch}};
+  if (!req.feedback.empty()) code_payload["prompt"] = retry_prompt(req.feedback);
+  // Only with branch evidence, and always the three together (SPEC §3): a bare
+  // allowOverwrite cuts the branch fresh and force-pushes over earlier work.
   if (!req.revise_from_branch.empty()) {
     code_payload["reviseFromBranch"] = req.revise_from_branch;
     code_payload["branchStrategy"] = "rebase";
+    code_payload["allowOverwrite"] = true;
   }
   out.push_back(json::object{{"name", code}, {"kind", "issue-fix"}, {"agentRef", agent_ref(coder)},
                              {"payload", std::move(code_payload)}});
@@ -249,7 +284,7 @@ json::array steps(const BuildRequest& req, const WorkloadSettings& s, const std:
 
 json::object build_workload(const BuildRequest& req, const WorkloadSettings& s, const LoadMap& load) {
   const auto& issue = req.issue;
-  const std::string name = workload_name(issue.repo, issue.number);
+  const std::string name = req.name.empty() ? workload_name(issue.repo, issue.number) : req.name;
   const std::string lane = normalize_lane(issue.lane);
   const std::string coder = choose_coder(s, lane, issue.repo, issue.number, load);
 
@@ -263,8 +298,8 @@ json::object build_workload(const BuildRequest& req, const WorkloadSettings& s, 
   spec["intent"] = trim(issue.title).empty() ? issue.repo + "#" + std::to_string(issue.number) : issue.title;
   spec["repo"] = issue.repo;
   spec["issues"] = json::array{issue.number};
-  if (!req.feedback.empty()) {
-    spec["pipeline"] = steps(req, s, coder, "foreman/" + name + "/issue-" + std::to_string(issue.number));
+  if (pipeline_mode(req)) {
+    spec["pipeline"] = steps(req, s, coder, branch_of_workload(name, issue.number));
   } else {
     spec["coderAgentRef"] = agent_ref(coder);
     spec["reviewerAgentRefs"] = json::array{agent_ref(kReviewerAgent)};

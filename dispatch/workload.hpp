@@ -3,7 +3,8 @@
 // pipeline spec (a retry with feedback), and the choice of coder. No I/O.
 //
 // Decisions where the SPEC is silent (also in docs/):
-//  - The hash of an over-long name is FNV-1a 64 over `lower(repoFullName) + "#" + number`,
+//  - The hash a name ends with (when the character mapping changed it, or it was cut) is
+//    FNV-1a 64 over `lower(repoFullName) + "#" + number`,
 //    printed as 16 lower-case hex digits, of which the first 8 (the high 32 bits) are used.
 //  - Attempt annotation: missing, empty, garbage, "0" or negative read as 1 (a fresh
 //    Workload); a value above kMaxAttemptValue (or beyond the integer range) reads as
@@ -87,13 +88,40 @@ struct BuildRequest {
   int attempt = 1;              // annotation foreman.llmkube.dev/attempt
   int infra_attempts = 0;       // annotation foreman.llmkube.dev/infra-attempts, written when > 0
   std::string feedback;         // non-empty: pipeline mode with this feedback in the prompt
-  std::string revise_from_branch;  // pipeline mode: a branch that was pushed (empty: none)
+  // A branch that was pushed (empty: none): pipeline mode, and the code step's payload gets
+  // reviseFromBranch = it, branchStrategy rebase and allowOverwrite, always the three.
+  std::string revise_from_branch;
+  // The Workload's name; empty: workload_name(repo, number). An adopted Workload (one the
+  // Python bridge named) is retried under its own name, so its branch stays the same.
+  std::string name;
 };
 
-// `wl-{repo, / as -, lower-case}-{number}` made a DNS-1123 label (see the header comment).
+// Pipeline mode (SPEC §3): a retry with feedback, or with branch evidence (only a
+// pipeline step's payload can carry reviseFromBranch); otherwise issue-batch mode.
+bool pipeline_mode(const BuildRequest& req) noexcept;
+
+// `{prefix}{repo, / as -, lower-case}-{number}` made a DNS-1123 label: other characters
+// become `-`, runs of `-` collapse; when that changed anything (two repos of one owner,
+// `foo.bar`, `foo_bar` and `foo-bar`, would otherwise share a name) or the name is over 63
+// characters, it is cut to 54 and ends with `-` and 8 hex digits of the hash of the full
+// repo and number (see the header comment).
+std::string dns_label_name(std::string_view prefix, std::string_view repo_full_name, std::int64_t number);
+// dns_label_name("wl-", …): the name of an issue's Workload (SPEC §3).
 std::string workload_name(std::string_view repo_full_name, std::int64_t number);
+// The name the Python bridge (up to 0.7) gave the same issue's Workload:
+// `wl-{repo lower-case, / as -}-{number}`, nothing else changed (so `.` and `_` kept, no
+// length limit). Equal to workload_name() for most repos; adoption looks Workloads up by
+// issue, this name is one more place to look.
+std::string python_workload_name(std::string_view repo_full_name, std::int64_t number);
+// A valid Kubernetes label value (at most 63 characters of [A-Za-z0-9-_.], alphanumeric at
+// both ends, or empty). Foreman labels every task with its Workload's name: a Workload
+// whose name is not one cannot run.
+bool is_label_value(std::string_view value) noexcept;
 // `foreman/{workload name}/issue-{number}`.
 std::string branch_name(std::string_view repo_full_name, std::int64_t number);
+// `foreman/{workload}/issue-{number}` for a Workload of any name (an adopted one keeps its
+// branch).
+std::string branch_of_workload(std::string_view workload, std::int64_t number);
 std::uint64_t fnv1a64(std::string_view data) noexcept;
 
 // Reads an attempt annotation value (see the header comment for the rules).

@@ -163,12 +163,16 @@ int run_app(const Config& cfg, const AppOptions& options) {
     m.dispatch_request_duration_seconds.labels({endpoint, code}).observe(seconds);
   });
 
-  // GitHub only with a token (branch evidence for retries); without one, tasks' results.
+  // GitHub is asked with GITHUB_TOKEN when it is set, and unauthenticated otherwise, as
+  // the Python bridge did (its public rate limit applies; the token only raises it).
+  // Unauthenticated, a call is tried once: a rate limit (403/429) falls back to the tasks'
+  // evidence at once instead of waiting out a reset that may be an hour away.
   std::optional<github::Client> gh;
-  if (!cfg.github_token.empty()) {
+  {
     github::ClientOptions gopts;
     gopts.base_url = cfg.github_api_url;
     gopts.token = cfg.github_token;
+    if (cfg.github_token.empty()) gopts.max_attempts = 1;
     gh.emplace(ex, gopts);
     gh->set_observer([&m](std::string_view call, int status, double) {
       m.github_requests_total.labels({call, metrics::status_code_label(status)}).inc();

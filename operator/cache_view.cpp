@@ -1,11 +1,15 @@
 #include "operator/cache_view.hpp"
 
+#include "operator/adoption.hpp"
 #include "watch/json_access.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <set>
 
 namespace fdb::op {
 
@@ -87,12 +91,74 @@ CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::le
   return load;
 }
 
+bool coder_still_busy(const boost::json::array& tasks) {
+  bool any = false;
+  for (const auto& t : tasks) {
+    if (!t.is_object()) return true;
+    const auto* spec = t.get_object().if_contains("spec");
+    if (spec == nullptr || !spec->is_object()) return true;
+    if (str(&spec->get_object(), "kind") != "issue-fix") continue;
+    const auto* status = t.get_object().if_contains("status");
+    if (status == nullptr || !status->is_object()) return true;
+    const std::string phase = str(&status->get_object(), "phase");
+    if (phase != "Succeeded" && phase != "Failed" && phase != "Cancelled" && phase != "Timeout" && phase != "Completed") {
+      return true;
+    }
+    any = true;
+  }
+  return !any;
+}
+
 CacheView::Load CacheView::load() const {
   std::map<std::string, std::size_t, std::less<>> counts;
+  std::vector<std::pair<std::string, std::string>> held;  // coder, Workload
   for_each_workload([&](const boost::json::object& w) {
-    for (auto& coder : in_progress_index(w)) ++counts[coder];
+    for (auto& coder : in_progress_index(w)) {
+      ++counts[coder];
+      if (!coder.empty()) held.emplace_back(coder, str(obj(&w, "metadata"), "name"));
+    }
   });
-  return load_from_index(counts);
+  Load load = load_from_index(counts);
+  for (const auto& [coder, name] : held) {
+    if (auto t = tasks(name); t && !coder_still_busy(*t) && load.by_coder[coder] > 0) --load.by_coder[coder];
+  }
+  return load;
+}
+
+std::vector<std::string> CacheView::workloads_for_issue(std::string_view issue_id, std::string_view repo,
+                                                       std::int64_t number) const {
+  std::set<std::string> wanted;
+  if (!issue_id.empty()) wanted.insert(issue_id_key(issue_id));
+  if (!repo.empty() && number > 0) wanted.insert(issue_repo_key(repo, number));
+  std::vector<std::string> out;
+  for_each_workload([&](const boost::json::object& w) {
+    for (const auto& k : issue_index_keys(w)) {
+      if (wanted.count(k) == 0) continue;
+      out.push_back(str(obj(&w, "metadata"), "name"));
+      break;
+    }
+  });
+  return out;
+}
+
+bool issue_has_workload(const CacheView& cache, std::string_view issue_id, std::string_view repo, std::int64_t number,
+                        std::vector<std::string>* names) {
+  std::vector<std::string> all = names_for_issue(repo, number);
+  for (auto& n : cache.workloads_for_issue(issue_id, repo, number)) {
+    if (std::find(all.begin(), all.end(), n) == all.end()) all.push_back(std::move(n));
+  }
+  bool has = false;
+  for (const auto& n : all) {
+    if (cache.intent(n)) has = true;
+    if (auto w = cache.workload(n)) {
+      const auto* md = obj(&*w, "metadata");
+      const bool terminating = md != nullptr && md->if_contains("deletionTimestamp") != nullptr &&
+                               !md->at("deletionTimestamp").is_null();
+      if (!terminating) has = true;
+    }
+  }
+  if (names != nullptr) *names = std::move(all);
+  return has;
 }
 
 struct GoneWaiter::Impl {

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,9 +34,11 @@ class CacheView {
   // True once every informer has listed.
   virtual bool synced() const = 0;
 
-  // The in-progress bridge Workloads (in_progress() below): how many, and how many run on
-  // each coder Agent (the slots of CODER_AGENT_SLOTS). This default scans
-  // for_each_workload; the program's caches answer from an index kept by the informer.
+  // The in-progress bridge Workloads (in_progress() below): how many (MAX_IN_PROGRESS),
+  // and how many hold each coder Agent (the slots of CODER_AGENT_SLOTS): an in-progress
+  // Workload whose tasks show its coder done (coder_still_busy() false, from tasks()) no
+  // longer holds a slot. This default scans for_each_workload; the program's caches answer
+  // from an index kept by the informer.
   struct Load {
     int in_progress = 0;
     dispatch::LoadMap by_coder;
@@ -46,7 +49,21 @@ class CacheView {
   // foreman.llmkube.dev/workload=NAME), or nullopt when there is no task informer or it
   // is not synced. Whether they are complete enough to decide on is tasks_complete()'s call.
   virtual std::optional<boost::json::array> tasks(std::string_view /*workload*/) const { return std::nullopt; }
+
+  // The names of the cached bridge Workloads of an issue, whatever they are called: filed
+  // under its id (the issue-id annotation) or under its repo and number (operator/
+  // adoption.hpp). This default scans for_each_workload; the program's caches answer from
+  // an index kept by the informer.
+  virtual std::vector<std::string> workloads_for_issue(std::string_view issue_id, std::string_view repo,
+                                                       std::int64_t number) const;
 };
+
+// An issue "has a Workload" for the claim loop and the stranded sweep: a cached Workload of
+// it (any name) that is not being deleted, or an intent (a retry or escalation in flight)
+// under any of its names — the cached Workloads' and names_for_issue(). `names` receives
+// every name looked at (for the API server's last word).
+bool issue_has_workload(const CacheView& cache, std::string_view issue_id, std::string_view repo, std::int64_t number,
+                        std::vector<std::string>* names = nullptr);
 
 // The coder Agent a Workload runs on: spec.coderAgentRef.name, else the agentRef of its
 // first `issue-fix` pipeline step; empty when neither.
@@ -65,6 +82,13 @@ bool tasks_complete(const boost::json::object& workload, const boost::json::arra
 // incompleteTasks): only then can the task cache ever be shown complete, and is waiting
 // for it worth anything.
 bool tasks_countable(const boost::json::object& workload);
+
+// The Python bridge's #180, fail closed: a Workload keeps its coder busy unless it has at
+// least one issue-fix task and every one of them is in a terminal phase (Succeeded,
+// Failed, Cancelled, Timeout, Completed) — a review still running does not hold the coder.
+// A task that is not an object or has no spec object, an issue-fix task with no status
+// object: busy.
+bool coder_still_busy(const boost::json::array& tasks);
 
 inline constexpr std::string_view kInProgressIndex = "in-progress";
 std::vector<std::string> in_progress_index(const boost::json::object& workload);

@@ -3,6 +3,7 @@
 #include "dispatch/client.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
+#include "operator/adoption.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/metrics.hpp"
 #include "watch/client.hpp"
@@ -16,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <variant>
 
 namespace fdb::op {
@@ -39,10 +41,19 @@ void ClaimSweeper::count(ClaimSweep which, std::string_view result) {
   if (d_.metrics) d_.metrics->sweeps_total.labels({to_string(which), result}).inc();
 }
 
-ClaimFacts ClaimSweeper::facts(const std::string& name) const {
+ClaimFacts ClaimSweeper::facts(const dispatch::ClaimedIssue& issue, std::vector<std::string>& names) const {
+  // Every name the issue's Workload may have (operator/adoption.hpp): the cached Workloads
+  // filed under its id or repo and number, this program's name and the Python bridge's.
   ClaimFacts f;
-  f.workload_live = d_.cache.workload(name).has_value();
-  f.retry_in_flight = d_.cache.intent(name).has_value() || (d_.retry_in_flight && d_.retry_in_flight(name));
+  const std::string name = dispatch::workload_name(issue.repo_full_name, issue.number);
+  names = names_for_issue(issue.repo_full_name, issue.number);
+  for (auto& n : d_.cache.workloads_for_issue(issue.issue_id, issue.repo_full_name, issue.number)) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  for (const auto& n : names) {
+    f.workload_live = f.workload_live || d_.cache.workload(n).has_value();
+    f.retry_in_flight = f.retry_in_flight || d_.cache.intent(n).has_value() || (d_.retry_in_flight && d_.retry_in_flight(n));
+  }
   f.create_in_flight = d_.create_in_flight && d_.create_in_flight(name);
   return f;
 }
@@ -114,7 +125,8 @@ awaitable<void> ClaimSweeper::sweep(ClaimSweep which, ClaimSweepRound& round) {
   for (const auto& issue : claimed.items) {
     const std::string name = dispatch::workload_name(issue.repo_full_name, issue.number);
     const std::string label = fmt::format("{}#{}", issue.repo_full_name, issue.number);
-    ClaimFacts f = facts(name);
+    std::vector<std::string> names;
+    ClaimFacts f = facts(issue, names);
     ClaimAction a = classify_claim(which, issue, f);
     if (a.kind == ClaimActionKind::Leave) {
       const ClaimFacts settled{f.workload_live, false, false};
@@ -130,7 +142,10 @@ awaitable<void> ClaimSweeper::sweep(ClaimSweep which, ClaimSweepRound& round) {
     // have changed while the GET was out.
     bool live = false;
     try {
-      live = co_await workload_exists(name);
+      // Under this program's name or the Python bridge's (the cache may lag for either).
+      for (const auto& n : names_for_issue(issue.repo_full_name, issue.number)) {
+        if (!live) live = co_await workload_exists(n);
+      }
     } catch (const kube::ApiError& e) {
       if (e.kind() == kube::ErrorKind::Cancelled) throw;
       ++round.errors;
@@ -139,7 +154,7 @@ awaitable<void> ClaimSweeper::sweep(ClaimSweep which, ClaimSweepRound& round) {
                     {"workload", name}, {"error", e.what()}});
       continue;
     }
-    f = facts(name);
+    f = facts(issue, names);
     f.workload_live = f.workload_live || live;
     a = classify_claim(which, issue, f);
     if (a.kind == ClaimActionKind::Leave) {

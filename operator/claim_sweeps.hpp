@@ -10,7 +10,9 @@
 // Never racing a create: an issue is left alone while the claim loop is claiming or
 // creating its Workload (or has created it and the cache has not shown it yet), while a
 // retry or escalation of its Workload is in flight (an intent, cached or just written),
-// and while the cache holds its Workload. When all of that says "nothing", the API server
+// and while the cache holds its Workload — under any name: an issue's Workload is looked up
+// by its issue (operator/adoption.hpp), so one the Python bridge named is recognised.
+// When all of that says "nothing", the API server
 // is asked for the Workload itself (the cache may lag), and the in-process facts are read
 // again after that answer, before acting. The decisions are operator/sweeps.hpp's.
 // Failures are logged and counted; the issue is looked at again at the next pass.
@@ -24,6 +26,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fdb::kube {
 class Client;
@@ -72,7 +75,9 @@ class ClaimSweeper {
  private:
   boost::asio::awaitable<void> sweep(ClaimSweep which, ClaimSweepRound& round);
   boost::asio::awaitable<bool> workload_exists(const std::string& name);
-  ClaimFacts facts(const std::string& name) const;
+  // What this process knows of the issue's Workload, under every name it may have
+  // (`names` receives them).
+  ClaimFacts facts(const dispatch::ClaimedIssue& issue, std::vector<std::string>& names) const;
   void count(ClaimSweep which, std::string_view result);
 
   Deps d_;

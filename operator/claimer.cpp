@@ -190,8 +190,16 @@ awaitable<ClaimRound> Claimer::run_once() {
       if (dispatch::lane_coders_saturated(s, lane.lane, load)) break;
 
       const std::string name = dispatch::workload_name(item.repo_full_name, item.number);
-      if (auto existing = d_.cache.workload(name); existing && !is_terminating(*existing)) continue;
-      if (d_.cache.intent(name) || pending_.find(name) != pending_.end()) continue;
+      // The issue's Workload may carry another name (one the Python bridge made, say):
+      // looked up by issue, not by name alone (operator/adoption.hpp).
+      if (issue_has_workload(d_.cache, item.issue_id, item.repo_full_name, item.number)) {
+        if (!d_.cache.workload(name)) {
+          logger().debug("the issue has a Workload under another name; not claimed",
+                         {{"issue", fmt::format("{}#{}", item.repo_full_name, item.number)}, {"workload", name}});
+        }
+        continue;
+      }
+      if (pending_.find(name) != pending_.end()) continue;
 
       const dispatch::IssueRef ref{item.issue_id, item.repo_full_name, item.number};
       // From the claim until the create is settled (and its object cached, see pending_),

@@ -393,26 +393,18 @@ void read_agent_map(const Raw& r, dispatch::AgentMap& out) {
   out = std::move(map);
 }
 
-void read_slots(const Raw& r, dispatch::SlotMap& out) {
+void read_slots(const Raw& r, dispatch::SlotMap& out, std::vector<std::string>& warnings) {
   if (!r.value) return;
   dispatch::SlotMap map;
+  std::string lenient;
   for (const auto& [key, value] : parse_json_object(r)) {
-    std::int64_t n = 0;
-    bool ok = false;
-    if (value.is_int64()) {
-      n = value.get_int64();
-      ok = true;
-    } else if (value.is_uint64()) {
-      ok = value.get_uint64() <= INT_MAX;
-      n = ok ? static_cast<std::int64_t>(value.get_uint64()) : 0;
-    } else if (value.is_double()) {
-      const double d = value.get_double();
-      ok = d == static_cast<double>(static_cast<std::int64_t>(d)) && d >= 0 && d <= INT_MAX;
-      n = ok ? static_cast<std::int64_t>(d) : 0;
-    }
-    if (!ok || n < 1 || n > INT_MAX)
-      fail(r, quoted(std::string(key)) + ": expected an integer >= 1, got " + json::serialize(value));
-    map[std::string(key)] = static_cast<int>(n);
+    const SlotCount n = python_slot_count(value);
+    if (!n.exact) lenient += (lenient.empty() ? "" : ", ") + quoted(std::string(key)) + ": " + json::serialize(value);
+    map[std::string(key)] = n.slots;
+  }
+  if (!lenient.empty()) {
+    warnings.push_back(std::string(r.name) + ": not a positive integer, counted as the Python bridge did (a number " +
+                       "cut to an integer, a numeric string read, anything else or below 1 as 1): " + lenient);
   }
   out = std::move(map);
 }
@@ -529,7 +521,7 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
   read_agent_map(rd.get("BASE_CODER_AGENTS"), w.base_coder_agents);
   read_agent_map(rd.get("REPO_CODER_AGENTS"), w.repo_coder_agents);
   read_agent_map(rd.get("REVISION_CODER_AGENTS"), w.revision_coder_agents);
-  read_slots(rd.get("CODER_AGENT_SLOTS"), w.coder_agent_slots);
+  read_slots(rd.get("CODER_AGENT_SLOTS"), w.coder_agent_slots, c.warnings);
   read_fix_first(rd.get("FIX_FIRST_AGENTS"), w.fix_first_agents);
   if (const Raw r = rd.get("ESCALATION_LANE"); r.value) {
     c.escalation_lane = dispatch::normalize_lane(*r.value);
@@ -550,10 +542,18 @@ Config load(const std::vector<std::string>& args, const LoadOptions& opts) {
   if (gh.from_flag)
     c.warnings.emplace_back("GITHUB_TOKEN was given as a flag: it is visible in the process list; prefer the environment");
   read_url(rd.get("GITHUB_API_URL"), c.github_api_url);
-  if (const Raw r = rd.get("LOG_FORMAT"); r.value && !log::parse_format(lower(*r.value), c.log_format))
-    fail_got(r, "expected json or text");
-  if (const Raw r = rd.get("LOG_LEVEL"); r.value && !log::parse_level(*r.value, c.log_level))
-    fail_got(r, "expected DEBUG, INFO, WARNING or ERROR");
+  if (const Raw r = rd.get("LOG_FORMAT"); r.value) {
+    const LenientValue<log::Format> f = python_log_format(*r.value);
+    c.log_format = f.value;
+    if (!f.known) c.warnings.push_back("LOG_FORMAT: unknown value " + quoted(*r.value) +
+                                       "; human-readable text, as the Python bridge did for anything but json");
+  }
+  if (const Raw r = rd.get("LOG_LEVEL"); r.value) {
+    const LenientValue<log::Level> l = python_log_level(*r.value);
+    c.log_level = l.value;
+    if (!l.known) c.warnings.push_back("LOG_LEVEL: unknown value " + quoted(*r.value) +
+                                       "; INFO, as the Python bridge did (expected DEBUG, INFO, WARNING or ERROR)");
+  }
   read_int(rd.get("CLAIM_INTERVAL_S"), c.claim_interval_s, 1);
   read_endpoint(rd.get("METRICS_ADDR"), c.metrics_addr);
   read_endpoint(rd.get("HEALTH_ADDR"), c.health_addr);

@@ -10,8 +10,16 @@
 //  - An empty (or all-blank) variable or flag means "unset": its default applies.
 //  - Booleans accept true/false, 1/0, yes/no, on/off (any case); anything else is an error.
 //  - LOG_FORMAT defaults to json (the operator runs in a cluster); LOG_LEVEL to INFO.
+//  - Where the Python bridge was lenient, a value it accepted does not stop the start: a
+//    warning names the variable and the Python's reading is used (SPEC §7). LOG_FORMAT:
+//    json, else human-readable (`plain`, the Python's documented value, and `text`
+//    silently; anything else with a warning). LOG_LEVEL: DEBUG, INFO, WARNING/WARN,
+//    ERROR, CRITICAL/FATAL, NOTSET (any case); anything else INFO with a warning.
+//    CODER_AGENT_SLOTS values: what Python's int() made of them, below 1 or unreadable
+//    counted as 1, with a warning (python_slot_count). Invalid JSON, or JSON that is not
+//    an object, still fails: the Python failed too.
 //  - JSON maps must be objects; coder maps take a string or a non-empty list of strings;
-//    CODER_AGENT_SLOTS takes integers >= 1; GATEPROFILE_MAP values must be objects.
+//    GATEPROFILE_MAP values must be objects.
 //  - VERDICT_SELF_GO is a comma list checked against the CRD's enum.
 //  - DISPATCH_LANES may not contain `backlog` (never claimable); aliases are applied.
 //  - The lease timings must satisfy LEASE_DURATION_S > RENEW_DEADLINE_S > RETRY_PERIOD_S
@@ -27,6 +35,8 @@
 
 #include "dispatch/workload.hpp"
 #include "watch/log.hpp"
+
+#include <boost/json/value.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -115,6 +125,20 @@ struct LoadOptions {
 // with one line naming the variable (or the unknown flag). With --help or --version the
 // result has show_help / show_version set and the rest unchecked (no token needed).
 Config load_config(int argc, const char* const* argv, const LoadOptions& opts);
+
+// The Python bridge's readings of the values it was lenient about (pure, for tables).
+struct SlotCount {
+  int slots = 1;
+  bool exact = true;  // false: not a JSON integer >= 1 (warn)
+};
+SlotCount python_slot_count(const boost::json::value& value);
+template <class T>
+struct LenientValue {
+  T value;
+  bool known = true;  // false: not a value the Python named (warn)
+};
+LenientValue<log::Format> python_log_format(std::string_view value);
+LenientValue<log::Level> python_log_level(std::string_view value);
 Config load_config(const std::vector<std::string>& args, const LoadOptions& opts);  // args without argv[0]
 
 // The --help text: usage, then each flag with its variable and default.

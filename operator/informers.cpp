@@ -1,7 +1,10 @@
 #include "operator/informers.hpp"
 
+#include "operator/adoption.hpp"
 #include "operator/retry_flow.hpp"
 #include "watch/json_access.hpp"
+
+#include <algorithm>
 
 namespace fdb::op {
 
@@ -109,6 +112,7 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   o.transform = project_workload;
   o.fields = workload_fields();
   o.indexes.emplace(kInProgressIndex, in_progress_index);
+  o.indexes.emplace(kIssueIndex, issue_index_keys);
   return o;
 }
 
@@ -146,6 +150,20 @@ std::optional<json::array> InformerCaches::tasks(std::string_view workload) cons
   return out;
 }
 
+std::vector<std::string> InformerCaches::workloads_for_issue(std::string_view issue_id, std::string_view repo,
+                                                            std::int64_t number) const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& key) {
+    for (const auto& k : workloads_.cache().index_keys(kIssueIndex, key)) {
+      std::string name = k.substr(k.find('/') + 1);  // "ns/name"
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+    }
+  };
+  if (!issue_id.empty()) add(issue_id_key(issue_id));
+  if (!repo.empty() && number > 0) add(issue_repo_key(repo, number));
+  return out;
+}
+
 std::optional<json::object> InformerCaches::workload(std::string_view name) const {
   return workloads_.cache().get(ns_ + "/" + std::string(name));
 }
@@ -163,7 +181,16 @@ bool InformerCaches::synced() const {
 }
 
 CacheView::Load InformerCaches::load() const {
-  return load_from_index(workloads_.cache().index_counts(kInProgressIndex));
+  Load load = load_from_index(workloads_.cache().index_counts(kInProgressIndex));
+  if (tasks_ == nullptr || !tasks_->synced()) return load;  // fail closed: every one busy
+  // #180: a coder whose issue-fix tasks are all done is free, though its Workload runs on
+  // (a review). Only the in-progress Workloads are looked at, through the two indexes.
+  for (auto& [coder, n] : load.by_coder) {
+    for (const auto& key : workloads_.cache().index_keys(kInProgressIndex, coder)) {
+      if (auto t = tasks(key.substr(key.find('/') + 1)); t && !coder_still_busy(*t) && n > 0) --n;
+    }
+  }
+  return load;
 }
 
 }  // namespace fdb::op

@@ -39,7 +39,8 @@ std::string intent_workload(const boost::json::object& configmap);
 std::string task_workload(const boost::json::object& task);
 
 // Informer options: bridge Workloads (label created-by=dispatch-bridge, projected, indexed
-// by in_progress_index) and retry-intent ConfigMaps, in namespace `ns`.
+// by in_progress_index and by issue, issue_index_keys) and retry-intent ConfigMaps, in
+// namespace `ns`.
 kube::WatchCacheOptions workload_informer_options(const std::string& ns);
 kube::WatchCacheOptions intent_informer_options(const std::string& ns);
 // AgenticTasks that belong to a Workload (the label exists), indexed by that label.
@@ -58,6 +59,8 @@ class InformerCaches final : public CacheView {
   bool synced() const override;
   Load load() const override;
   std::optional<boost::json::array> tasks(std::string_view workload) const override;
+  std::vector<std::string> workloads_for_issue(std::string_view issue_id, std::string_view repo,
+                                               std::int64_t number) const override;
 
  private:
   const kube::WatchCache& workloads_;

@@ -443,8 +443,8 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
                     "Malformed items in dispatch lane queue answers, skipped, by lane.", {"lane"}),
       .github_requests_total =
           r.counter("foreman_bridge_github_requests_total",
-                    "Requests to the GitHub API (only with GITHUB_TOKEN) by call (branch, pull) and HTTP status "
-                    "code (\"<error>\" when none).",
+                    "Requests to the GitHub API (with GITHUB_TOKEN when set, else unauthenticated) by call (branch, "
+                    "pull, check-runs) and HTTP status code (\"<error>\" when none).",
                     {"call", "code"}),
       .failed_to_recreate_seconds =
           r.histogram("foreman_bridge_failed_to_recreate_seconds",
@@ -456,7 +456,7 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
                                     {"source"}),
       .sweeps_total = r.counter("foreman_bridge_sweeps_total",
                                 "Actions of the sweeps of terminal Workloads and claims, by sweep (report, stamp, "
-                                "prune, stranded, stuck, prfix) and result.",
+                                "prune, stranded, stuck, prfix, park) and result.",
                                 {"sweep", "result"}),
       .reconcile_total = r.counter("foreman_bridge_reconcile_total",
                                    "Reconciliations by controller and result (success, error, requeue).",

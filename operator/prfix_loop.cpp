@@ -111,6 +111,19 @@ awaitable<PrFixRound> PrFixLoop::run_once() {
   co_return round;
 }
 
+awaitable<std::optional<dispatch::ChecksState>> PrFixLoop::checks_of(const dispatch::PrFixItem& item, const std::string& sha) {
+  try {
+    const auto answer = co_await d_.github->check_runs(item.repo, sha);
+    if (auto summary = dispatch::summarize_check_runs(answer)) co_return summary;
+    logger().warn("GitHub's check runs are not in the expected shape; counted as pending",
+                  {{"pr", item.repo + "#" + std::to_string(item.pr)}});
+  } catch (const github::GitHubError& e) {
+    logger().warn("GitHub could not give the check runs; counted as pending",
+                  {{"pr", item.repo + "#" + std::to_string(item.pr)}, {"error", e.what()}});
+  }
+  co_return std::nullopt;
+}
+
 awaitable<void> PrFixLoop::remove_if_present(kube::HttpRequest req) {
   try {
     co_await d_.kube.call(req);
@@ -158,14 +171,21 @@ awaitable<std::string> PrFixLoop::handle(const dispatch::PrFixItem& item) {
     if (e.kind() != kube::ErrorKind::NotFound) throw;
   }
 
-  // The pull request, when GitHub may be asked; a 404 is a pull request gone.
+  // The pull request (GitHub asked with the token, else unauthenticated); with a token a
+  // 404 is a pull request gone.
   std::optional<dispatch::PrState> pr;
   if (d_.github != nullptr) {
     try {
       if (auto got = co_await d_.github->pull_request(item.repo, item.pr)) {
-        pr = dispatch::PrState{got->state == "open", got->merged, got->head_sha};
-      } else {
+        std::string state = got->mergeable_state;
+        for (auto& ch : state) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        pr = dispatch::PrState{got->state == "open", got->merged, got->head_sha, state, std::nullopt};
+        if (pr->open && !pr->merged && !pr->head_sha.empty() && fix_object) pr->checks = co_await checks_of(item, pr->head_sha);
+      } else if (!d_.github->options().token.empty()) {
         pr = dispatch::PrState{false, false, {}};
+      } else {
+        // Unauthenticated, a private repository's pull request answers 404 too: unknown.
+        logger().info("GitHub (unauthenticated) does not show the pull request; deciding without it", {{"pr", pr_ref}});
       }
     } catch (const github::GitHubError& e) {
       logger().warn("GitHub could not give the pull request's state; deciding without it",

@@ -9,10 +9,12 @@
 // queue, the Workload and the ConfigMap are the whole state.
 #pragma once
 
+#include "dispatch/prfix.hpp"
 #include "operator/config.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
 #include <string>
 
 namespace fdb::kube {
@@ -52,7 +54,7 @@ class PrFixLoop {
     kube::Client& kube;
     dispatch::Client& dispatch;
     const Config& config;
-    github::Client* github = nullptr;  // null without GITHUB_TOKEN: PR state unknown
+    github::Client* github = nullptr;  // null: PR state unknown (the program always sets it)
     metrics::BridgeMetrics* metrics = nullptr;
   };
   explicit PrFixLoop(Deps deps);
@@ -64,6 +66,10 @@ class PrFixLoop {
  private:
   // One item: what was done ("created", "fixed", "blocked", "stale", "retried", "waiting").
   boost::asio::awaitable<std::string> handle(const dispatch::PrFixItem& item);
+  // The check runs on the pull request's head, summed up; nullopt when GitHub could not
+  // say (merge_status then reads "checks pending": never FIXED on it).
+  boost::asio::awaitable<std::optional<dispatch::ChecksState>> checks_of(const dispatch::PrFixItem& item,
+                                                                          const std::string& sha);
   // A DELETE that also counts 404 (gone already) as done.
   boost::asio::awaitable<void> remove_if_present(kube::HttpRequest req);
 

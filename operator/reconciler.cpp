@@ -100,7 +100,11 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   if (cached) view = view_of(*cached);
   else task_waits_.erase(name);
   const auto intent = find_intent(name);
-  const Step step = next_step(view, intent);
+  std::optional<WorkloadView> target;
+  if (intent && intent->target_name() != name) {
+    if (auto t = d_.cache.workload(intent->target_name())) target = view_of(*t);
+  }
+  const Step step = intent && intent->target_name() != name ? next_step(view, intent, target) : next_step(view, intent);
   logger().debug("reconcile", {{"workload", name}, {"step", to_string(step.kind)}, {"why", step.why}});
   try {
     switch (step.kind) {
@@ -179,13 +183,15 @@ std::optional<std::chrono::milliseconds> Reconciler::task_catch_up(const std::st
 awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   if (const auto wait = task_catch_up(name)) co_return later("await-tasks", *wait);
   const auto seen = std::chrono::steady_clock::now();
-  // The three reads a decision needs are independent: in parallel. Fresh copies: the
+  // The four reads a decision needs are independent: in parallel. Fresh copies: the
   // cache holds a projection, and tasks die with the Workload.
   using namespace boost::asio::experimental::awaitable_operators;
-  auto [wl_answer, tasks_answer, issue_answer] =
-      co_await (fetch_workload(name) && fetch_tasks(name) && fetch_issue_state(name));
+  auto [wl_answer, tasks_answer, issue_answer, claimed_view] =
+      co_await (fetch_workload(name) && fetch_tasks(name) && fetch_issue_state(name) && fetch_claimed_view(name));
   if (!wl_answer) co_return done("gone");
-  json::object wl = std::move(*wl_answer);
+  // The issue's current lane and id from dispatch (adoption.hpp): the lane label is only a
+  // fallback, and a Workload from before 0.3 gets its issue-id.
+  json::object wl = co_await refresh_from_dispatch(std::move(*wl_answer), std::move(claimed_view));
   const FailedWorkload f = read_workload(wl);
   if (f.phase != "Failed" || f.terminating || !f.bridge_owned) co_return done("not failed any more");
   json::array tasks = std::move(tasks_answer);
@@ -213,6 +219,7 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   const std::string uid = str(obj(&wl, "metadata"), "uid");
   Intent intent;
   intent.workload = name;
+  intent.target = retry_name(name, f.repo, f.number);
   intent.old_uid = uid;
   intent.issue_id = f.issue_id;
   intent.repo = f.repo;
@@ -266,7 +273,7 @@ awaitable<void> Reconciler::ask_github(const FailedWorkload& f, RetryAction& act
                   {{"workload", f.name}, {"branch", branch}, {"error", e.what()}});
   }
   const bool before = evidence->pushed;
-  *evidence = github_branch_evidence(std::move(*evidence), branch, exists);
+  *evidence = github_branch_evidence(std::move(*evidence), branch, exists, !d_.github->options().token.empty());
   if (exists && before != evidence->pushed) {
     logger().info("GitHub overrides the tasks' branch evidence",
                   {{"workload", f.name}, {"branch", branch}, {"exists", *exists}});
@@ -373,6 +380,7 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   build.infra_attempts = intent.infra_attempts;
   build.feedback = intent.feedback;
   build.revise_from_branch = intent.branch;
+  build.name = intent.target_name();
   // The current configuration, and the coders' current load.
   const json::object manifest = dispatch::build_workload(build, d_.config.workload, d_.cache.load().by_coder);
   const auto req = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).create(json::serialize(manifest));
@@ -387,9 +395,13 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
     if (e.kind() != kube::ErrorKind::AlreadyExists) throw;
     // Created already (by us before a crash, or by a claim). If it were the old object
     // still there, the cache would not have reported it gone: the next step decides.
-    logger().info("the next attempt exists already", {{"workload", intent.workload}});
+    logger().info("the next attempt exists already", {{"workload", intent.target_name()}});
   }
-  logger().info("recreated", {{"workload", intent.workload}, {"attempt", intent.next_attempt},
+  if (intent.target_name() != intent.workload) {
+    logger().info("an adopted Workload's name cannot label its tasks; the retry takes this program's name",
+                  {{"workload", intent.workload}, {"new_name", intent.target_name()}});
+  }
+  logger().info("recreated", {{"workload", intent.target_name()}, {"attempt", intent.next_attempt},
                               {"infra_attempts", intent.infra_attempts},
                               {"mode", intent.feedback.empty() ? "issue-batch" : "pipeline"}});
   if (d_.metrics) {
@@ -402,7 +414,7 @@ awaitable<ReconcileResult> Reconciler::create_next(const Intent& intent) {
   }
   if (d_.events) {
     // Named first: GCC 12 destroys braced temporaries inside a co_await expression twice.
-    EventTarget target{intent.workload, d_.config.workload.namespace_name, created_uid};
+    EventTarget target{intent.target_name(), d_.config.workload.namespace_name, created_uid};
     EventSpec spec{"Normal", "Retried", "Retry",
                    fmt::format("attempt {} created after attempt {} failed: {}", intent.next_attempt,
                                intent.next_attempt - 1, intent.reason)};
@@ -458,11 +470,19 @@ awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::s
 
 awaitable<void> Reconciler::park_issue(const FailedWorkload& f, const std::string& reason) {
   co_await d_.dispatch.set_status(issue_ref(f), "backlog");
+  // The label and the comment are independent best-effort calls: a failed label does not
+  // skip the comment (the Python bridge's #142).
   try {
     co_await d_.dispatch.label(issue_ref(f), "needs-human");
+  } catch (const dispatch::DispatchError& e) {
+    count_sweep("park", "label-error");
+    logger().warn("park: the needs-human label failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
+  }
+  try {
     co_await d_.dispatch.comment(issue_ref(f), park_comment(f, reason));
   } catch (const dispatch::DispatchError& e) {
-    logger().warn("park: label or comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
+    count_sweep("park", "comment-error");
+    logger().warn("park: the comment failed (best effort)", {{"workload", f.name}, {"error", e.what()}});
   }
 }
 

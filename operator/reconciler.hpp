@@ -5,6 +5,7 @@
 // when to run again. Runs on the operator's io_context thread, leader only.
 #pragma once
 
+#include "operator/adoption.hpp"
 #include "operator/config.hpp"
 #include "dispatch/items.hpp"
 #include "operator/retry_decision.hpp"
@@ -108,6 +109,12 @@ class Reconciler {
                                                            const std::string& name);
   boost::asio::awaitable<std::pair<dispatch::IssueState, std::pair<std::string, std::int64_t>>> fetch_issue_state(
       const std::string& name);
+  // The issue as dispatch's claimed list shows it (current lane, id), for the cached
+  // projection's issue; empty when dispatch cannot say (the label stands).
+  boost::asio::awaitable<DispatchView> fetch_claimed_view(const std::string& name);
+  // `wl` with dispatch's current lane and, when it has none, the issue id — looked up in the
+  // lane queues as the Python's find_issue_id did when the claimed list lacks it.
+  boost::asio::awaitable<boost::json::object> refresh_from_dispatch(boost::json::object wl, DispatchView view);
   boost::asio::awaitable<ReconcileResult> delete_old(const Intent& intent);
   boost::asio::awaitable<ReconcileResult> create_next(const Intent& intent);
   boost::asio::awaitable<ReconcileResult> unclaim(const Intent& intent);

@@ -74,6 +74,13 @@ std::int64_t number_from_name(std::string_view name) {
   return (ec == std::errc() && p == tail.data() + tail.size() && n > 0) ? n : 0;
 }
 
+// The branch of this Workload: foreman/{its own name}/issue-{n} (an adopted Workload's name
+// may differ from workload_name()).
+std::string branch_of(const FailedWorkload& wl) {
+  if (wl.number <= 0) return {};
+  return dispatch::branch_of_workload(wl.name.empty() ? dispatch::workload_name(wl.repo, wl.number) : wl.name, wl.number);
+}
+
 }  // namespace
 
 std::string_view action_name(const RetryAction& a) noexcept {
@@ -198,9 +205,7 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
     if (why.empty()) continue;
     e.pushed = true;
     e.why = why;
-    e.branch = !t.branch.empty() ? t.branch
-               : wl.number > 0   ? dispatch::branch_name(wl.repo, wl.number)
-                                 : std::string();
+    e.branch = !t.branch.empty() ? t.branch : branch_of(wl);
     if (e.branch.empty()) e.pushed = false;  // no name to revise from
     else return e;
   }
@@ -209,12 +214,17 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
 
 std::string branch_to_check(const FailedWorkload& wl, const BranchEvidence& from_tasks) {
   if (!from_tasks.branch.empty()) return from_tasks.branch;
-  return wl.number > 0 && !wl.repo.empty() ? dispatch::branch_name(wl.repo, wl.number) : std::string();
+  return wl.repo.empty() ? std::string() : branch_of(wl);
 }
 
-BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists) {
+BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists,
+                                      bool authenticated) {
   if (!exists) {
     from_tasks.why += " (GitHub not asked or unavailable)";
+    return from_tasks;
+  }
+  if (!*exists && !authenticated) {
+    from_tasks.why += " (GitHub, unauthenticated, shows no branch " + branch + ": a private repository looks the same)";
     return from_tasks;
   }
   BranchEvidence e;

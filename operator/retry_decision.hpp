@@ -114,12 +114,16 @@ bool infrastructure_failure(const boost::json::object& workload, Tasks tasks);
 // with a verdict, a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
 BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks);
 
-// Branch evidence from GitHub (only when GITHUB_TOKEN is set): the branch to ask about —
-// the one the tasks name, else foreman/{name}/issue-{n} — and the evidence once asked.
-// GitHub is the truth when it answered (`exists`); when it could not be asked (nullopt)
-// the tasks' evidence stands.
+// Branch evidence from GitHub (asked with GITHUB_TOKEN when set, else unauthenticated, as
+// the Python bridge did): the branch to ask about — the one the tasks name, else
+// foreman/{name}/issue-{n} — and the evidence once asked. A branch GitHub shows is
+// evidence. With a token GitHub's "no such branch" is the truth too (a branch deleted
+// since: reviseFromBranch would fail the task); unauthenticated it is not (a private
+// repository looks absent), so the tasks' evidence stands, as it does when GitHub could
+// not be asked (nullopt: an error, a rate limit).
 std::string branch_to_check(const FailedWorkload& wl, const BranchEvidence& from_tasks);
-BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists);
+BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists,
+                                      bool authenticated);
 // The branch evidence a Retry or an InfraRetry carries; null for other actions.
 BranchEvidence* branch_of(RetryAction& a) noexcept;
 

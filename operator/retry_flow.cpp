@@ -45,6 +45,17 @@ Step next_step(const std::optional<WorkloadView>& wl, const std::optional<Intent
   return {StepKind::Nothing, "phase " + (wl->phase.empty() ? std::string("(new)") : wl->phase)};
 }
 
+Step next_step(const std::optional<WorkloadView>& wl, const std::optional<Intent>& intent,
+               const std::optional<WorkloadView>& target) {
+  if (!intent || intent->kind != Intent::Kind::Retry || intent->target_name() == intent->workload) {
+    return next_step(wl, intent);
+  }
+  if (wl && wl->uid == intent->old_uid) return next_step(wl, intent);  // delete, or await gone
+  if (!target) return {StepKind::Create, "the old object is gone; the target name is free"};
+  if (target->terminating) return {StepKind::AwaitGone, "an object of the target name is being deleted"};
+  return {StepKind::ClearIntent, "the new object exists under the target name"};
+}
+
 int parse_attempt(std::string_view text) noexcept {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
@@ -104,6 +115,7 @@ json::object intent_to_configmap(const Intent& i, std::string_view ns) {
   data["feedback"] = i.feedback;
   data["branch"] = i.branch;
   data["reason"] = i.reason;
+  if (!i.target.empty() && i.target != i.workload) data["target"] = i.target;
   return json::object{
       {"apiVersion", "v1"},
       {"kind", "ConfigMap"},
@@ -156,6 +168,7 @@ std::optional<Intent> intent_from_configmap(const json::object& cm, std::string*
   i.feedback = string_at(data, "feedback");
   i.branch = string_at(data, "branch");
   i.reason = string_at(data, "reason");
+  i.target = string_at(data, "target");
   return i;
 }
 

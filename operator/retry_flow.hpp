@@ -46,6 +46,11 @@ struct Intent {
   std::string feedback;       // Retry: feedback for the pipeline spec (may be empty)
   std::string branch;         // Retry: branch that was pushed (empty when none)
   std::string reason;         // why, for logs and Events
+  // Retry: the name to create the next attempt under; empty: `workload`. Differs for an
+  // adopted Workload whose name cannot be a label value (operator/adoption.hpp): the next
+  // attempt gets this program's name, once the old object is gone.
+  std::string target;
+  const std::string& target_name() const noexcept { return target.empty() ? workload : target; }
 };
 
 enum class StepKind {
@@ -66,6 +71,11 @@ struct Step {
 };
 
 Step next_step(const std::optional<WorkloadView>& workload, const std::optional<Intent>& intent);
+// The same, for a retry whose target name differs from the old one: `target` is what the
+// cache holds under intent->target_name(). Once the old object is gone, a target that
+// exists ends the retry (terminating: await it gone first); none: create.
+Step next_step(const std::optional<WorkloadView>& workload, const std::optional<Intent>& intent,
+               const std::optional<WorkloadView>& target);
 
 // Reads the projection fields from a Workload object (full or projected).
 WorkloadView view_of(const boost::json::object& workload);

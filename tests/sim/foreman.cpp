@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace fdb::sim {
 namespace json = boost::json;
 
@@ -40,6 +42,16 @@ struct StepDef {
   std::string name, kind, agent;
   json::object payload;
 };
+
+bool is_label_value(const std::string& v) {
+  if (v.empty()) return true;
+  if (v.size() > 63) return false;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(v.front()) || !alnum(v.back())) return false;
+  for (const char c : v)
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
 
 std::vector<StepDef> steps_of(const json::object& wl) {
   std::vector<StepDef> out;
@@ -166,6 +178,18 @@ void Foreman::advance(Track& t, Clock::time_point now, bool& done) {
     return;
   }
   if (!t.outcome) t.outcome = decide(wl);
+  if ((phase == "Planning" || phase == "Planned") && !is_label_value(t.name)) {
+    // Foreman labels each task foreman.llmkube.dev/workload=<name>: a Workload whose name
+    // cannot be a label value (over 63 characters, say) gets no task and fails.
+    status["phase"] = "Failed";
+    status["conditions"] = json::array{condition(false, "ChildrenFailed", "cannot create tasks: the Workload name is not a valid label value", when)};
+    status["succeededTasks"] = 0;
+    status["failedTasks"] = 0;
+    status["incompleteTasks"] = 0;
+    write(std::move(status));
+    done = true;
+    return;
+  }
   if (phase == "Planning" || phase == "Planned") {
     for (const auto& s : steps) {
       json::object task{

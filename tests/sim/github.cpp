@@ -62,22 +62,30 @@ HttpAnswer GitHub::handle(const std::string& method, const std::string& path, co
     if (it->count > 0 && --it->count == 0) faults_.erase(it);
     return a;
   }
-  if (authorization.empty()) return message(401, "Requires authentication");
-  if (method != "GET") return message(404, "Not Found");
   // /repos/{owner}/{repo}/{what}/{rest}
   constexpr std::string_view kRepos = "/repos/";
-  if (path.rfind(kRepos, 0) != 0) return message(404, "Not Found");
-  const auto owner_end = path.find('/', kRepos.size());
+  const auto owner_end = path.rfind(kRepos, 0) == 0 ? path.find('/', kRepos.size()) : std::string::npos;
   const auto repo_end = owner_end == std::string::npos ? owner_end : path.find('/', owner_end + 1);
   const auto what_end = repo_end == std::string::npos ? repo_end : path.find('/', repo_end + 1);
+  const std::string repo = repo_end == std::string::npos ? std::string() : path.substr(kRepos.size(), repo_end - kRepos.size());
+  if (authorization.empty()) {
+    if (public_.count(repo) == 0) return message(401, "Requires authentication");
+    ++anonymous_;
+  }
+  if (method != "GET") return message(404, "Not Found");
   if (what_end == std::string::npos || what_end + 1 >= path.size()) return message(404, "Not Found");
-  const std::string repo = path.substr(kRepos.size(), repo_end - kRepos.size());
   const std::string what = path.substr(repo_end + 1, what_end - repo_end - 1);
   const std::string rest = path.substr(what_end + 1);
   if (what == "branches") {
     if (branches_.count(repo + "\n" + rest) == 0) return message(404, "Branch not found");
     return answer(200, json::object{{"name", rest}, {"commit", json::object{{"sha", "0123456789abcdef0123456789abcdef01234567"}}},
                                     {"protected", false}});
+  }
+  if (what == "commits" && rest.size() > 11 && rest.ends_with("/check-runs")) {
+    const std::string sha = rest.substr(0, rest.size() - 11);
+    json::array runs;
+    if (auto it = checks_.find(repo + "@" + sha); it != checks_.end()) runs = it->second;
+    return answer(200, json::object{{"total_count", static_cast<std::int64_t>(runs.size())}, {"check_runs", runs}});
   }
   if (what == "pulls") {
     auto it = pulls_.find(repo + "#" + rest);
@@ -92,6 +100,9 @@ HttpAnswer GitHub::control(const std::string& method, const std::string& path, c
     json::array out;
     for (const auto& r : requests_) out.emplace_back(r);
     return answer(200, out);
+  }
+  if (method == "GET" && path == "/_sim/github/anonymous") {
+    return answer(200, json::object{{"anonymous", anonymous_}});
   }
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
@@ -113,6 +124,12 @@ HttpAnswer GitHub::control(const std::string& method, const std::string& path, c
     else branches_.erase(repo + "\n" + branch);
     return answer(200, json::object{{"branches", static_cast<std::int64_t>(branches_.size())}});
   }
+  if (path == "/_sim/github/public" && (method == "POST" || method == "DELETE")) {
+    if (repo.find('/') == std::string::npos) return message(400, "repo (owner/name) is required");
+    if (method == "POST") public_.insert(repo);
+    else public_.erase(repo);
+    return answer(200, json::object{{"public", static_cast<std::int64_t>(public_.size())}});
+  }
   if (method == "POST" && path == "/_sim/github/pull") {
     GitHubPull p;
     p.repo = repo;
@@ -128,6 +145,20 @@ HttpAnswer GitHub::control(const std::string& method, const std::string& path, c
     p.mergeable_state = str(b, "mergeableState", "clean");
     pulls_[repo + "#" + std::to_string(p.number)] = p;
     return answer(200, pull_json(p));
+  }
+  if (method == "POST" && path == "/_sim/github/checks") {
+    const std::string sha = str(b, "sha");
+    const auto* runs = b.if_contains("runs");
+    if (repo.find('/') == std::string::npos || sha.empty() || runs == nullptr || !runs->is_array())
+      return message(400, "repo (owner/name), sha and runs (a list) are required");
+    json::array out;
+    for (const auto& r : runs->as_array()) {
+      if (!r.is_object()) return message(400, "each run is an object {status, conclusion}");
+      out.push_back(json::object{{"name", "ci"}, {"status", str(r.as_object(), "status", "completed")},
+                                 {"conclusion", r.as_object().contains("conclusion") ? r.as_object().at("conclusion") : json::value(nullptr)}});
+    }
+    checks_[repo + "@" + sha] = std::move(out);
+    return answer(200, json::object{{"checks", static_cast<std::int64_t>(checks_.size())}});
   }
   if (method == "POST" && path == "/_sim/github/fault") {
     Fault f;

@@ -411,7 +411,10 @@ void seed_workloads(Store& store, const Config& cfg) {
   std::string filler;
   const bool realistic = cfg.workload_shape == "realistic";
   for (int i = 0; i < cfg.seed_workloads; ++i) {
-    std::string name = fmt::format("wl-seed-repo-{}", i);
+    // The name the bridge gives the issue (SPEC §3, wl-{owner}-{repo}-{number}), as a
+    // cluster the bridge made holds them: only Workloads named otherwise (the Python
+    // bridge's, say) go into its issue index.
+    std::string name = fmt::format("wl-misospace-seed-repo-{}", i);
     const bool failed = i % 5 == 0;
     const bool running = cfg.seed_phase == "running";
     json::object o{

@@ -25,6 +25,9 @@ std::map<std::string, std::string> bridge_env(const Sim& sim, const std::map<std
       {"DELETE_WORKLOAD_TIMEOUT_S", "10"},
       {"POD_NAME", "bridge-0"},
   };
+  // GitHub is asked even without a token (as the Python bridge did): the sim's stand-in,
+  // never the real one.
+  if (!sim.github_url.empty()) env["GITHUB_API_URL"] = sim.github_url;
   for (const auto& [k, v] : extra) env[k] = v;
   return env;
 }

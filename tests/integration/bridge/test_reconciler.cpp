@@ -18,6 +18,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+
 #include <map>
 
 namespace asio = boost::asio;
@@ -77,6 +79,9 @@ struct World {
   std::string issue_state = "open";
   std::string tasks_body = kTasks;  // what a LIST of AgenticTasks returns
   int status_code = 200;            // what POST /api/issues/status answers
+  std::string claimed_body = "[]";  // what GET /api/issues/claimed answers
+  int label_code = 200;             // what POST /api/issues/label answers
+  int comment_code = 200;           // what POST /api/issues/comment answers
   json::object current;  // what GET on the Workload returns
   TestServer api{io, [this](const TestRequest& r) { return api_answer(r); }};
   TestServer dispatch_server{io, [this](const TestRequest& r) { return dispatch_answer(r); }};
@@ -118,10 +123,13 @@ struct World {
     return reply(200, "{}");
   }
   TestReply dispatch_answer(const TestRequest& r) {
+    if (r.target.rfind("/api/issues/claimed", 0) == 0) return reply(200, claimed_body);
     if (r.target.rfind("/api/issues/state", 0) == 0) {
       return reply(200, R"({"issueId":"I_7","repoFullName":"o/r","number":7,"state":")" + issue_state + "\"}");
     }
     if (r.target == "/api/issues/status" && status_code != 200) return reply(status_code, R"({"error":"no"})");
+    if (r.target == "/api/issues/label" && label_code != 200) return reply(label_code, R"({"error":"no"})");
+    if (r.target == "/api/issues/comment" && comment_code != 200) return reply(comment_code, R"({"error":"no"})");
     return reply(200, R"({"success":true})");
   }
   // Requests to the API server since `from`, as "METHOD path" lines (events excluded).
@@ -167,7 +175,11 @@ BOOST_AUTO_TEST_CASE(a_failed_workload_is_retried_step_by_step) {
   const auto del = json::parse(reqs[3].body).as_object();
   BOOST_TEST(del.at("propagationPolicy").as_string() == "Foreground");
   BOOST_TEST(del.at("preconditions").at("uid").as_string() == "u-1");
-  BOOST_TEST(w.dispatch_server.requests().at(0).target == "/api/issues/state?repo=o%2Fr&number=7");
+  // Dispatch: the issue's state, and its current lane (the claimed list), asked in parallel.
+  std::set<std::string> asked;
+  for (const auto& q : w.dispatch_server.requests()) asked.insert(q.target);
+  BOOST_TEST(asked.count("/api/issues/state?repo=o%2Fr&number=7") == 1u);
+  BOOST_TEST(asked.count("/api/issues/claimed?agentName=foreman-coder") == 1u);
   BOOST_TEST(rec.intents_in_flight() == 1u);
 
   // 2. Still terminating: wait for the watch, no request.
@@ -274,6 +286,43 @@ BOOST_AUTO_TEST_CASE(a_restart_between_delete_and_create_creates_once) {
   const std::size_t mark2 = w.api.requests().size();
   run(w.io, step);
   BOOST_TEST(w.api_log(mark2).empty());
+}
+
+// Issue 18 item 8: parking sets the status, then the label and the comment as two
+// independent best-effort calls — a failed label does not skip the comment, nor the other
+// way round — and the park goes on (annotation, delete).
+BOOST_AUTO_TEST_CASE(park_label_and_comment_are_independent) {
+  struct Row {
+    const char* given;
+    int label_code, comment_code;
+  };
+  const Row rows[] = {{"both answer", 200, 200}, {"the label fails", 400, 200}, {"the comment fails", 200, 400},
+                      {"both fail", 400, 400}};
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.given) {
+      World w;
+      w.label_code = row.label_code;
+      w.comment_code = row.comment_code;
+      w.current = failed_workload(3);  // the cap, PARK_ON_GIVE_UP default: park
+      w.cache.workloads["wl-o-r-7"] = w.current;
+      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      ReconcileResult r;
+      auto step = [&]() -> awaitable<void> { r = co_await rec.reconcile("wl-o-r-7"); };
+      run(w.io, step);
+      BOOST_TEST(!r.error);
+      BOOST_TEST(r.step == "park");
+      std::vector<std::string> calls;
+      for (const auto& q : w.dispatch_server.requests()) {
+        if (q.method == "POST") calls.push_back(q.target);
+      }
+      const std::vector<std::string> expected = {"/api/issues/status", "/api/issues/label", "/api/issues/comment"};
+      BOOST_TEST(calls == expected, boost::test_tools::per_element());
+      // The park is recorded and the tombstone deleted either way.
+      bool deleted = false;
+      for (const auto& l : w.api_log()) deleted |= l == "DELETE " + kWl + "/wl-o-r-7";
+      BOOST_TEST(deleted);
+    }
+  }
 }
 
 // A tombstone (the cap, or a closed issue) is marked and stamped terminal-since-Failed in

@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
   const Row rows[] = {
       {{}, {{"RETRY_MAX_ATTEMPTS", "abc"}, {"DISPATCH_AGENT_TOKEN", "t"}}, "RETRY_MAX_ATTEMPTS"},
       {{"--retry-max-attempts", "0"}, {{"DISPATCH_AGENT_TOKEN", "t"}}, "RETRY_MAX_ATTEMPTS"},
-      {{}, {{"LOG_FORMAT", "yaml"}, {"DISPATCH_AGENT_TOKEN", "t"}}, "LOG_FORMAT"},
+      {{}, {{"VERIFY_ENABLED", "maybe"}, {"DISPATCH_AGENT_TOKEN", "t"}}, "VERIFY_ENABLED"},
       {{}, {{"LANE_CODER_AGENTS", "{not json"}, {"DISPATCH_AGENT_TOKEN", "t"}}, "LANE_CODER_AGENTS"},
       {{}, {}, "DISPATCH_AGENT_TOKEN"},
       {{"--no-such-flag"}, {{"DISPATCH_AGENT_TOKEN", "t"}}, "no-such-flag"},

@@ -173,17 +173,36 @@ BOOST_AUTO_TEST_CASE(branch_evidence_asks_github_only_with_a_token) {
   BOOST_TEST(bridge->wait(10s).value_or(-1) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(without_a_token_github_is_never_asked) {
-  Fixture f("no-github");
+// Issue 18 item 6: without GITHUB_TOKEN GitHub is asked unauthenticated, as the Python
+// bridge did. A public repository's branch is evidence; a private one answers 401 (or
+// 404), and the tasks' evidence stands.
+BOOST_AUTO_TEST_CASE(without_a_token_github_is_asked_unauthenticated) {
+  Fixture f("no-github-token");
   SimClient gh(f.sim.github_url, "x");
+  // o/r is private; its review ran, so the tasks say the branch was pushed.
   f.api.add_issue("o/r", 10, "local");
   f.api.set_issue_rule("o/r", 10, {{"1", "fail-review"}, {"2", "hang"}});
+  // o/pub is public; its coder failed (no evidence in the tasks), but GitHub shows the branch.
+  f.api.add_issue("o/pub", 11, "local");
+  f.api.set_issue_rule("o/pub", 11, {{"1", "fail-coder"}, {"2", "hang"}});
+  gh.post("/_sim/github/public", json::object{{"repo", "o/pub"}});
+  gh.post("/_sim/github/branch", json::object{{"repo", "o/pub"}, {"branch", "foreman/wl-o-pub-11/issue-11"}});
   auto bridge = f.bridge({{"GITHUB_API_URL", f.sim.github_url}});
-  BOOST_REQUIRE_MESSAGE(f.wait_for_create("wl-o-r-10", "2"), "no attempt 2; see " << f.log);
-  // The tasks' evidence (a review verdict) stands.
+  BOOST_REQUIRE_MESSAGE(f.wait_for_create("wl-o-r-10", "2") && f.wait_for_create("wl-o-pub-11", "2"),
+                        "no attempt 2; see " << f.log);
   const std::string spec = json::serialize(f.api.workload("llm", "wl-o-r-10").at("spec"));
-  BOOST_TEST(spec.find("reviseFromBranch") != std::string::npos, spec);
-  BOOST_TEST(gh.get("/_sim/github/requests").as_array().empty());
+  BOOST_TEST(spec.find(R"("reviseFromBranch":"foreman/wl-o-r-10/issue-10")") != std::string::npos, spec);
+  BOOST_TEST(spec.find(R"("allowOverwrite":true)") != std::string::npos, spec);
+  const std::string pub = json::serialize(f.api.workload("llm", "wl-o-pub-11").at("spec"));
+  BOOST_TEST(pub.find(R"("reviseFromBranch":"foreman/wl-o-pub-11/issue-11")") != std::string::npos, pub);
+  std::vector<std::string> paths;
+  const json::value asked = gh.get("/_sim/github/requests");
+  for (const auto& r : asked.as_array()) paths.emplace_back(r.as_string());
+  std::sort(paths.begin(), paths.end());
+  const std::vector<std::string> expected = {"GET /repos/o/pub/branches/foreman/wl-o-pub-11/issue-11",
+                                             "GET /repos/o/r/branches/foreman/wl-o-r-10/issue-10"};
+  BOOST_TEST(paths == expected, boost::test_tools::per_element());
+  BOOST_TEST(gh.get("/_sim/github/anonymous").at("anonymous").as_int64() == 1);  // the public one was answered
   bridge->signal(SIGTERM);
   BOOST_TEST(bridge->wait(10s).value_or(-1) == 0);
 }

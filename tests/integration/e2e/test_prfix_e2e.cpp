@@ -1,9 +1,11 @@
 // The PR-fix queue end to end: the bridge binary with PR_FIX_ENABLED against kube-sim's
-// Kubernetes, Foreman, dispatch and GitHub sides. A fix that completes marks its item
-// FIXED; fixes that keep failing climb the ladder (NORMAL, then ESCALATED) and end
-// BLOCKED, each next fix created only after the last is gone; a closed pull request, or
-// one whose head moved, is STALE without a fix; GitHub down and dispatch refusing marks
-// delay an item, never lose it; the PR-fix Workloads never reach the issue retry flow.
+// Kubernetes, Foreman, dispatch and GitHub sides. A fix that completes on a mergeable pull
+// request marks its item FIXED; fixes that keep failing climb the ladder (NORMAL, then
+// ESCALATED) and end BLOCKED, each next fix created only after the last is gone; a closed
+// pull request, or one whose head moved, is STALE without a fix, a merged one FIXED; a
+// merge conflict is BLOCKED; with GitHub down a completed fix is never FIXED unverified;
+// dispatch refusing marks delays an item, never loses it; the PR-fix Workloads never
+// reach the issue retry flow.
 #include "support/bridge_process.hpp"
 #include "support/sim_client.hpp"
 
@@ -60,12 +62,25 @@ BOOST_AUTO_TEST_CASE(fixed_laddered_to_blocked_and_stale) {
     gh.post("/_sim/github/pull", json::object{{"repo", "o/p"}, {"number", i.pr}, {"state", i.state},
                                               {"headRef", "fix-" + std::to_string(i.pr)}, {"headSha", i.head}});
   }
-  // 25: GitHub cannot answer about it and dispatch refuses its first marks (503): decided
-  // without the pull request's state, marked once dispatch answers again.
+  // 25: GitHub cannot answer about it and dispatch refuses its first marks (503). As the
+  // Python bridge decided (#93), a fix is never FIXED off an unverified success: each
+  // completed fix counts as not verified, the ladder climbs, and the item ends BLOCKED —
+  // marked once dispatch answers again.
   api.set_issue_rule("o/p", 505, {{"*", "succeed"}});
   api.post("/_sim/dispatch/prfix", json::object{{"repo", "o/p"}, {"pr", 25}, {"issue", 505}, {"branch", "fix-25"},
                                                 {"headSha", "fff"}, {"feedback", json::array{"Add a test"}}});
   gh.post("/_sim/github/fault", json::object{{"path", "/repos/o/p/pulls/25"}, {"count", 1000}, {"status", 503}});
+  // 26: the fix completes, but the pull request has a merge conflict: BLOCKED at once.
+  // 27: merged before any fix: FIXED, no fix made.
+  api.set_issue_rule("o/p", 506, {{"*", "succeed"}});
+  for (const int pr : {26, 27}) {
+    api.post("/_sim/dispatch/prfix", json::object{{"repo", "o/p"}, {"pr", pr}, {"issue", 480 + pr}, {"branch", "fix-" + std::to_string(pr)},
+                                                  {"headSha", "ggg"}, {"feedback", json::array{"Rebase it"}}});
+  }
+  gh.post("/_sim/github/pull", json::object{{"repo", "o/p"}, {"number", 26}, {"headRef", "fix-26"}, {"headSha", "ggg"},
+                                            {"mergeableState", "dirty"}, {"mergeable", false}});
+  gh.post("/_sim/github/pull", json::object{{"repo", "o/p"}, {"number", 27}, {"state", "closed"}, {"merged", true},
+                                            {"headRef", "fix-27"}, {"headSha", "ggg"}});
   api.post("/_sim/dispatch/faults", json::object{{"path", "/api/pr-fix-queue/mark"}, {"mode", "status"}, {"code", 503},
                                                  {"count", 6}});
   auto bridge = start_bridge(sim,
@@ -95,15 +110,22 @@ BOOST_AUTO_TEST_CASE(fixed_laddered_to_blocked_and_stale) {
   // The issue retry flow never touched them (no retry intent was written for a PR fix).
   BOOST_TEST(api.status("/api/v1/namespaces/llm/configmaps/bridge-intent-prfix-o-p-22") == 404);
 
-  BOOST_REQUIRE_MESSAGE(SimClient::wait_until([&] { return prfix_status(api, 25) == "FIXED"; }, 40s),
-                        "25 not FIXED; see " << log);
-  BOOST_TEST(creates(api, "prfix-o-p-25").size() == 1u);
+  BOOST_REQUIRE_MESSAGE(SimClient::wait_until([&] { return prfix_status(api, 25) == "BLOCKED"; }, 40s),
+                        "25 not BLOCKED; see " << log);
+  BOOST_TEST(creates(api, "prfix-o-p-25").size() == 2u);  // NORMAL, then ESCALATED
+  BOOST_REQUIRE_MESSAGE(SimClient::wait_until([&] { return prfix_status(api, 26) == "BLOCKED" && prfix_status(api, 27) == "FIXED"; }, 30s),
+                        "26 not BLOCKED or 27 not FIXED; see " << log);
+  BOOST_TEST(creates(api, "prfix-o-p-26").size() == 1u);
+  BOOST_TEST(creates(api, "prfix-o-p-27").empty());
 
   const std::string text = api.text("/_sim/dispatch/state");
   BOOST_TEST(text.find("fixed in lane NORMAL at attempt 1") != std::string::npos, text);
   BOOST_TEST(text.find("attempts failed in lane ESCALATED for review-feedback::") != std::string::npos, text);
   BOOST_TEST(text.find("the pull request was closed") != std::string::npos, text);
   BOOST_TEST(text.find("head moved") != std::string::npos, text);
+  BOOST_TEST(text.find("checks pending") != std::string::npos, text);
+  BOOST_TEST(text.find("merge conflict") != std::string::npos, text);
+  BOOST_TEST(text.find("was merged") != std::string::npos, text);
   bridge->signal(SIGTERM);
   BOOST_TEST(bridge->wait(10s).value_or(-1) == 0);
 }

@@ -125,7 +125,8 @@ BOOST_AUTO_TEST_CASE(names) {
   };
   const Row rows[] = {
       {"plain", "o/r", 12, "prfix-o-r-12"},
-      {"odd characters", "My_Org/repo.JS", 3, "prfix-my-org-repo-js-3"},
+      {"odd characters: the mapping changed it, hashed", "My_Org/repo.JS", 3,
+       "prfix-my-org-repo-js-3-" + hash8("my_org/repo.js#3")},
       // "prfix-o-" + 48 + "-123456" = 63.
       {"exactly 63", "o/" + std::string(48, 'a'), 123456, "prfix-o-" + std::string(48, 'a') + "-123456"},
       {"64: cut and hashed", "o/" + std::string(49, 'a'), 123456,
@@ -194,6 +195,58 @@ BOOST_AUTO_TEST_CASE(the_manifest) {
   }
 }
 
+// The Python bridge's check_pr_mergeable, as a table.
+BOOST_AUTO_TEST_CASE(merge_status_as_the_python_read_it) {
+  struct Row {
+    const char* given;
+    std::optional<PrState> pr;
+    MergeStatus status;
+  };
+  const Row rows[] = {
+      {"unknown", std::nullopt, MergeStatus::ChecksPending},
+      {"merged", PrState{false, true, "s", "clean", ChecksState::Passed}, MergeStatus::Merged},
+      {"closed", PrState{false, false, "s", "clean", ChecksState::Passed}, MergeStatus::Closed},
+      {"dirty", PrState{true, false, "s", "dirty", ChecksState::Passed}, MergeStatus::Dirty},
+      {"conflicting", PrState{true, false, "s", "conflicting", std::nullopt}, MergeStatus::Dirty},
+      {"a failing check", PrState{true, false, "s", "unstable", ChecksState::Failed}, MergeStatus::ChecksFailed},
+      {"a failing check, blocked", PrState{true, false, "s", "blocked", ChecksState::Failed}, MergeStatus::ChecksFailed},
+      {"a pending check", PrState{true, false, "s", "clean", ChecksState::Pending}, MergeStatus::ChecksPending},
+      {"check runs unreadable", PrState{true, false, "s", "clean", std::nullopt}, MergeStatus::ChecksPending},
+      {"blocked, checks passed (awaiting review)", PrState{true, false, "s", "blocked", ChecksState::Passed}, MergeStatus::Blocked},
+      {"unstable, no checks", PrState{true, false, "s", "unstable", ChecksState::None}, MergeStatus::Blocked},
+      {"clean, checks passed", PrState{true, false, "s", "clean", ChecksState::Passed}, MergeStatus::Ok},
+      {"clean, no checks", PrState{true, false, "s", "clean", ChecksState::None}, MergeStatus::Ok},
+      {"no head SHA: checks not read", PrState{true, false, "", "", std::nullopt}, MergeStatus::Ok},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) { BOOST_TEST(to_string(merge_status(r.pr)) == to_string(r.status)); }
+  }
+  struct Runs {
+    const char* json;
+    std::optional<ChecksState> state;
+  };
+  const Runs runs[] = {
+      {R"({"check_runs":[]})", ChecksState::None},
+      {R"({"check_runs":[{"status":"completed","conclusion":"success"},{"status":"completed","conclusion":"skipped"}]})",
+       ChecksState::Passed},
+      {R"({"check_runs":[{"status":"completed","conclusion":"success"},{"status":"in_progress","conclusion":null}]})",
+       ChecksState::Pending},
+      {R"({"check_runs":[{"status":"queued"},{"status":"completed","conclusion":"TIMED_OUT"}]})", ChecksState::Failed},
+      {R"({"check_runs":[{"status":"completed","conclusion":"action_required"}]})", ChecksState::Failed},
+      {R"({"check_runs":[{"status":"weird"}]})", ChecksState::Pending},  // no conclusion, not completed
+      {R"({"check_runs":[7]})", ChecksState::Pending},
+      {R"({"total_count":0})", std::nullopt},
+      {R"([])", std::nullopt},
+  };
+  for (const auto& r : runs) {
+    BOOST_TEST_CONTEXT(r.json) {
+      const auto got = summarize_check_runs(json::parse(r.json));
+      BOOST_TEST(got.has_value() == r.state.has_value());
+      if (got && r.state) BOOST_TEST(static_cast<int>(*got) == static_cast<int>(*r.state));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
   PrFixSettings s;
   s.max_attempts = 3;
@@ -202,7 +255,7 @@ BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
   auto fix = [&](std::string phase, std::string lane, int attempt, std::string signature) {
     return std::optional<PrFixWorkload>(PrFixWorkload{std::move(phase), std::move(lane), attempt, std::move(signature)});
   };
-  const std::optional<PrState> open = PrState{true, false, "abc123"};
+  const std::optional<PrState> open = PrState{true, false, "abc123", "clean", ChecksState::None};
   const std::optional<PrState> unknown;
   struct Row {
     const char* given;
@@ -216,16 +269,38 @@ BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
   const Row rows[] = {
       {"nothing yet, PR open", std::nullopt, open, "create", "", "NORMAL", 1},
       {"nothing yet, PR state unknown (no GitHub token)", std::nullopt, unknown, "create", "", "NORMAL", 1},
-      {"PR merged", std::nullopt, PrState{false, true, "abc123"}, "mark", "STALE", "", 0},
+      {"PR merged: nothing left to fix", std::nullopt, PrState{false, true, "abc123"}, "mark", "FIXED", "", 0},
+      {"PR merged while a fix runs", fix("Dispatched", "NORMAL", 1, sig), PrState{false, true, "abc123"}, "mark", "FIXED",
+       "", 0},
       {"PR closed", fix("Dispatched", "NORMAL", 1, sig), PrState{false, false, "abc123"}, "mark", "STALE", "", 0},
       {"PR head moved before any fix", std::nullopt, PrState{true, false, "def456"}, "mark", "STALE", "", 0},
       {"a fix running (its own push moves the head)", fix("Dispatched", "NORMAL", 1, sig), PrState{true, false, "def456"},
        "wait", "", "", 0},
-      {"fixed", fix("Completed", "NORMAL", 1, sig), open, "mark", "FIXED", "", 0},
-      {"fixed, PR state unknown", fix("Completed", "ESCALATED", 2, sig), unknown, "mark", "FIXED", "", 0},
+      // Issue 18 item 7: FIXED only when the PR is mergeable and its checks pass.
+      {"fixed, no checks", fix("Completed", "NORMAL", 1, sig), open, "mark", "FIXED", "", 0},
+      {"fixed, checks passed", fix("Completed", "NORMAL", 1, sig), PrState{true, false, "abc123", "clean", ChecksState::Passed},
+       "mark", "FIXED", "", 0},
+      {"completed, PR state unknown: not verified, waits", fix("Completed", "ESCALATED", 2, sig), unknown, "wait", "", "", 0},
+      {"completed, PR unknown at the cap: the ladder", fix("Completed", "NORMAL", 3, sig), unknown, "retry", "", "ESCALATED", 1},
+      {"completed, checks pending: waits", fix("Completed", "NORMAL", 1, sig),
+       PrState{true, false, "abc123", "unstable", ChecksState::Pending}, "wait", "", "", 0},
+      {"completed, check runs unreadable: waits", fix("Completed", "NORMAL", 1, sig),
+       PrState{true, false, "abc123", "clean", std::nullopt}, "wait", "", "", 0},
+      {"completed, blocked for a review: waits", fix("Completed", "NORMAL", 2, sig),
+       PrState{true, false, "abc123", "blocked", ChecksState::Passed}, "wait", "", "", 0},
+      {"completed, blocked at the cap in ESCALATED", fix("Completed", "ESCALATED", 3, sig),
+       PrState{true, false, "abc123", "blocked", ChecksState::None}, "mark", "BLOCKED", "", 0},
+      {"completed, checks failed: a failed fix", fix("Completed", "NORMAL", 1, sig),
+       PrState{true, false, "abc123", "unstable", ChecksState::Failed}, "retry", "", "NORMAL", 2},
+      {"completed, merge conflict", fix("Completed", "NORMAL", 1, sig), PrState{true, false, "abc123", "dirty", ChecksState::Passed},
+       "mark", "BLOCKED", "", 0},
+      {"failed, merge conflict", fix("Failed", "NORMAL", 1, sig), PrState{true, false, "abc123", "dirty", std::nullopt}, "mark",
+       "BLOCKED", "", 0},
+      {"failed, checks pending, budget left: waits", fix("Failed", "NORMAL", 1, sig),
+       PrState{true, false, "abc123", "clean", ChecksState::Pending}, "wait", "", "", 0},
       {"failed, budget left", fix("Failed", "NORMAL", 1, sig), open, "retry", "", "NORMAL", 2},
       {"failed at the cap in NORMAL: escalated", fix("Failed", "NORMAL", 3, sig), open, "retry", "", "ESCALATED", 1},
-      {"failed, budget left in ESCALATED", fix("Failed", "ESCALATED", 2, sig), unknown, "retry", "", "ESCALATED", 3},
+      {"failed, budget left in ESCALATED", fix("Failed", "ESCALATED", 2, sig), open, "retry", "", "ESCALATED", 3},
       {"failed at the cap in ESCALATED", fix("Failed", "ESCALATED", 3, sig), open, "mark", "BLOCKED", "", 0},
       {"failed for another signature: a fresh budget", fix("Failed", "ESCALATED", 3, "review-feedback::00000000"), open,
        "retry", "", "NORMAL", 1},

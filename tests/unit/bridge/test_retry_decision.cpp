@@ -292,6 +292,7 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_github) {
     bool pushed;
     std::string branch_out;
     std::string why;
+    bool authenticated = true;
   };
   const Row rows[] = {
       {"tasks say nothing, GitHub has it", none, "foreman/wl-o-r-7/issue-7", true, true, "foreman/wl-o-r-7/issue-7",
@@ -303,10 +304,21 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_github) {
        "coder GO (GitHub not asked or unavailable)"},
       {"GitHub unavailable, nothing pushed", none, "foreman/wl-o-r-7/issue-7", std::nullopt, false, "",
        "none (GitHub not asked or unavailable)"},
+      // Without a token (issue 18 item 6): a branch shown is evidence; "no branch" is not
+      // (a private repository answers 404 too), and a rate limit (nullopt) leaves the tasks.
+      {"unauthenticated, GitHub has it", none, "foreman/wl-o-r-7/issue-7", true, true, "foreman/wl-o-r-7/issue-7",
+       "GitHub: the branch exists", false},
+      {"unauthenticated 404: the tasks stand", pushed, "foreman/custom", false, true, "foreman/custom",
+       "coder GO (GitHub, unauthenticated, shows no branch foreman/custom: a private repository looks the same)", false},
+      {"unauthenticated 404, nothing pushed", none, "foreman/wl-o-r-7/issue-7", false, false, "",
+       "none (GitHub, unauthenticated, shows no branch foreman/wl-o-r-7/issue-7: a private repository looks the same)",
+       false},
+      {"unauthenticated, rate limited: the tasks stand", pushed, "foreman/custom", std::nullopt, true, "foreman/custom",
+       "coder GO (GitHub not asked or unavailable)", false},
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) {
-      const auto e = github_branch_evidence(r.tasks, r.branch, r.exists);
+      const auto e = github_branch_evidence(r.tasks, r.branch, r.exists, r.authenticated);
       BOOST_TEST(e.pushed == r.pushed);
       BOOST_TEST(e.branch == r.branch_out);
       BOOST_TEST(e.why == r.why);
@@ -361,6 +373,15 @@ BOOST_AUTO_TEST_CASE(rebuilding_after_a_decision) {
       {"retry with feedback and a pushed branch", {kReviewNoGo}, failed("2", "local", "1"), true, 3, 0, true,
        "foreman/wl-o-r-7/issue-7"},
       {"retry without anything", {}, failed("1"), true, 2, 0, false, ""},
+      // Evidence without feedback (a push rejected as non-fast-forward: a stale branch):
+      // pipeline mode carries reviseFromBranch, branchStrategy and allowOverwrite.
+      {"retry with a rejected push and no feedback",
+       {task("wl-o-r-7-code-7", "issue-fix", "", R"({"outcome":"PUSH-FAILED"})")}, failed("1"), true, 2, 0, true,
+       "foreman/wl-o-r-7/issue-7"},
+      {"retry after a coder GO and no feedback", {task("wl-o-r-7-code-7", "issue-fix", "GO")}, failed("1"), true, 2, 0,
+       true, "foreman/wl-o-r-7/issue-7"},
+      // A failed coder that pushed nothing: no allowOverwrite of any kind.
+      {"retry after a coder that pushed nothing", {kCoderIncomplete}, failed("1"), true, 2, 0, true, ""},
       {"infra retry keeps the attempt", {task("t", "verify", "", "{}", "InfrastructureError")}, infra, true, 2, 2, false, ""},
       {"park: nothing to build", {}, failed("3"), false, 0, 0, false, ""},
   };
@@ -381,6 +402,8 @@ BOOST_AUTO_TEST_CASE(rebuilding_after_a_decision) {
       const auto m = fdb::dispatch::build_workload(*req, fdb::dispatch::WorkloadSettings{});
       BOOST_TEST(m.at("metadata").at("name") == "wl-o-r-7");  // the same name, so the same branch
       BOOST_TEST(m.at("spec").as_object().contains("pipeline") == r.pipeline);
+      // allowOverwrite exactly when a branch is revised from, never bare.
+      BOOST_TEST((json::serialize(m).find("allowOverwrite") != std::string::npos) == !r.revise.empty());
       BOOST_TEST(m.at("metadata").at("annotations").at("foreman.llmkube.dev/attempt") ==
                  json::value(std::to_string(r.attempt)));
     }

@@ -1,4 +1,5 @@
 #include "crd_schema.hpp"
+#include "dispatch/prfix.hpp"
 #include "dispatch/workload.hpp"
 
 #include <boost/json/parse.hpp>
@@ -6,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <set>
 
 using namespace fdb::dispatch;
 namespace json = boost::json;
@@ -24,6 +26,8 @@ std::string hash8(const std::string& key) {
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(key)));
   return std::string(hex, 8);
 }
+
+std::string prfix_name_of(const std::string& repo, std::int64_t pr) { return prfix_workload_name(repo, pr); }
 
 IssueInfo issue(std::string repo = "misospace/dispatch", std::int64_t n = 42, std::string lane = "local") {
   return IssueInfo{std::move(repo), n, "Fix the widget", std::move(lane), "iss-42"};
@@ -56,10 +60,14 @@ BOOST_AUTO_TEST_CASE(names) {
   const Row rows[] = {
       {"plain", "misospace/dispatch", 42, "wl-misospace-dispatch-42"},
       {"upper case", "MisoSpace/Dispatch", 42, "wl-misospace-dispatch-42"},
-      {"underscore", "my_org/my_repo", 1, "wl-my-org-my-repo-1"},
-      {"dot", "o/repo.js", 3, "wl-o-repo-js-3"},
-      {"runs collapse", "o--x/a_.-b", 5, "wl-o-x-a-b-5"},
-      {"other characters", "o/r+é", 9, "wl-o-r-9"},
+      {"dash kept", "o/repo-js", 3, "wl-o-repo-js-3"},
+      // The mapping changed something: the hash of the full repo and number follows.
+      {"underscore", "my_org/my_repo", 1, "wl-my-org-my-repo-1-" + hash8("my_org/my_repo#1")},
+      {"dot", "o/repo.js", 3, "wl-o-repo-js-3-" + hash8("o/repo.js#3")},
+      {"runs collapse", "o--x/a_.-b", 5, "wl-o-x-a-b-5-" + hash8("o--x/a_.-b#5")},
+      {"a plain double dash collapses", "o/a--b", 5, "wl-o-a-b-5-" + hash8("o/a--b#5")},
+      {"other characters", "o/r+é", 9, "wl-o-r-9-" + hash8("o/r+é#9")},
+      {"upper case and a dot", "O/Repo.JS", 3, "wl-o-repo-js-3-" + hash8("o/repo.js#3")},
       // "wl-" + 53 + "-" + 6 = 63: exactly the limit, kept whole.
       {"exactly 63", "o/" + std::string(51, 'a'), 123456, "wl-o-" + std::string(51, 'a') + "-123456"},
       // One more character: 64, cut to 54 and the hash.
@@ -80,15 +88,66 @@ BOOST_AUTO_TEST_CASE(names) {
     }
   }
   // The expectation "wl-o-<51 a>-123456" is indeed 63 characters, and the next one 64.
-  BOOST_TEST(rows[6].expect.size() == 63u);
+  BOOST_TEST(rows[9].expect.size() == 63u);
   BOOST_TEST(("wl-o-" + std::string(52, 'a') + "-123456").size() == 64u);
-  BOOST_TEST(workload_name(rows[7].repo, rows[7].number).size() == 63u);
+  BOOST_TEST(workload_name(rows[10].repo, rows[10].number).size() == 63u);
   // Two long names that share the first 54 characters differ by the hash.
   BOOST_TEST(workload_name(r60, 7) != workload_name(r60, 8));
   // FNV-1a 64 test vectors: the hash is the documented one.
   BOOST_TEST(fnv1a64("") == 0xcbf29ce484222325ULL);
   BOOST_TEST(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
   BOOST_TEST(fnv1a64("foobar") == 0x85944171f73967e8ULL);
+}
+
+// Issue 20 item 5: repos of one owner that the character mapping alone would merge.
+BOOST_AUTO_TEST_CASE(names_of_repos_the_mapping_would_merge) {
+  const std::string repos[] = {"foo/foo.bar", "foo/foo-bar", "foo/foo_bar", "foo/foo..bar", "foo/foo--bar", "foo/foo.-_bar"};
+  std::set<std::string> names;
+  for (const auto& r : repos) {
+    BOOST_TEST_CONTEXT(r) {
+      const auto name = workload_name(r, 12);
+      BOOST_TEST(is_dns_label(name), name);
+      BOOST_TEST(name.starts_with("wl-foo-foo-bar-12"), name);
+      names.insert(name);
+      // The PR-fix Workload of the same repo and number follows the same rule.
+      BOOST_TEST(is_dns_label(prfix_name_of(r, 12)));
+    }
+  }
+  BOOST_TEST(names.size() == std::size(repos));
+  BOOST_TEST(workload_name("foo/foo-bar", 12) == "wl-foo-foo-bar-12");  // the plain one keeps its name
+  // Long and mapped: still 63 characters, still distinct.
+  const std::string long_dot = "o/" + std::string(70, 'a') + ".x";
+  const std::string long_dash = "o/" + std::string(70, 'a') + "-x";
+  BOOST_TEST(workload_name(long_dot, 1).size() == 63u);
+  BOOST_TEST(workload_name(long_dot, 1) != workload_name(long_dash, 1));
+}
+
+// What the Python bridge named a Workload, and which names can label a task.
+BOOST_AUTO_TEST_CASE(python_names_and_label_values) {
+  struct Row {
+    std::string repo;
+    std::int64_t number;
+    std::string python;
+    bool label_value;
+  };
+  const Row rows[] = {
+      {"misospace/dispatch", 42, "wl-misospace-dispatch-42", true},
+      {"MisoSpace/Repo.JS", 3, "wl-misospace-repo.js-3", true},
+      {"o/" + std::string(60, 'r'), 7, "wl-o-" + std::string(60, 'r') + "-7", false},  // 67 characters
+      {"o/" + std::string(55, 'r'), 7, "wl-o-" + std::string(55, 'r') + "-7", true},  // 62
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.repo) {
+      BOOST_TEST(python_workload_name(r.repo, r.number) == r.python);
+      BOOST_TEST(is_label_value(r.python) == r.label_value);
+    }
+  }
+  BOOST_TEST(python_workload_name("o/r", 1) == workload_name("o/r", 1));
+  BOOST_TEST(!is_label_value("-a"));
+  BOOST_TEST(!is_label_value("a."));
+  BOOST_TEST(!is_label_value("a/b"));
+  BOOST_TEST(is_label_value("A_b.c-d"));
+  BOOST_TEST(branch_of_workload("wl-o-r.js-3", 3) == "foreman/wl-o-r.js-3/issue-3");
 }
 
 BOOST_AUTO_TEST_CASE(attempt_parsing) {
@@ -238,7 +297,7 @@ BOOST_AUTO_TEST_CASE(pipeline_manifest_with_feedback) {
     "issues": [42],
     "pipeline": [
       {"name": "code-42", "kind": "issue-fix", "agentRef": {"name": "coder"},
-       "payload": {"repo": "misospace/dispatch", "issue": 42, "branch": "BRANCH", "prompt": "PROMPT", "allowOverwrite": true}},
+       "payload": {"repo": "misospace/dispatch", "issue": 42, "branch": "BRANCH", "prompt": "PROMPT"}},
       {"name": "verify-42", "kind": "verify", "agentRef": {"name": "gate"}, "dependsOn": ["code-42"],
        "payload": {"repo": "misospace/dispatch", "issue": 42, "branch": "BRANCH"}},
       {"name": "review-42-0", "kind": "review", "agentRef": {"name": "reviewer"}, "dependsOn": ["verify-42"],
@@ -283,19 +342,81 @@ BOOST_AUTO_TEST_CASE(pipeline_variants) {
       BOOST_TEST(names == r.step_names, boost::test_tools::per_element());
       BOOST_TEST(steps.back().at("dependsOn") == json::array{json::string(r.review_depends)});
       const auto& code = steps.front().at("payload").as_object();
-      BOOST_TEST(code.at("allowOverwrite") == true);
       if (r.revise.empty()) {
         BOOST_TEST(!code.contains("reviseFromBranch"));
         BOOST_TEST(!code.contains("branchStrategy"));
+        BOOST_TEST(!code.contains("allowOverwrite"));
       } else {
         BOOST_TEST(code.at("reviseFromBranch") == json::value(r.revise));
         BOOST_TEST(code.at("branchStrategy") == "rebase");
+        BOOST_TEST(code.at("allowOverwrite") == true);
       }
       BOOST_TEST(!m.at("spec").as_object().contains("reviseFromBranch"));  // not a Workload spec field
       BOOST_TEST(!m.at("spec").as_object().contains("verifierAgentRef"));
       expect_valid(m);
     }
   }
+}
+
+// Issue 18 item 3 (SPEC §3): allowOverwrite only with branch evidence, always with
+// reviseFromBranch and branchStrategy rebase, never bare; mode × evidence.
+BOOST_AUTO_TEST_CASE(allow_overwrite_matrix) {
+  const std::string branch = "foreman/wl-misospace-dispatch-42/issue-42";
+  struct Row {
+    const char* given;
+    int attempt;
+    std::string feedback;
+    std::string revise;
+    bool pipeline;
+    bool prompt;
+    bool overwrite;  // the three fields
+  };
+  const Row rows[] = {
+      {"first attempt", 1, "", "", false, false, false},
+      {"retry, no feedback, no evidence", 2, "", "", false, false, false},
+      {"retry, no feedback, branch pushed", 2, "", branch, true, false, true},
+      {"retry, feedback, no evidence", 2, "- fix it", "", true, true, false},
+      {"retry, feedback, branch pushed", 2, "- fix it", branch, true, true, true},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      WorkloadSettings s;
+      BuildRequest req{issue()};
+      req.attempt = r.attempt;
+      req.feedback = r.feedback;
+      req.revise_from_branch = r.revise;
+      BOOST_TEST(pipeline_mode(req) == r.pipeline);
+      const auto m = build_workload(req, s);
+      const auto& spec = m.at("spec").as_object();
+      // Never anywhere outside the code step's payload.
+      for (const char* k : {"allowOverwrite", "reviseFromBranch", "branchStrategy"}) BOOST_TEST(!spec.contains(k));
+      BOOST_TEST(spec.contains("pipeline") == r.pipeline);
+      BOOST_TEST(spec.contains("coderAgentRef") == !r.pipeline);
+      if (r.pipeline) {
+        const auto& steps = spec.at("pipeline").as_array();
+        const auto& code = steps.front().at("payload").as_object();
+        BOOST_TEST(code.contains("prompt") == r.prompt);
+        BOOST_TEST(code.contains("allowOverwrite") == r.overwrite);
+        BOOST_TEST(code.contains("reviseFromBranch") == r.overwrite);
+        BOOST_TEST(code.contains("branchStrategy") == r.overwrite);
+        BOOST_TEST(code.at("branch") == json::value(branch));
+        for (std::size_t i = 1; i < steps.size(); ++i) {
+          for (const char* k : {"allowOverwrite", "reviseFromBranch", "branchStrategy", "prompt"})
+            BOOST_TEST(!steps[i].at("payload").as_object().contains(k));
+        }
+      }
+      BOOST_TEST((json::serialize(m).find("allowOverwrite") != std::string::npos) == r.overwrite);
+      expect_valid(m);
+    }
+  }
+  // An adopted Workload keeps its name, so its branch.
+  BuildRequest req{issue("o/repo.js", 3)};
+  req.name = "wl-o-repo.js-3";
+  req.revise_from_branch = "foreman/wl-o-repo.js-3/issue-3";
+  const auto m = build_workload(req, WorkloadSettings{});
+  BOOST_TEST(m.at("metadata").at("name") == "wl-o-repo.js-3");
+  BOOST_TEST(m.at("spec").at("pipeline").at(0).at("payload").at("branch") == "foreman/wl-o-repo.js-3/issue-3");
+  expect_valid(m);
 }
 
 BOOST_AUTO_TEST_CASE(prompt_cut) {

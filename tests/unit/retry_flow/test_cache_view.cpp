@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace fdb::op;
@@ -37,6 +39,69 @@ BOOST_AUTO_TEST_CASE(coder_and_in_progress) {
       BOOST_TEST(in_progress(w) == r.in_progress);
     }
   }
+}
+
+// Issue 18 item 4 (the Python's #180): a coder's slot is free once the Workload's
+// issue-fix tasks are terminal, not when the whole Workload is; fail closed.
+BOOST_AUTO_TEST_CASE(coder_slot_through_review) {
+  auto task = [](const char* kind, const char* phase) {
+    return json::value(json::object{{"spec", json::object{{"kind", kind}}}, {"status", json::object{{"phase", phase}}}});
+  };
+  struct Row {
+    const char* given;
+    json::array tasks;
+    bool busy;
+  };
+  const Row rows[] = {
+      {"no tasks yet (planning)", {}, true},
+      {"coder running", {task("issue-fix", "Running")}, true},
+      {"coder done, verify running", {task("issue-fix", "Succeeded"), task("verify", "Running")}, false},
+      {"coder done, review running", {task("issue-fix", "Succeeded"), task("verify", "Succeeded"), task("review", "Running")},
+       false},
+      {"coder failed, review skipped", {task("issue-fix", "Failed"), task("review", "Pending")}, false},
+      {"every terminal phase", {task("issue-fix", "Cancelled"), task("issue-fix", "Timeout"), task("issue-fix", "Completed")},
+       false},
+      {"one coder of two still running", {task("issue-fix", "Succeeded"), task("issue-fix", "Verifying")}, true},
+      {"only a review (no issue-fix task)", {task("review", "Running")}, true},
+      {"an issue-fix without status", {json::object{{"spec", json::object{{"kind", "issue-fix"}}}}}, true},
+      {"a task without spec", {task("issue-fix", "Succeeded"), json::object{{"status", json::object{}}}}, true},
+      {"not an object", {task("issue-fix", "Succeeded"), json::value(3)}, true},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) { BOOST_TEST(coder_still_busy(r.tasks) == r.busy); }
+  }
+
+  // Through the load: two in-progress Workloads on coder-a, one of them in review.
+  class Cache final : public CacheView {
+   public:
+    std::map<std::string, json::object> wl;
+    std::map<std::string, json::array> t;
+    std::optional<json::object> workload(std::string_view n) const override {
+      auto it = wl.find(std::string(n));
+      return it == wl.end() ? std::nullopt : std::optional(it->second);
+    }
+    std::optional<json::object> intent(std::string_view) const override { return std::nullopt; }
+    void for_each_workload(const std::function<void(const json::object&)>& f) const override {
+      for (const auto& [k, v] : wl) f(v);
+    }
+    bool synced() const override { return true; }
+    std::optional<json::array> tasks(std::string_view n) const override {
+      auto it = t.find(std::string(n));
+      return it == t.end() ? std::optional(json::array{}) : std::optional(it->second);
+    }
+  } cache;
+  auto running = [](const char* name) {
+    return json::parse(std::string(R"({"metadata":{"name":")") + name +
+                       R"(","labels":{"created-by":"dispatch-bridge"}},"spec":{"coderAgentRef":{"name":"coder-a"}},"status":{"phase":"Dispatched"}})")
+        .as_object();
+  };
+  cache.wl["w1"] = running("w1");
+  cache.wl["w2"] = running("w2");
+  cache.t["w1"] = json::array{task("issue-fix", "Running")};
+  cache.t["w2"] = json::array{task("issue-fix", "Succeeded"), task("review", "Running")};
+  const auto load = cache.load();
+  BOOST_TEST(load.in_progress == 2);            // MAX_IN_PROGRESS still counts both
+  BOOST_TEST(load.by_coder.at("coder-a") == 1);  // the slot of the one in review is free
 }
 
 BOOST_AUTO_TEST_CASE(cached_tasks_stand_in_only_when_complete) {
