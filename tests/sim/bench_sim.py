@@ -61,7 +61,7 @@ def main():
     th = threading.Thread(target=reader)
     th.start()
     t = time.monotonic()
-    sim.control("POST", "/_sim/churn", {"count": n})
+    sim.control("POST", "/_sim/churn", {"count": n}, timeout=300)
     t_gen = time.monotonic() - t
     done.wait(600)
     dt = time.monotonic() - t

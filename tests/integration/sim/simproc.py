@@ -42,11 +42,13 @@ class Sim:
         line, self._buf = self._buf.split(b"\n", 1)
         return line.decode() + "\n"
 
-    def control(self, method, path, body=None):
+    def control(self, method, path, body=None, timeout=10):
+        """A control call; `timeout` bounds it (a bulk call such as a 100k churn under a
+        loaded machine needs more than the default)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read())
 
     def watch_lines(self, path, timeout_s):
