@@ -29,6 +29,7 @@ struct TaskView {
   std::string verdict;  // status.verdict
   std::string failure_reason;
   const json::object* extra = nullptr;  // status.result.extra
+  std::string summary;  // status.result.summary (foreman-agent's Result envelope)
   std::string branch;   // spec.payload.branch
 };
 
@@ -42,6 +43,7 @@ TaskView view(const json::object& t) {
   v.verdict = upper_trimmed(str(status, "verdict"));
   v.failure_reason = str(status, "failureReason");
   v.extra = obj(obj(status, "result"), "extra");
+  v.summary = str(obj(status, "result"), "summary");
   v.branch = str(obj(spec, "payload"), "branch");
   return v;
 }
@@ -62,6 +64,29 @@ std::string one_line(std::string_view s) {
   out.reserve(s.size());
   for (const char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
   while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// foreman-agent's reviewer findings: a list of {severity, area, message, file, line,
+// suggestion} (LLMKube pkg/foreman/agent/reviewer), as "[severity/area] message (file:line);
+// suggested fix: …", one per finding, in order. Entries without a message are skipped.
+std::vector<std::string> listed_findings(const json::array& findings) {
+  std::vector<std::string> out;
+  for (const auto& f : findings) {
+    if (!f.is_object()) continue;
+    const auto* o = &f.get_object();
+    const auto message = one_line(str(o, "message"));
+    if (message.empty()) continue;
+    std::string line = "[" + std::string(str(o, "severity")) + "/" + std::string(str(o, "area")) + "] " + message;
+    if (const auto file = str(o, "file"); !file.empty()) {
+      line += " (" + std::string(file);
+      if (const auto* l = o->if_contains("line"); l != nullptr && l->is_int64() && l->get_int64() > 0)
+        line += ":" + std::to_string(l->get_int64());
+      line += ")";
+    }
+    if (const auto fix = one_line(str(o, "suggestion")); !fix.empty()) line += "; suggested fix: " + fix;
+    out.push_back(std::move(line));
+  }
   return out;
 }
 
@@ -119,8 +144,13 @@ std::string extract_feedback(Tasks tasks) {
   for (const auto& t : sorted(tasks)) {
     if (t.kind == "review" && t.verdict == "NO-GO") {
       std::vector<std::string> parts;
-      const auto* findings = obj(obj(t.extra, "modelExtra"), "findings");
+      const auto* model_extra = obj(t.extra, "modelExtra");
+      const auto* findings = obj(model_extra, "findings");
       if (findings == nullptr) findings = obj(t.extra, "findings");
+      if (model_extra != nullptr) {
+        if (const auto* list = model_extra->if_contains("findings"); list != nullptr && list->is_array())
+          for (auto& f : listed_findings(list->get_array())) parts.push_back(std::move(f));
+      }
       if (findings != nullptr) {
         std::vector<std::string> flags;
         std::vector<std::string> details;
@@ -138,7 +168,9 @@ std::string extract_feedback(Tasks tasks) {
         }
         for (auto& d : details) parts.push_back(std::move(d));
       }
-      if (auto summary = one_line(str(t.extra, "modelSummary")); !summary.empty()) parts.push_back(std::move(summary));
+      auto summary = one_line(str(t.extra, "modelSummary"));
+      if (summary.empty()) summary = one_line(t.summary);
+      if (!summary.empty()) parts.push_back(std::move(summary));
       if (!parts.empty()) {
         std::string note = "Reviewer rejected the previous attempt (NO-GO). ";
         for (std::size_t i = 0; i < parts.size(); ++i) note += (i ? "; " : "") + parts[i];
@@ -187,7 +219,11 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
     std::string why;
     if (!str(t.extra, "pullRequestURL").empty()) {
       why = "pullRequestURL";
-    } else if (t.kind == "review" && !t.verdict.empty()) {
+    } else if (t.kind == "review" && (t.verdict == "GO" || t.verdict == "NO-GO")) {
+      // A reviewer's own verdict: it checked the branch out to judge it. Foreman gives a
+      // review that never ran a verdict too — INCOMPLETE when it cascade-fails behind a
+      // failed coder or gate, Skipped behind an ALREADY-RESOLVED coder — and that proves
+      // nothing about the branch.
       why = "review verdict";
     } else if (is_coder(t) && t.verdict == "GO") {
       why = "coder GO";

@@ -99,7 +99,9 @@ using Tasks = std::span<const boost::json::object* const>;
 
 // The feedback of §5 as note lines ("- …" each, newline-separated), or "" when there is
 // nothing actionable. Review tasks with verdict NO-GO: findings that are true (as
-// "findings: a, b"), string findings as "k: v", modelSummary; coder (issue-fix) tasks with
+// "findings: a, b"), string findings as "k: v" — or, as LLMKube's foreman-agent writes them,
+// a findings list ("[major/correctness] message (file:line)") —, modelSummary (else the
+// Result envelope's summary); coder (issue-fix) tasks with
 // NO-GO or INCOMPLETE: extra.error. Tasks are taken in name order, so the text is stable.
 std::string extract_feedback(Tasks tasks);
 
@@ -111,7 +113,8 @@ std::optional<std::string> declared_escalation(Tasks tasks);
 bool infrastructure_failure(const boost::json::object& workload, Tasks tasks);
 
 // Evidence from task results that the branch was pushed: a pullRequestURL, a review task
-// with a verdict, a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
+// with a reviewer's verdict (GO or NO-GO; not the INCOMPLETE or Skipped Foreman stamps on a
+// review it never ran), a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
 BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks);
 
 // Branch evidence from GitHub (only when GITHUB_TOKEN is set): the branch to ask about —
