@@ -25,7 +25,14 @@ from world import RealWorld, SimWorld  # noqa: E402
 FIGURES = {}
 
 
+# With LLMKube's real foreman-operator (FOREMAN_OPERATOR_BIN) a Pending task whose dependency
+# finished is woken by the FleetNode its dependency released; when nothing wakes it, it waits
+# for its 10 s requeue (requeueWaitingForDeps), so the waits get room for that.
+WAIT_SCALE = float(os.environ.get("CLUSTER_WAIT_SCALE") or (2 if os.environ.get("FOREMAN_OPERATOR_BIN") else 1))
+
+
 def wait_until(what, fn, timeout=30.0, world=None):
+    timeout *= WAIT_SCALE
     deadline = time.monotonic() + timeout
     while True:
         v = fn()

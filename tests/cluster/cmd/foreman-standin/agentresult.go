@@ -90,7 +90,7 @@ func resultFor(oc Outcome, kind, branch, prURL string) (agentResult, bool) {
 		if oc == FailReview {
 			return agentResult{verdict: "NO-GO", summary: "The change does not handle the empty input case.",
 				extra: map[string]any{"outcome": "MODEL-DECIDED", "modelExtra": map[string]any{"findings": []any{
-					map[string]any{"severity": "major", "area": "correctness", "file": "parser.cpp", "line": 42,
+					map[string]any{"severity": "major", "area": "tests", "file": "parser.cpp", "line": 42,
 						"message": "handlesEmptyInput: the change does not handle the empty input case"}}}}}, true
 		}
 		extra := map[string]any{"outcome": "MODEL-DECIDED", "modelExtra": map[string]any{"findings": []any{}}}
