@@ -117,7 +117,11 @@ def failed_retried(w):
     w.add_issue("o/r", 2)
     w.set_rule("o/r", 2, {"1": "fail-coder", "2": "hang"})
     w.start_bridge()
-    wait_until("attempt 2", lambda: created(w, "wl-o-r-2", "2"), world=w)
+    wl2 = wait_until("attempt 2", lambda: created(w, "wl-o-r-2", "2"), world=w)
+    # The coder failed before pushing: nothing to revise from (Foreman's cascade-failed or
+    # skipped review is no evidence of a branch).
+    check("reviseFromBranch" not in json.dumps(wl2["spec"]), "attempt 2 revises from a branch never pushed: %s"
+          % json.dumps(wl2["spec"])[:400])
     time.sleep(0.5)
     rec.close()
     tasks.close()
