@@ -198,6 +198,14 @@ std::optional<std::string> declared_escalation(Tasks tasks) {
   return std::nullopt;
 }
 
+std::optional<std::string> already_resolved(Tasks tasks) {
+  for (const auto& t : sorted(tasks)) {
+    if (!is_coder(t) || t.verdict != "NO-GO") continue;
+    if (upper_trimmed(str(t.extra, "outcome")) == "ALREADY-RESOLVED") return std::string(str(t.extra, "resolvedBy"));
+  }
+  return std::nullopt;
+}
+
 bool infrastructure_failure(const json::object& workload, Tasks tasks) {
   for (const auto* t : tasks)
     if (t != nullptr && view(*t).failure_reason == "InfrastructureError") return true;
@@ -307,6 +315,12 @@ RetryAction decide_retry(const json::object& workload, Tasks tasks, IssueState i
 
   // 2. The coder said a human must decide.
   if (auto declared = declared_escalation(tasks)) return action::Park{"the coder declared " + *declared};
+
+  // 2b. The coder found the work already done. LLMKube's Foreman fails such a Workload when
+  // a verifier is configured (the review behind the Skipped verify is cascade-failed), and
+  // every retry would only find it again: a human confirms and closes the issue.
+  if (auto by = already_resolved(tasks))
+    return action::Park{"the coder found the issue already resolved" + (by->empty() ? std::string() : ": by " + *by)};
 
   // 3. Infrastructure, not the code: retry without spending an attempt, a few times.
   if (infrastructure_failure(workload, tasks)) {

@@ -5,7 +5,8 @@
 // In this order:
 //   0. not a live, bridge-owned, Failed Workload           → Nothing
 //   1. issue closed in dispatch                            → Nothing (tombstone kept)
-//   2. a coder task declared DESIGN-DECISION / NO-TECHNICAL-FIX → Park (no attempt spent)
+//   2. a coder task declared DESIGN-DECISION / NO-TECHNICAL-FIX → Park (no attempt spent);
+//      a coder task found the issue ALREADY-RESOLVED → Park (no attempt spent)
 //   3. infrastructure failure (task failureReason InfrastructureError, or Workload
 //      condition Completed with reason ExecutorError): InfraRetry while infra-attempts < 3
 //      (same attempt, infra-attempts + 1); then Park
@@ -107,6 +108,11 @@ std::string extract_feedback(Tasks tasks);
 
 // DESIGN-DECISION or NO-TECHNICAL-FIX declared by a coder task in modelExtra.escalation.
 std::optional<std::string> declared_escalation(Tasks tasks);
+
+// A coder (issue-fix) task with verdict NO-GO and extra.outcome ALREADY-RESOLVED (any case):
+// its extra.resolvedBy ("" when absent). On LLMKube's Foreman such a Workload ends Failed
+// when it has a verifier (kube-sim's ends Completed/AllAlreadyResolved).
+std::optional<std::string> already_resolved(Tasks tasks);
 
 // An infrastructure failure: a task with failureReason InfrastructureError, or a Workload
 // condition of type Completed with reason ExecutorError.

@@ -189,6 +189,28 @@ def feedback_pipeline(w):
     FIGURES["pipeline_steps"] = names
 
 
+def already_resolved(w):
+    """The coder finds the issue already resolved: never a second attempt. kube-sim's and the
+    stand-in's Foreman complete the Workload (AllAlreadyResolved: the issue goes done);
+    LLMKube's real Foreman fails it when a verifier is configured (the review behind the
+    Skipped verify is cascade-failed): the issue is parked for a human to confirm."""
+    rec = Recorder(w.kube, workload_path(w))
+    w.add_issue("o/r", 13)
+    w.set_rule("o/r", 13, {"*": "resolved"})
+    w.start_bridge()
+    issue = wait_until("done or parked", lambda: (lambda i: i if i["status"] in ("done", "backlog") else None)(
+        w.dispatch_issue(13)), timeout=45, world=w)
+    time.sleep(1.0)  # time for a wrong second attempt to show
+    rec.close()
+    attempts = sorted({attempt_of(o) for _, typ, o in rec.snapshot() if o["metadata"]["name"] == "wl-o-r-13"})
+    check(attempts == ["1"], "attempts seen: %s" % attempts)
+    if issue["status"] == "backlog":
+        check("needs-human" in issue["labels"] and len(issue["comments"]) == 1
+              and "already resolved" in json.dumps(issue["comments"][0]),
+              "parked without the reason: %s" % issue)
+    FIGURES["issue_status"] = issue["status"]
+
+
 def leader_sigkill(w):
     """Two replicas on a real Lease; the leader killed with SIGKILL; the other takes over and
     every issue gets exactly one Workload. With BRIDGE_IMAGE, replica 1 runs from the image."""
@@ -303,7 +325,7 @@ def metrics_scraped(w):
     FIGURES["samples"] = sum(1 for l in text.splitlines() if l and not l.startswith("#"))
 
 
-SCENARIOS = [claim_accepted, failed_retried, cap_tombstone, cap_park, feedback_pipeline, leader_sigkill,
+SCENARIOS = [claim_accepted, failed_retried, cap_tombstone, cap_park, feedback_pipeline, already_resolved, leader_sigkill,
              relist_after_410, streaming_list, events_visible, metrics_scraped]
 
 

@@ -123,6 +123,27 @@ BOOST_AUTO_TEST_CASE(every_branch) {
       {"a reviewer cannot declare", failed("1"),
        {task("wl-o-r-7-review-7-0", "review", "NO-GO", R"({"modelExtra":{"escalation":"DESIGN-DECISION"}})")},
        IssueState::Open, config(), "retry", no_check},
+      // 2b. ALREADY-RESOLVED (LLMKube's Foreman: Failed behind a verifier): park, no attempt.
+      {"coder ALREADY-RESOLVED → park", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "NO-GO", R"({"outcome":"ALREADY-RESOLVED","resolvedBy":"abc1234"})"),
+        task("wl-o-r-7-review-7-0", "review", "INCOMPLETE")},
+       IssueState::Open, config(), "park",
+       [](const RetryAction& a) {
+         BOOST_TEST(action_reason(a) == "the coder found the issue already resolved: by abc1234");
+       }},
+      {"already-resolved, any case, no resolvedBy", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "NO-GO", R"({"outcome":"already-resolved"})")},
+       IssueState::Open, config(), "park",
+       [](const RetryAction& a) { BOOST_TEST(action_reason(a) == "the coder found the issue already resolved"); }},
+      {"already-resolved needs the coder's NO-GO", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "GO", R"({"outcome":"ALREADY-RESOLVED"})")},
+       IssueState::Open, config(), "retry", no_check},
+      {"a reviewer's ALREADY-RESOLVED is not the coder's", failed("1"),
+       {task("wl-o-r-7-review-7-0", "review", "NO-GO", R"({"outcome":"ALREADY-RESOLVED"})")},
+       IssueState::Open, config(), "retry", no_check},
+      {"issue closed beats ALREADY-RESOLVED", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "NO-GO", R"({"outcome":"ALREADY-RESOLVED"})")},
+       IssueState::Closed, config(), "nothing", no_check},
       // 3. infrastructure.
       {"infra: task failureReason", failed("2"), {task("wl-o-r-7-code-7", "issue-fix", "", "{}", "InfrastructureError")},
        IssueState::Open, config(), "infra-retry",
