@@ -29,6 +29,7 @@ struct TaskView {
   std::string verdict;  // status.verdict
   std::string failure_reason;
   const json::object* extra = nullptr;  // status.result.extra
+  std::string summary;  // status.result.summary (foreman-agent's Result envelope)
   std::string branch;   // spec.payload.branch
 };
 
@@ -42,6 +43,7 @@ TaskView view(const json::object& t) {
   v.verdict = upper_trimmed(str(status, "verdict"));
   v.failure_reason = str(status, "failureReason");
   v.extra = obj(obj(status, "result"), "extra");
+  v.summary = str(obj(status, "result"), "summary");
   v.branch = str(obj(spec, "payload"), "branch");
   return v;
 }
@@ -62,6 +64,29 @@ std::string one_line(std::string_view s) {
   out.reserve(s.size());
   for (const char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
   while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// foreman-agent's reviewer findings: a list of {severity, area, message, file, line,
+// suggestion} (LLMKube pkg/foreman/agent/reviewer), as "[severity/area] message (file:line);
+// suggested fix: …", one per finding, in order. Entries without a message are skipped.
+std::vector<std::string> listed_findings(const json::array& findings) {
+  std::vector<std::string> out;
+  for (const auto& f : findings) {
+    if (!f.is_object()) continue;
+    const auto* o = &f.get_object();
+    const auto message = one_line(str(o, "message"));
+    if (message.empty()) continue;
+    std::string line = "[" + std::string(str(o, "severity")) + "/" + std::string(str(o, "area")) + "] " + message;
+    if (const auto file = str(o, "file"); !file.empty()) {
+      line += " (" + std::string(file);
+      if (const auto* l = o->if_contains("line"); l != nullptr && l->is_int64() && l->get_int64() > 0)
+        line += ":" + std::to_string(l->get_int64());
+      line += ")";
+    }
+    if (const auto fix = one_line(str(o, "suggestion")); !fix.empty()) line += "; suggested fix: " + fix;
+    out.push_back(std::move(line));
+  }
   return out;
 }
 
@@ -126,8 +151,13 @@ std::string extract_feedback(Tasks tasks) {
   for (const auto& t : sorted(tasks)) {
     if (t.kind == "review" && t.verdict == "NO-GO") {
       std::vector<std::string> parts;
-      const auto* findings = obj(obj(t.extra, "modelExtra"), "findings");
+      const auto* model_extra = obj(t.extra, "modelExtra");
+      const auto* findings = obj(model_extra, "findings");
       if (findings == nullptr) findings = obj(t.extra, "findings");
+      if (model_extra != nullptr) {
+        if (const auto* list = model_extra->if_contains("findings"); list != nullptr && list->is_array())
+          for (auto& f : listed_findings(list->get_array())) parts.push_back(std::move(f));
+      }
       if (findings != nullptr) {
         std::vector<std::string> flags;
         std::vector<std::string> details;
@@ -145,7 +175,9 @@ std::string extract_feedback(Tasks tasks) {
         }
         for (auto& d : details) parts.push_back(std::move(d));
       }
-      if (auto summary = one_line(str(t.extra, "modelSummary")); !summary.empty()) parts.push_back(std::move(summary));
+      auto summary = one_line(str(t.extra, "modelSummary"));
+      if (summary.empty()) summary = one_line(t.summary);
+      if (!summary.empty()) parts.push_back(std::move(summary));
       if (!parts.empty()) {
         std::string note = "Reviewer rejected the previous attempt (NO-GO). ";
         for (std::size_t i = 0; i < parts.size(); ++i) note += (i ? "; " : "") + parts[i];
@@ -173,6 +205,14 @@ std::optional<std::string> declared_escalation(Tasks tasks) {
   return std::nullopt;
 }
 
+std::optional<std::string> already_resolved(Tasks tasks) {
+  for (const auto& t : sorted(tasks)) {
+    if (!is_coder(t) || t.verdict != "NO-GO") continue;
+    if (upper_trimmed(str(t.extra, "outcome")) == "ALREADY-RESOLVED") return std::string(str(t.extra, "resolvedBy"));
+  }
+  return std::nullopt;
+}
+
 bool infrastructure_failure(const json::object& workload, Tasks tasks) {
   for (const auto* t : tasks)
     if (t != nullptr && view(*t).failure_reason == "InfrastructureError") return true;
@@ -194,7 +234,11 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
     std::string why;
     if (!str(t.extra, "pullRequestURL").empty()) {
       why = "pullRequestURL";
-    } else if (t.kind == "review" && !t.verdict.empty()) {
+    } else if (t.kind == "review" && (t.verdict == "GO" || t.verdict == "NO-GO")) {
+      // A reviewer's own verdict: it checked the branch out to judge it. Foreman gives a
+      // review that never ran a verdict too — INCOMPLETE when it cascade-fails behind a
+      // failed coder or gate, Skipped behind an ALREADY-RESOLVED coder — and that proves
+      // nothing about the branch.
       why = "review verdict";
     } else if (is_coder(t) && t.verdict == "GO") {
       why = "coder GO";
@@ -281,6 +325,12 @@ RetryAction decide_retry(const json::object& workload, Tasks tasks, IssueState i
 
   // 2. The coder said a human must decide.
   if (auto declared = declared_escalation(tasks)) return action::Park{"the coder declared " + *declared};
+
+  // 2b. The coder found the work already done. LLMKube's Foreman fails such a Workload when
+  // a verifier is configured (the review behind the Skipped verify is cascade-failed), and
+  // every retry would only find it again: a human confirms and closes the issue.
+  if (auto by = already_resolved(tasks))
+    return action::Park{"the coder found the issue already resolved" + (by->empty() ? std::string() : ": by " + *by)};
 
   // 3. Infrastructure, not the code: retry without spending an attempt, a few times.
   if (infrastructure_failure(workload, tasks)) {

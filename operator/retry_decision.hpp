@@ -5,7 +5,8 @@
 // In this order:
 //   0. not a live, bridge-owned, Failed Workload           → Nothing
 //   1. issue closed in dispatch                            → Nothing (tombstone kept)
-//   2. a coder task declared DESIGN-DECISION / NO-TECHNICAL-FIX → Park (no attempt spent)
+//   2. a coder task declared DESIGN-DECISION / NO-TECHNICAL-FIX → Park (no attempt spent);
+//      a coder task found the issue ALREADY-RESOLVED → Park (no attempt spent)
 //   3. infrastructure failure (task failureReason InfrastructureError, or Workload
 //      condition Completed with reason ExecutorError): InfraRetry while infra-attempts < 3
 //      (same attempt, infra-attempts + 1); then Park
@@ -99,19 +100,27 @@ using Tasks = std::span<const boost::json::object* const>;
 
 // The feedback of §5 as note lines ("- …" each, newline-separated), or "" when there is
 // nothing actionable. Review tasks with verdict NO-GO: findings that are true (as
-// "findings: a, b"), string findings as "k: v", modelSummary; coder (issue-fix) tasks with
+// "findings: a, b"), string findings as "k: v" — or, as LLMKube's foreman-agent writes them,
+// a findings list ("[major/correctness] message (file:line)") —, modelSummary (else the
+// Result envelope's summary); coder (issue-fix) tasks with
 // NO-GO or INCOMPLETE: extra.error. Tasks are taken in name order, so the text is stable.
 std::string extract_feedback(Tasks tasks);
 
 // DESIGN-DECISION or NO-TECHNICAL-FIX declared by a coder task in modelExtra.escalation.
 std::optional<std::string> declared_escalation(Tasks tasks);
 
+// A coder (issue-fix) task with verdict NO-GO and extra.outcome ALREADY-RESOLVED (any case):
+// its extra.resolvedBy ("" when absent). On LLMKube's Foreman such a Workload ends Failed
+// when it has a verifier (kube-sim's ends Completed/AllAlreadyResolved).
+std::optional<std::string> already_resolved(Tasks tasks);
+
 // An infrastructure failure: a task with failureReason InfrastructureError, or a Workload
 // condition of type Completed with reason ExecutorError.
 bool infrastructure_failure(const boost::json::object& workload, Tasks tasks);
 
 // Evidence from task results that the branch was pushed: a pullRequestURL, a review task
-// with a verdict, a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
+// with a reviewer's verdict (GO or NO-GO; not the INCOMPLETE or Skipped Foreman stamps on a
+// review it never ran), a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
 BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks);
 
 // Branch evidence from GitHub (asked with GITHUB_TOKEN when set, else unauthenticated, as

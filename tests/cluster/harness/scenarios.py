@@ -26,7 +26,14 @@ from world import RealWorld, SimWorld  # noqa: E402
 FIGURES = {}
 
 
+# With LLMKube's real foreman-operator (FOREMAN_OPERATOR_BIN) a Pending task whose dependency
+# finished is woken by the FleetNode its dependency released; when nothing wakes it, it waits
+# for its 10 s requeue (requeueWaitingForDeps), so the waits get room for that.
+WAIT_SCALE = float(os.environ.get("CLUSTER_WAIT_SCALE") or (2 if os.environ.get("FOREMAN_OPERATOR_BIN") else 1))
+
+
 def wait_until(what, fn, timeout=30.0, world=None):
+    timeout *= WAIT_SCALE
     deadline = time.monotonic() + timeout
     while True:
         v = fn()
@@ -111,7 +118,11 @@ def failed_retried(w):
     w.add_issue("o/r", 2)
     w.set_rule("o/r", 2, {"1": "fail-coder", "2": "hang"})
     w.start_bridge()
-    wait_until("attempt 2", lambda: created(w, "wl-o-r-2", "2"), world=w)
+    wl2 = wait_until("attempt 2", lambda: created(w, "wl-o-r-2", "2"), world=w)
+    # The coder failed before pushing: nothing to revise from (Foreman's cascade-failed or
+    # skipped review is no evidence of a branch).
+    check("reviseFromBranch" not in json.dumps(wl2["spec"]), "attempt 2 revises from a branch never pushed: %s"
+          % json.dumps(wl2["spec"])[:400])
     time.sleep(0.5)
     rec.close()
     tasks.close()
@@ -177,6 +188,28 @@ def feedback_pipeline(w):
     for t in got:
         check(t["spec"]["kind"] == kinds[t["metadata"]["labels"]["foreman.llmkube.dev/step"]], "kind of %s" % t["metadata"]["name"])
     FIGURES["pipeline_steps"] = names
+
+
+def already_resolved(w):
+    """The coder finds the issue already resolved: never a second attempt. kube-sim's and the
+    stand-in's Foreman complete the Workload (AllAlreadyResolved: the issue goes done);
+    LLMKube's real Foreman fails it when a verifier is configured (the review behind the
+    Skipped verify is cascade-failed): the issue is parked for a human to confirm."""
+    rec = Recorder(w.kube, workload_path(w))
+    w.add_issue("o/r", 13)
+    w.set_rule("o/r", 13, {"*": "resolved"})
+    w.start_bridge()
+    issue = wait_until("done or parked", lambda: (lambda i: i if i["status"] in ("done", "backlog") else None)(
+        w.dispatch_issue(13)), timeout=45, world=w)
+    time.sleep(1.0)  # time for a wrong second attempt to show
+    rec.close()
+    attempts = sorted({attempt_of(o) for _, typ, o in rec.snapshot() if o["metadata"]["name"] == "wl-o-r-13"})
+    check(attempts == ["1"], "attempts seen: %s" % attempts)
+    if issue["status"] == "backlog":
+        check("needs-human" in issue["labels"] and len(issue["comments"]) == 1
+              and "already resolved" in json.dumps(issue["comments"][0]),
+              "parked without the reason: %s" % issue)
+    FIGURES["issue_status"] = issue["status"]
 
 
 def leader_sigkill(w):
@@ -295,7 +328,7 @@ def metrics_scraped(w):
     FIGURES["samples"] = sum(1 for l in text.splitlines() if l and not l.startswith("#"))
 
 
-SCENARIOS = [claim_accepted, failed_retried, cap_tombstone, cap_park, feedback_pipeline, leader_sigkill,
+SCENARIOS = [claim_accepted, failed_retried, cap_tombstone, cap_park, feedback_pipeline, already_resolved, leader_sigkill,
              relist_after_410, streaming_list, events_visible, metrics_scraped]
 
 

@@ -4,7 +4,9 @@
 - RealWorld: the control plane of tests/cluster/control-plane (etcd, kube-apiserver,
   kube-controller-manager, already up: STATE names it), the CRDs applied, the chart's
   `helm template` applied into a namespace of the scenario's own, foreman-standin
-  (kube-sim's Foreman rules against the real API server), and kube-sim for dispatch only.
+  (kube-sim's Foreman rules against the real API server) — or, with FOREMAN_OPERATOR_BIN,
+  LLMKube's real foreman-operator and foreman-standin --agent-only playing foreman-agent —
+  and kube-sim for dispatch only.
   The bridge runs with the chart ServiceAccount's token (TokenRequest), so RBAC is the
   chart's; with BRIDGE_IMAGE set, replica 0 runs from that image (host network, that
   kubeconfig mounted).
@@ -241,11 +243,38 @@ class RealWorld(World):
                        env=dict(os.environ, PATH=os.path.dirname(self.kubectl_bin) + ":" + os.environ["PATH"]))
         self.start_sim(*sim_args)  # dispatch only: its Kubernetes side stays empty
         bin_dir = os.path.join(cluster_dir(), "bin")
+        operator = os.environ.get("FOREMAN_OPERATOR_BIN")
+        if operator:
+            self.start_operator(operator)
         p = subprocess.Popen([os.path.join(bin_dir, "foreman-standin"), "--kubeconfig", self.admin_kubeconfig,
-                              "--namespace", ns, "--step-ms", "200", "--max-seconds", "600"],
+                              "--namespace", ns, "--step-ms", "200", "--max-seconds", "600"]
+                             + (["--agent-only"] if operator else []),
                              stdout=subprocess.PIPE, stderr=open(os.path.join(self.dir, "foreman.log"), "w"))
         self.procs.append(p)
         self.foreman_url = read_line(p, "foreman-standin listening on ", 30)
+
+    def start_operator(self, path):
+        """LLMKube's real foreman-operator (FOREMAN_OPERATOR_BIN, built by hand: see
+        docs/real-cluster.md), webhooks and leader election off, metrics and probes on free
+        loopback ports. It watches every namespace: run the scenarios one at a time."""
+        probe = "127.0.0.1:%d" % free_port()
+        p = subprocess.Popen([path, "--enable-webhooks=false", "--leader-elect=false", "--audit-retention=0",
+                              "--metrics-bind-address", "127.0.0.1:%d" % free_port(),
+                              "--health-probe-bind-address", probe],
+                             env=dict(os.environ, KUBECONFIG=self.admin_kubeconfig), stdout=subprocess.DEVNULL,
+                             stderr=open(os.path.join(self.dir, "foreman-operator.log"), "w"))
+        self.procs.append(p)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen("http://%s/readyz" % probe, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("foreman-operator not ready (see %s/foreman-operator.log)" % self.dir)
+            time.sleep(0.2)
 
     def apply_chart(self):
         helm = tools_path(self.build, "helm")

@@ -53,6 +53,17 @@ const json::value kReviewNoGo = task("wl-o-r-7-review-7-0", "review", "NO-GO",
                                      R"J({"modelSummary":"Tests are missing.",
                                          "modelExtra":{"findings":{"missing_tests":true,"scope_creep":false,
                                                                    "missing_tests_details":"no test for parse()"}}})J");
+// As LLMKube's foreman-agent writes a review NO-GO (907ac8d8): the Result envelope's summary
+// at status.result.summary, the findings a list in extra.modelExtra.
+json::value real_review_no_go(std::string findings) {
+  json::value t = task("wl-o-r-7-review-7-0", "review", "NO-GO",
+                       R"({"outcome":"MODEL-DECIDED","modelExtra":{"findings":)" + findings + "}}");
+  auto& result = t.as_object()["status"].as_object()["result"].as_object();
+  result["schemaVersion"] = "foreman.v1";
+  result["summary"] = "The change does not handle\nthe empty input case.";
+  return t;
+}
+
 const json::value kCoderIncomplete =
     task("wl-o-r-7-code-7", "issue-fix", "INCOMPLETE", R"({"error":"ran out of turns","outcome":"INCOMPLETE"})");
 
@@ -112,6 +123,27 @@ BOOST_AUTO_TEST_CASE(every_branch) {
       {"a reviewer cannot declare", failed("1"),
        {task("wl-o-r-7-review-7-0", "review", "NO-GO", R"({"modelExtra":{"escalation":"DESIGN-DECISION"}})")},
        IssueState::Open, config(), "retry", no_check},
+      // 2b. ALREADY-RESOLVED (LLMKube's Foreman: Failed behind a verifier): park, no attempt.
+      {"coder ALREADY-RESOLVED → park", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "NO-GO", R"({"outcome":"ALREADY-RESOLVED","resolvedBy":"abc1234"})"),
+        task("wl-o-r-7-review-7-0", "review", "INCOMPLETE")},
+       IssueState::Open, config(), "park",
+       [](const RetryAction& a) {
+         BOOST_TEST(action_reason(a) == "the coder found the issue already resolved: by abc1234");
+       }},
+      {"already-resolved, any case, no resolvedBy", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "NO-GO", R"({"outcome":"already-resolved"})")},
+       IssueState::Open, config(), "park",
+       [](const RetryAction& a) { BOOST_TEST(action_reason(a) == "the coder found the issue already resolved"); }},
+      {"already-resolved needs the coder's NO-GO", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "GO", R"({"outcome":"ALREADY-RESOLVED"})")},
+       IssueState::Open, config(), "retry", no_check},
+      {"a reviewer's ALREADY-RESOLVED is not the coder's", failed("1"),
+       {task("wl-o-r-7-review-7-0", "review", "NO-GO", R"({"outcome":"ALREADY-RESOLVED"})")},
+       IssueState::Open, config(), "retry", no_check},
+      {"issue closed beats ALREADY-RESOLVED", failed("1"),
+       {task("wl-o-r-7-code-7", "issue-fix", "NO-GO", R"({"outcome":"ALREADY-RESOLVED"})")},
+       IssueState::Closed, config(), "nothing", no_check},
       // 3. infrastructure.
       {"infra: task failureReason", failed("2"), {task("wl-o-r-7-code-7", "issue-fix", "", "{}", "InfrastructureError")},
        IssueState::Open, config(), "infra-retry",
@@ -218,6 +250,15 @@ BOOST_AUTO_TEST_CASE(feedback_extraction) {
       {"coder GO is not feedback", {task("c", "issue-fix", "GO", R"({"error":"warning only"})")}, ""},
       {"coder NO-GO without error", {task("c", "issue-fix", "NO-GO", "{}")}, ""},
       {"verify failure is not feedback", {task("v", "verify", "GATE-FAIL", R"({"error":"tests failed"})")}, ""},
+      {"foreman-agent's review: findings list, the envelope's summary",
+       {real_review_no_go(R"([{"severity":"major","area":"correctness","message":"no empty input",)"
+                          R"("file":"parser.cpp","line":42,"suggestion":"return early"},)"
+                          R"({"severity":"minor","area":"tests","message":"add a\ntest"},)"
+                          R"({"severity":"minor","area":"style"},7])")},
+       "- Reviewer rejected the previous attempt (NO-GO). [major/correctness] no empty input (parser.cpp:42); "
+       "suggested fix: return early; [minor/tests] add a test; The change does not handle the empty input case."},
+      {"foreman-agent's review without findings: the summary alone", {real_review_no_go("[]")},
+       "- Reviewer rejected the previous attempt (NO-GO). The change does not handle the empty input case."},
       {"both, in task-name order", {kReviewNoGo, kCoderIncomplete},
        "- Previous coder attempt failed (INCOMPLETE): ran out of turns\n"
        "- Reviewer rejected the previous attempt (NO-GO). findings: missing_tests; "
@@ -248,6 +289,14 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_tasks) {
       {"pull request URL", {task("v", "verify", "GATE-PASS", R"({"pullRequestURL":"https://github.com/o/r/pull/9"})")},
        true, "pullRequestURL"},
       {"review verdict", {kReviewNoGo}, true, "review verdict"},
+      {"review GO", {task("r", "review", "GO")}, true, "review verdict"},
+      // LLMKube's Foreman cascade-fails a review behind a coder NO-GO (phase Failed, verdict
+      // INCOMPLETE, condition UpstreamFailed): the reviewer never ran, nothing was pushed.
+      {"coder NO-GO, review cascade-failed",
+       {task("c", "issue-fix", "NO-GO", R"({"outcome":"COMMIT-REJECTED","intendedBranch":"foreman/wl-o-r-7/issue-7"})"),
+        task("r", "review", "INCOMPLETE")},
+       false, "none"},
+      {"review Skipped (behind ALREADY-RESOLVED)", {task("r", "review", "Skipped")}, false, "none"},
       {"coder GO", {task("c", "issue-fix", "GO")}, true, "coder GO"},
       {"push rejected (outcome)", {task("c", "issue-fix", "NO-GO", R"({"outcome":"PUSH-FAILED"})")}, true, "push rejected"},
       {"push rejected (error)",

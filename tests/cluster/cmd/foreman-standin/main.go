@@ -5,6 +5,9 @@
 // Workload, roll their phases up into the Workload's status) and a test agent playing
 // foreman-agent (moves each task to Succeeded or Failed for the outcome a scenario set).
 //
+// With --agent-only only the test agent runs, in foreman-agent's shapes (fleetagent.go),
+// beside LLMKube's real foreman-operator (FOREMAN_OPERATOR_BIN in the harness).
+//
 // Scenarios set outcomes as they do on kube-sim: POST /_sim/foreman on --listen, or the
 // Workload annotation sim.llmkube.dev/outcome.
 package main
@@ -40,6 +43,11 @@ func main() {
 	failRate := flag.Float64("fail-rate", 0, "chance of fail-review when nothing else decides")
 	seed := flag.Int64("seed", 1, "seed of the fail-rate coin")
 	maxSeconds := flag.Int("max-seconds", 1800, "exit after this long (bounded)")
+	agentOnly := flag.Bool("agent-only", false, "only the test agent, beside LLMKube's real foreman-operator: "+
+		"FleetNodes, the Agents below, foreman-agent's claim and terminal status")
+	nodes := flag.Int("nodes", 6, "FleetNodes to register (--agent-only)")
+	agentList := flag.String("agents", "coder=coder,reviewer=reviewer,gate=verifier",
+		"Agents to create in the namespace, name=role (--agent-only)")
 	flag.Parse()
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
@@ -65,8 +73,15 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(*maxSeconds)*time.Second)
 	defer cancel()
-	c := newController(client, *namespace, rules)
-	if err := c.run(ctx); err != nil && ctx.Err() == nil {
+	run := newController(client, *namespace, rules).run
+	if *agentOnly {
+		agents, err := parseAgents(*agentList)
+		if err != nil {
+			log.Fatalf("foreman-standin: --agents: %v", err)
+		}
+		run = newFleetAgent(client, *namespace, rules, *nodes, agents).run
+	}
+	if err := run(ctx); err != nil && ctx.Err() == nil {
 		log.Fatalf("foreman-standin: %v", err)
 	}
 }
