@@ -179,6 +179,7 @@ awaitable<ClaimResult> Client::claim(const IssueRef& issue) {
     } catch (const DispatchError& e) {
       if (!e.request_sent() || sent > 1) throw;
     }
+    out.checked = true;
     if (co_await impl->holds_claim(issue)) {
       out.outcome = ClaimOutcome::Claimed;
       co_return out;
@@ -191,6 +192,7 @@ awaitable<ClaimResult> Client::claim(const IssueRef& issue) {
       // Held by someone else — or by us: a claim of ours that dispatch made but whose answer
       // was lost (a proxy's 502 or 504 retried, say). Ours is a claim.
       out.outcome = ClaimOutcome::Taken;
+      out.checked = true;
       try {
         if (co_await impl->holds_claim(issue)) out.outcome = ClaimOutcome::Claimed;
       } catch (const DispatchError&) {

@@ -60,6 +60,9 @@ enum class ClaimOutcome {
 struct ClaimResult {
   ClaimOutcome outcome = ClaimOutcome::Unknown;
   boost::json::value answer;  // the 200 body ({success, labels}) or the error body
+  // The outcome came from dispatch's list of this agent's claims: the claim's answer was
+  // lost after it was written, or it answered 409 (see claim()).
+  bool checked = false;
 };
 
 // Observes each HTTP exchange: endpoint label ("queue", "claim", …), status (0 when there

@@ -202,6 +202,7 @@ BOOST_AUTO_TEST_CASE(a_claim_with_a_lost_answer_asks_what_happened) {
       auto body = [&]() -> awaitable<void> { got = co_await client.claim(kIssue); };
       run(io, body);
       BOOST_TEST(static_cast<int>(got.outcome) == static_cast<int>(r.outcome));
+      BOOST_TEST(got.checked);
       BOOST_TEST(sent == r.sent, boost::test_tools::per_element());
     }
   }
