@@ -261,8 +261,13 @@ int main(int argc, char** argv) {
         break;
       }
       case 11:
+        // Half of them aimed at claims (the POSTs of reports, unclaims and parks would take
+        // most of the others, a status call's retries each taking one).
         post_fault("/_sim/dispatch/faults",
-                   json::object{{"path", "/api/issues/"}, {"method", "POST"}, {"mode", "reset"}, {"count", pick(1, 4)}});
+                   json::object{{"path", pick(0, 1) == 0 ? "/api/issues/claim" : "/api/issues/"},
+                                {"method", "POST"},
+                                {"mode", "reset"},
+                                {"count", pick(1, 4)}});
         ++faults["dispatch-reset-after-write"];
         break;
       case 12:
