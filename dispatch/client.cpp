@@ -35,6 +35,26 @@ bool transient_status(int status, std::string_view /*body*/) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
+// Whether a `claimed` answer lists the issue (by issueId, else by repo and number).
+bool claimed_lists(const json::value& answer, const IssueRef& issue) {
+  if (!answer.is_array()) return false;
+  for (const auto& v : answer.get_array()) {
+    if (!v.is_object()) continue;
+    const auto& o = v.get_object();
+    const auto* id = o.if_contains("issueId");
+    if (!issue.issue_id.empty() && id != nullptr && id->is_string()) {
+      if (id->get_string() == issue.issue_id) return true;
+      continue;
+    }
+    const auto* repo = o.if_contains("repoFullName");
+    const auto* number = o.if_contains("number");
+    if (repo != nullptr && repo->is_string() && repo->get_string() == issue.repo_full_name && number != nullptr &&
+        number->is_int64() && number->get_int64() == issue.number)
+      return true;
+  }
+  return false;
+}
+
 // An answer whose body does not matter much (claim, status): null when it is not JSON.
 json::value parse_or_null(std::string_view body) {
   boost::system::error_code ec;
@@ -72,13 +92,27 @@ struct Client::Impl {
   // One call with its retries. Returns the final answer (any non-transient status);
   // throws DispatchError when the retries run out.
   awaitable<kube::HttpResponse> exchange(const kube::HttpRequest& req, std::string_view endpoint_label) {
+    co_return co_await exchange(req, endpoint_label, Replay::Safe);
+  }
+  awaitable<kube::HttpResponse> exchange(const kube::HttpRequest& req, std::string_view endpoint_label, Replay replay) {
     const std::string endpoint(endpoint_label);
     const auto timeout = req.method == "GET" ? opts.get_timeout : opts.post_timeout;
     try {
-      co_return co_await http.send(req, timeout, endpoint);
+      co_return co_await http.send(req, timeout, endpoint, replay);
     } catch (const GaveUp& e) {
-      throw DispatchError(endpoint, e.status(), e.what(), true);
+      DispatchError error(endpoint, e.status(), e.what(), true);
+      if (e.request_sent()) error.mark_request_sent();
+      throw error;
     }
+  }
+
+  // Whether dispatch lists the issue as claimed (in progress) by this agent: what a claim
+  // whose answer was lost did. Throws DispatchError when dispatch cannot say.
+  awaitable<bool> holds_claim(const IssueRef& issue) {
+    std::string target = "/api/issues/claimed?agentName=" + kube::encode_query_value(opts.agent_name);
+    const auto req = get(std::move(target));
+    const json::value answer = expect_ok(co_await exchange(req, "claimed"), "claimed");
+    co_return claimed_lists(answer, issue);
   }
 
   static kube::HttpRequest get(std::string target) { return {"GET", std::move(target), {}, {}, false}; }
@@ -134,12 +168,37 @@ awaitable<ClaimResult> Client::claim(const IssueRef& issue) {
   json::object body = impl->issue_body(issue);
   body["agentName"] = impl->opts.agent_name;
   const auto req = Impl::post("/api/issues/claim", body);
-  const auto res = co_await impl->exchange(req, "claim");
   ClaimResult out;
+  // A claim is never sent again blindly: one whose answer was lost may have been made, and
+  // made again it reads as taken (409), stranding the issue. Dispatch is asked first.
+  kube::HttpResponse res;
+  for (int sent = 1;; ++sent) {
+    try {
+      res = co_await impl->exchange(req, "claim", Replay::Never);
+      break;
+    } catch (const DispatchError& e) {
+      if (!e.request_sent() || sent > 1) throw;
+    }
+    out.checked = true;
+    if (co_await impl->holds_claim(issue)) {
+      out.outcome = ClaimOutcome::Claimed;
+      co_return out;
+    }
+  }
   out.answer = parse_or_null(res.body);
   switch (res.status) {
     case 200: case 201: out.outcome = ClaimOutcome::Claimed; break;
-    case 409: out.outcome = ClaimOutcome::Taken; break;
+    case 409:
+      // Held by someone else — or by us: a claim of ours that dispatch made but whose answer
+      // was lost (a proxy's 502 or 504 retried, say). Ours is a claim.
+      out.outcome = ClaimOutcome::Taken;
+      out.checked = true;
+      try {
+        if (co_await impl->holds_claim(issue)) out.outcome = ClaimOutcome::Claimed;
+      } catch (const DispatchError&) {
+        // Cannot tell: taken (if it is ours after all, the stranded-claims sweep frees it).
+      }
+      break;
     case 400: out.outcome = ClaimOutcome::Closed; break;
     case 404: out.outcome = ClaimOutcome::Unknown; break;
     default:
@@ -193,7 +252,8 @@ awaitable<void> Client::comment(const IssueRef& issue, const std::string& text) 
   body["number"] = issue.number;
   body["body"] = text;
   const auto req = Impl::post("/api/issues/comment", body);
-  Impl::expect_ok(co_await impl->exchange(req, "comment"), "comment");
+  // Posted twice if sent again after a lost answer: never resent.
+  Impl::expect_ok(co_await impl->exchange(req, "comment", Replay::Never), "comment");
 }
 
 awaitable<void> Client::relane(const std::string& issue_id, const std::string& lane, const std::string& reason) {

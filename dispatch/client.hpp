@@ -1,7 +1,9 @@
 // The dispatch API client (SPEC §2): every call sends the bearer token and X-Agent-Name,
 // has a timeout (20 s GET, 30 s POST), and retries transient failures (connect errors,
 // timeouts, 429, 500, 502, 503, 504) with exponential backoff and full jitter, honouring
-// Retry-After. Answers are handed back as JSON values: their tolerant parsing is pure
+// Retry-After. A call that is not idempotent (claim, comment) is not sent again after it
+// was written and its answer was lost (DispatchError::request_sent()); a claim asks
+// dispatch what happened instead. Answers are handed back as JSON values: their tolerant parsing is pure
 // logic elsewhere (dispatch/items.hpp). The token never appears in errors or logs.
 #pragma once
 
@@ -58,6 +60,9 @@ enum class ClaimOutcome {
 struct ClaimResult {
   ClaimOutcome outcome = ClaimOutcome::Unknown;
   boost::json::value answer;  // the 200 body ({success, labels}) or the error body
+  // The outcome came from dispatch's list of this agent's claims: the claim's answer was
+  // lost after it was written, or it answered 409 (see claim()).
+  bool checked = false;
 };
 
 // Observes each HTTP exchange: endpoint label ("queue", "claim", …), status (0 when there
@@ -74,6 +79,10 @@ class Client {
   // GET /api/agents/{agent}/queue?lane={lane}&includeClaimed=true → the answer (an array
   // when well-formed). Throws DispatchError (400: unknown lane).
   boost::asio::awaitable<boost::json::value> queue(const std::string& lane);
+  // POST /api/issues/claim. Never sent again blindly after a lost answer: when the claim
+  // was written and no answer came, or when it answers 409, dispatch's list of this
+  // agent's claims decides (the issue is there: Claimed), and only a claim that did not
+  // happen is sent once more.
   boost::asio::awaitable<ClaimResult> claim(const IssueRef& issue);
   // true when released; a 400 (not ours any more) is also treated as done: true.
   boost::asio::awaitable<bool> unclaim(const IssueRef& issue);

@@ -113,7 +113,7 @@ struct Client::Impl {
   awaitable<kube::HttpResponse> get(std::string target, const std::string& call) {
     const kube::HttpRequest req{"GET", std::move(target), {}, {}, false};
     try {
-      co_return co_await http.send(req, opts.timeout, call);
+      co_return co_await http.send(req, opts.timeout, call, dispatch::Replay::Safe);
     } catch (const dispatch::GaveUp& e) {
       throw GitHubError(call, e.status(), e.what(), true);
     }

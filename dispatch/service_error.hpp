@@ -20,11 +20,18 @@ class ServiceError : public std::runtime_error {
   const std::string& label() const noexcept { return label_; }
   int status() const noexcept { return status_; }  // 0: no answer (transport, timeout)
   bool transient() const noexcept { return transient_; }
+  // No answer came after the whole request was written: the service may have acted on it.
+  bool request_sent() const noexcept { return request_sent_; }
+  ServiceError& mark_request_sent() noexcept {
+    request_sent_ = true;
+    return *this;
+  }
 
  private:
   std::string label_;
   int status_;
   bool transient_;
+  bool request_sent_ = false;
 };
 
 }  // namespace fdb::dispatch

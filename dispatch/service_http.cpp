@@ -36,7 +36,7 @@ std::chrono::milliseconds ServiceHttp::backoff(int retry, std::optional<std::chr
 }
 
 asio::awaitable<kube::HttpResponse> ServiceHttp::send(const kube::HttpRequest& req, std::chrono::milliseconds timeout,
-                                                      std::string label) {
+                                                      std::string label, Replay replay) {
   std::string last_error;
   int last_status = 0;
   for (int attempt = 1;; ++attempt) {
@@ -58,6 +58,10 @@ asio::awaitable<kube::HttpResponse> ServiceHttp::send(const kube::HttpRequest& r
       if (e.kind() == kube::ErrorKind::Cancelled) throw;
       last_status = 0;
       last_error = e.message();
+      if (e.request_sent() && replay == Replay::Never) {
+        throw GaveUp(0, fmt::format("{} (after the request was sent: not sent again, attempt {})", last_error, attempt),
+                     true);
+      }
     }
     if (attempt >= retries_.max_attempts) {
       throw GaveUp(last_status, fmt::format("{} (gave up after {} attempts)", last_error, attempt));

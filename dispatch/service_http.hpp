@@ -27,15 +27,26 @@ struct Retries {
 };
 
 // The retries of one call ran out: the last status (0: no answer) and what went wrong, with
-// the number of attempts.
+// the number of attempts. `request_sent`: the last try failed with no answer after the
+// whole request was written (the service may have acted on it).
 class GaveUp : public std::runtime_error {
  public:
-  GaveUp(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  GaveUp(int status, const std::string& message, bool request_sent = false)
+      : std::runtime_error(message), status_(status), request_sent_(request_sent) {}
   int status() const noexcept { return status_; }
+  bool request_sent() const noexcept { return request_sent_; }
 
  private:
   int status_;
+  bool request_sent_;
 };
+
+// Whether a call may be sent again after it was written and no answer came: Safe for
+// reads and for writes whose repetition changes nothing (set a status, a label); Never for
+// those that would act twice or answer differently the second time (a claim reads as
+// taken, a comment is posted twice). Transient answers (429, 5xx) are retried either way:
+// the service answered.
+enum class Replay { Safe, Never };
 
 class ServiceHttp {
  public:
@@ -47,10 +58,11 @@ class ServiceHttp {
   ServiceHttp(boost::asio::any_io_executor ex, kube::ClusterConfig cfg, kube::ClientOptions opts, Retries retries,
               Transient transient);
 
-  // The first answer that is not transient (any status); GaveUp when the retries run out.
+  // The first answer that is not transient (any status); GaveUp when the retries run out,
+  // or at once (request_sent) when `replay` is Never and a try failed after it was written.
   // Cancellation (kube::ErrorKind::Cancelled) is passed through at once.
   boost::asio::awaitable<kube::HttpResponse> send(const kube::HttpRequest& req, std::chrono::milliseconds timeout,
-                                                  std::string label);
+                                                  std::string label, Replay replay);
 
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 

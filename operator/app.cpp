@@ -9,6 +9,7 @@
 #include "operator/events.hpp"
 #include "operator/http_server.hpp"
 #include "operator/informers.hpp"
+#include "operator/liveness.hpp"
 #include "operator/metrics.hpp"
 #include "operator/reconciler.hpp"
 #include "operator/retry_flow.hpp"
@@ -61,6 +62,7 @@ struct Runtime {
   ClaimSweeper& sweeper;
   PrFixLoop& prfix;
   metrics::BridgeMetrics& m;
+  Liveness& liveness;
   asio::cancellation_signal leader_cancel;
   bool leading = false;
   bool stopping = false;
@@ -103,6 +105,20 @@ void log_exception(const char* what, std::exception_ptr e) {
   }
 }
 
+// What ended a loop: its exception's text, or that it returned.
+std::string ending_of(std::exception_ptr e) {
+  if (!e) return "it returned";
+  try {
+    std::rethrow_exception(e);
+  } catch (const asio::multiple_exceptions& m) {
+    return ending_of(m.first_exception());
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "an unknown exception";
+  }
+}
+
 void start_leading(Runtime& rt) {
   if (rt.leading || rt.stopping) return;
   rt.leading = true;
@@ -110,8 +126,12 @@ void start_leading(Runtime& rt) {
   logger().info("leading: claiming and retrying");
   Runtime* p = &rt;
   asio::co_spawn(rt.io, leader_work(p),
-                 asio::bind_cancellation_slot(rt.leader_cancel.slot(),
-                                              [](std::exception_ptr e) { log_exception("leader work failed", e); }));
+                 asio::bind_cancellation_slot(rt.leader_cancel.slot(), [p](std::exception_ptr e) {
+                   log_exception("leader work failed", e);
+                   // Ended while still leading (not stopped by stop_leading): a leader that
+                   // does nothing. /healthz says so, and the kubelet restarts the container.
+                   if (p->leading && !p->stopping) p->liveness.loop_ended("the leader work stopped: " + ending_of(e));
+                 }));
 }
 
 void stop_leading(Runtime& rt) {
@@ -157,7 +177,9 @@ int run_app(const Config& cfg, const AppOptions& options) {
   dopts.token = cfg.dispatch_agent_token;
   dopts.agent_name = cfg.workload.agent_name;
   dispatch::Client dispatch(ex, dopts);
-  dispatch.set_observer([&m](std::string_view endpoint, int status, double seconds) {
+  Liveness liveness;
+  dispatch.set_observer([&m, &liveness](std::string_view endpoint, int status, double seconds) {
+    liveness.dispatch_answered(status, std::chrono::steady_clock::now());
     const std::string code = metrics::status_code_label(status);
     m.dispatch_requests_total.labels({endpoint, code}).inc();
     m.dispatch_request_duration_seconds.labels({endpoint, code}).observe(seconds);
@@ -246,7 +268,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
   // Health and metrics.
   Routes routes;
   routes.metrics = [&registry] { return registry.expose(); };
-  routes.healthz = [] { return Health{true, {}}; };
+  routes.healthz = [&liveness] { return liveness.check(std::chrono::steady_clock::now()); };
   routes.readyz = [&] {
     if (!caches.synced()) return Health{false, "caches not synced"};
     if (!workloads.healthy() || !intents.healthy() || !tasks.healthy()) return Health{false, "a watch is restarting"};
@@ -271,7 +293,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
   }
 
   PrFixLoop prfix({kube, dispatch, cfg, gh ? &*gh : nullptr, &m});
-  Runtime rt{cfg, io, queue, reconciler, claimer, sweeper, prfix, m, {}, false, false};
+  Runtime rt{cfg, io, queue, reconciler, claimer, sweeper, prfix, m, liveness, {}, false, false};
 
   // Informers run on every replica: followers keep their caches warm.
   asio::cancellation_signal informers_cancel;
@@ -280,8 +302,10 @@ int run_app(const Config& cfg, const AppOptions& options) {
     co_await (a->run() && b->run() && c->run());
   };
   asio::co_spawn(io, informers(&workloads, &intents, &tasks),
-                 asio::bind_cancellation_slot(informers_cancel.slot(),
-                                              [](std::exception_ptr e) { log_exception("informers stopped", e); }));
+                 asio::bind_cancellation_slot(informers_cancel.slot(), [&rt](std::exception_ptr e) {
+                   log_exception("informers stopped", e);
+                   if (!rt.stopping) rt.liveness.loop_ended("the informers stopped: " + ending_of(e));
+                 }));
 
   std::unique_ptr<kube::LeaderElector> elector;
   if (cfg.leader_elect) {
@@ -297,7 +321,10 @@ int run_app(const Config& cfg, const AppOptions& options) {
     elector = std::make_unique<kube::LeaderElector>(ex, kube, ns, cfg.lease_name, lc, cb);
     auto* e = elector.get();
     auto run_elector = [](kube::LeaderElector* el) -> awaitable<void> { co_await el->run(); };
-    asio::co_spawn(io, run_elector(e), [](std::exception_ptr ep) { log_exception("leader election stopped", ep); });
+    asio::co_spawn(io, run_elector(e), [&rt](std::exception_ptr ep) {
+      log_exception("leader election stopped", ep);
+      if (!rt.stopping) rt.liveness.loop_ended("the leader election stopped: " + ending_of(ep));
+    });
   } else {
     start_leading(rt);
   }

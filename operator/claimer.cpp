@@ -213,6 +213,10 @@ awaitable<ClaimRound> Claimer::run_once() {
         if (d_.metrics) d_.metrics->claims_total.labels({lane.lane, "error"}).inc();
         continue;
       }
+      if (claim.checked && claim.outcome == dispatch::ClaimOutcome::Claimed) {
+        logger().info("a claim whose answer was lost (or a 409) is ours in dispatch's list of claims",
+                      {{"lane", lane.lane}, {"issue", fmt::format("{}#{}", item.repo_full_name, item.number)}});
+      }
       if (claim.outcome != dispatch::ClaimOutcome::Claimed) {
         const char* result = claim.outcome == dispatch::ClaimOutcome::Taken ? "taken"
                              : claim.outcome == dispatch::ClaimOutcome::Closed ? "closed" : "unknown";

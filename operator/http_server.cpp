@@ -65,7 +65,10 @@ constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 struct Session {
   explicit Session(tcp::socket s) : stream(std::move(s)) {}
   beast::tcp_stream stream;
-  bool reading = false;  // waiting for a request (safe to cancel)
+  // Idle: no byte of a request yet; Reading: a request begun; Answering: being answered.
+  // Idle and Reading are safe to cancel (no answer is cut).
+  enum class State { Idle, Reading, Answering } state = State::Idle;
+  bool evicted = false;  // closed to make way for a newer connection
 };
 
 using Response = http::response<http::string_body>;
@@ -154,15 +157,25 @@ awaitable<void> refuse(std::shared_ptr<Session> session, http::status status, st
 awaitable<void> serve(ImplPtr impl, std::shared_ptr<Session> session, std::uint64_t id) {
   beast::flat_buffer buffer;
   for (;;) {
-    if (impl->stopping) break;
+    if (impl->stopping || session->evicted) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(impl->opts.max_header_bytes));
     parser.body_limit(impl->opts.max_body_bytes);
+    if (buffer.size() == 0) {
+      // Idle until the first byte of a request: the short idle timeout, and first to go
+      // when a new connection needs the room.
+      session->state = Session::State::Idle;
+      session->stream.expires_after(impl->opts.idle_timeout);
+      auto [iec, got] = co_await session->stream.async_read_some(buffer.prepare(4096), asio::as_tuple(use_awaitable));
+      buffer.commit(got);
+      if (iec || session->evicted) break;
+    }
+    session->state = Session::State::Reading;
     session->stream.expires_after(impl->opts.read_timeout);
-    session->reading = true;
     auto [ec, n] = co_await http::async_read(session->stream, buffer, parser, asio::as_tuple(use_awaitable));
-    session->reading = false;
+    session->state = Session::State::Answering;
     (void)n;
+    if (session->evicted) break;
     if (ec) {
       if (ec == http::error::header_limit) {
         co_await refuse(session, http::status::request_header_fields_too_large, impl->opts.write_timeout);
@@ -205,6 +218,23 @@ awaitable<void> serve(ImplPtr impl, std::shared_ptr<Session> session, std::uint6
   --impl->open;
 }
 
+// Closes the oldest idle connection, else the oldest still reading its request (one a
+// closed connection is not waiting for yet); false when every one is being answered.
+// Sessions are keyed by a growing id: the map's order is their age.
+bool make_room(HttpServer::Impl& impl) {
+  for (const auto state : {Session::State::Idle, Session::State::Reading}) {
+    for (auto& [id, weak] : impl.sessions) {
+      auto s = weak.lock();
+      if (!s || s->evicted || s->state != state) continue;
+      s->evicted = true;
+      boost::system::error_code ignored;
+      s->stream.socket().cancel(ignored);
+      return true;
+    }
+  }
+  return false;
+}
+
 awaitable<void> accept_loop(ImplPtr impl) {
   while (!impl->stopping) {
     auto [ec, socket] = co_await impl->acceptor.async_accept(asio::as_tuple(use_awaitable));
@@ -215,7 +245,7 @@ awaitable<void> accept_loop(ImplPtr impl) {
       co_await pause.async_wait(asio::as_tuple(use_awaitable));
       continue;
     }
-    if (impl->open.load() >= impl->opts.max_connections) {
+    if (impl->open.load() >= impl->opts.max_connections && !make_room(*impl)) {
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
@@ -234,7 +264,7 @@ void stop_now(const ImplPtr& impl) {
   boost::system::error_code ignored;
   impl->acceptor.close(ignored);
   for (auto& [id, weak] : impl->sessions) {
-    if (auto s = weak.lock(); s && s->reading) s->stream.socket().cancel(ignored);
+    if (auto s = weak.lock(); s && s->state != Session::State::Answering) s->stream.socket().cancel(ignored);
   }
 }
 

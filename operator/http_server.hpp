@@ -1,7 +1,8 @@
 // A minimal HTTP/1.1 server for the operations endpoints (METRICS_ADDR, HEALTH_ADDR):
 // GET or HEAD on /metrics, /healthz and /readyz; 404 for any other path, 405 for other
-// methods on a known path. Keep-alive, a read timeout per request, caps on header and body
-// sizes and on concurrent connections, and a graceful stop. Asio C++20 coroutines over
+// methods on a known path. Keep-alive, an idle timeout and a read timeout per request, caps
+// on header and body sizes and on concurrent connections (the oldest idle one makes way for
+// a new one), and a graceful stop. Asio C++20 coroutines over
 // Beast; Beast stays out of this header.
 #pragma once
 
@@ -30,11 +31,16 @@ struct Routes {
 };
 
 struct ServerOptions {
-  std::chrono::milliseconds read_timeout{10'000};  // to read one request (and idle keep-alive)
+  std::chrono::milliseconds idle_timeout{5'000};   // a connection with no request begun
+  std::chrono::milliseconds read_timeout{10'000};  // to read one request once it has begun
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_header_bytes = 8 * 1024;         // larger: 431 and close
   std::size_t max_body_bytes = 4 * 1024;           // larger: 413 and close
-  std::size_t max_connections = 64;                // more are closed at once
+  // At the cap a new connection is still taken: the oldest idle one is closed for it (else
+  // the oldest still sending its request), so that a crowd of idle or slow connections
+  // cannot lock the kubelet's probes out. Only when every connection is being answered is
+  // the new one closed.
+  std::size_t max_connections = 64;
 };
 
 // Splits "host:port", "[v6]:port" or ":port" (all interfaces: 0.0.0.0). Throws

@@ -412,8 +412,8 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
           r.gauge("foreman_bridge_cache_objects", "Objects currently held in the informer cache, by resource.",
                   {"resource"}),
       .claims_total = r.counter("foreman_bridge_claims_total",
-                                "Claim attempts on dispatch issues by lane and result (claimed, conflict, "
-                                "rejected, not_found, error).",
+                                "Claim attempts on dispatch issues by lane and result (claimed, taken, closed, "
+                                "unknown, error, lane-error, unclaimed, stranded).",
                                 {"lane", "result"}),
       .workloads_created_total =
           r.counter("foreman_bridge_workloads_created_total", "Workloads created by the bridge, by lane.", {"lane"}),

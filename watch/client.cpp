@@ -20,9 +20,12 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <deque>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 namespace fdb::kube {
 
@@ -90,18 +93,41 @@ std::string openssl_errors() {
   return out;
 }
 
-[[noreturn]] void throw_io(const boost::system::error_code& ec, const std::string& context) {
-  if (ec == beast::error::timeout) {
-    throw ApiError(ErrorKind::Timeout, 0, {}, "the request timed out", context);
-  }
+// `sent`: the whole request had been written when it failed (ApiError::request_sent).
+[[noreturn]] void throw_io(const boost::system::error_code& ec, const std::string& context, bool sent = false) {
+  auto raise = [sent](ApiError e) {
+    if (sent) e.mark_request_sent();
+    throw e;
+  };
+  if (ec == beast::error::timeout) raise(ApiError(ErrorKind::Timeout, 0, {}, "the request timed out", context));
   if (ec == asio::error::operation_aborted) {
-    throw ApiError(ErrorKind::Cancelled, 0, {}, "the request was cancelled", context);
+    raise(ApiError(ErrorKind::Cancelled, 0, {}, "the request was cancelled", context));
   }
   std::string msg = ec.message();
   if (ec.category() == asio::error::get_ssl_category()) {
     if (auto more = openssl_errors(); !more.empty()) msg += " (" + more + ")";
   }
-  throw ApiError(ErrorKind::Transport, 0, {}, msg, context);
+  raise(ApiError(ErrorKind::Transport, 0, {}, msg, context));
+  std::abort();  // not reached: raise always throws
+}
+
+// RFC 9110 §9.2.2: a request of these methods may be sent again when its connection
+// failed after it was written; any other (POST, PATCH) may have been acted on, and is
+// never resent by this client.
+bool idempotent_method(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" || method == "PUT" ||
+         method == "DELETE";
+}
+
+// A pooled connection the server has closed (or written to: an idle HTTP/1.1 connection
+// has nothing to say but its close, TLS's close_notify included) reads as ready; a live
+// one would block. Checked before reuse, so that a request is not written onto a
+// connection already gone (where it would fail after being written).
+bool idle_connection_alive(tcp::socket& socket) {
+  if (!socket.is_open()) return false;
+  char byte;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 // A failure that means a pooled connection was closed by the server while idle; the
@@ -214,18 +240,28 @@ struct Client::Impl {
     return r;
   }
 
-  // Resolves, connects and handshakes within connect_timeout (the resolver has no
-  // deadline of its own, so the whole step races a timer).
-  awaitable<std::unique_ptr<Conn>> connect(const std::string& context) {
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  // Resolves, connects and handshakes within connect_timeout and before `deadline` (the
+  // request's own: a connection made for a request never outlives it). The resolver has
+  // no deadline of its own, so the whole step races a timer.
+  awaitable<std::unique_ptr<Conn>> connect(const std::string& context, Deadline deadline) {
     using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer timer(ex, opts.connect_timeout);
+    const auto now = std::chrono::steady_clock::now();
+    const bool by_deadline = deadline < now + opts.connect_timeout;
+    const Deadline limit = by_deadline ? deadline : now + opts.connect_timeout;
+    if (limit <= now) {
+      throw ApiError(ErrorKind::Timeout, 0, {}, "the request timed out before a connection was made", context);
+    }
+    asio::steady_timer timer(ex, limit);
     // `||` waits for the first branch to *succeed*, so the connect branch reports its
     // failure as a value rather than throwing.
-    auto result = co_await (open_connection_noexcept(context) || timer.async_wait(use_awaitable));
+    auto result = co_await (open_connection_noexcept(context, limit) || timer.async_wait(use_awaitable));
     if (result.index() == 1) {
       throw ApiError(ErrorKind::Timeout, 0, {},
-                     fmt::format("connecting to {} took longer than {} ms", ep.host_header,
-                                 opts.connect_timeout.count()),
+                     by_deadline ? fmt::format("the request timed out while connecting to {}", ep.host_header)
+                                 : fmt::format("connecting to {} took longer than {} ms", ep.host_header,
+                                               opts.connect_timeout.count()),
                      context);
     }
     auto [conn, error] = std::move(std::get<0>(result));
@@ -233,15 +269,16 @@ struct Client::Impl {
     co_return std::move(conn);
   }
 
-  awaitable<std::pair<std::unique_ptr<Conn>, std::exception_ptr>> open_connection_noexcept(const std::string& context) {
+  awaitable<std::pair<std::unique_ptr<Conn>, std::exception_ptr>> open_connection_noexcept(const std::string& context,
+                                                                                          Deadline limit) {
     try {
-      co_return std::pair{co_await open_connection(context), std::exception_ptr{}};
+      co_return std::pair{co_await open_connection(context, limit), std::exception_ptr{}};
     } catch (...) {
       co_return std::pair{std::unique_ptr<Conn>{}, std::current_exception()};
     }
   }
 
-  awaitable<std::unique_ptr<Conn>> open_connection(const std::string& context) {
+  awaitable<std::unique_ptr<Conn>> open_connection(const std::string& context, Deadline limit) {
     auto conn = std::make_unique<Conn>();
     tcp::resolver resolver(ex);
     auto [rec, endpoints] = co_await resolver.async_resolve(
@@ -253,7 +290,7 @@ struct Client::Impl {
       conn->plain = std::make_unique<beast::tcp_stream>(ex);
     }
     auto& low = conn->lowest();
-    low.expires_after(opts.connect_timeout);
+    low.expires_at(limit);
     auto [cec, _] = co_await low.async_connect(endpoints, asio::as_tuple(use_awaitable));
     if (cec) throw_io(cec, context + " (connecting to " + ep.host_header + ")");
     low.socket().set_option(tcp::no_delay(true));
@@ -271,16 +308,17 @@ struct Client::Impl {
     co_return conn;
   }
 
-  awaitable<std::unique_ptr<Conn>> acquire(const std::string& context) {
+  awaitable<std::unique_ptr<Conn>> acquire(const std::string& context, Deadline deadline) {
     while (!idle.empty()) {
       auto c = std::move(idle.front());
       idle.pop_front();
-      if (c->lowest().socket().is_open()) {
+      if (idle_connection_alive(c->lowest().socket())) {
         c->reused = true;
         co_return c;
       }
+      c->close();
     }
-    co_return co_await connect(context);
+    co_return co_await connect(context, deadline);
   }
 
   void release(std::unique_ptr<Conn> c) {
@@ -311,29 +349,37 @@ struct Client::Impl {
     observer(req.method, status, d.count());
   }
 
+  // One request within `timeout`, counted from now and never restarted: connecting, a
+  // second try on a fresh connection and reading the answer all share it.
   awaitable<HttpResponse> send(const HttpRequest& req, std::chrono::milliseconds timeout) {
     const auto start = std::chrono::steady_clock::now();
+    const Deadline deadline = start + timeout;
     const std::string context = context_of(req);
     try {
       for (int attempt = 0;; ++attempt) {
-        auto conn = co_await acquire(context);
+        auto conn = co_await acquire(context, deadline);
         auto r = make_request(req);
         http::response_parser<http::string_body> parser;
         parser.body_limit(opts.max_body_bytes);
         parser.header_limit(64 * 1024);
-        conn->lowest().expires_after(timeout);
+        conn->lowest().expires_at(deadline);
         bool wrote = false;
         const auto ec = conn->tls ? co_await exchange(*conn->tls, *conn, r, parser, wrote)
                                   : co_await exchange(*conn->plain, *conn, r, parser, wrote);
         if (ec) {
-          const bool retry = conn->reused && attempt == 0 && stale_connection(ec) && !parser.got_some();
+          // A pooled connection the server closed: try once more on a fresh one, unless
+          // the request was written and is not idempotent (the server may have acted on
+          // it: the caller decides what to do, see ApiError::request_sent).
+          const bool retry = conn->reused && attempt == 0 && stale_connection(ec) && !parser.got_some() &&
+                             (!wrote || idempotent_method(req.method)) &&
+                             std::chrono::steady_clock::now() < deadline;
           conn->close();
           if (retry) continue;
           if (ec == http::error::body_limit) {
             throw ApiError(ErrorKind::Decode, 0, {},
                            fmt::format("the answer is larger than {} bytes", opts.max_body_bytes), context);
           }
-          throw_io(ec, context);
+          throw_io(ec, context, wrote);
         }
         auto res = parser.release();
         HttpResponse out;
@@ -439,7 +485,7 @@ struct Client::Impl {
     const std::string context = context_of(req);
     int status = 0;
     // A watch gets a connection of its own, never returned to the pool.
-    auto conn = co_await connect(context);
+    auto conn = co_await connect(context, start + opts.connect_timeout);
     auto r = make_request(req);
     try {
       if (conn->tls) {

@@ -23,8 +23,8 @@
 namespace fdb::kube {
 
 struct ClientOptions {
-  std::chrono::milliseconds request_timeout{30'000};  // a whole non-watch request
-  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect plus TLS handshake
+  std::chrono::milliseconds request_timeout{30'000};  // a whole non-watch request, connecting included
+  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect plus TLS handshake (within the above)
   std::size_t max_idle_connections = 8;               // kept alive for reuse
   // A non-watch answer. Lists come in pages (the reflector asks for 500 objects), so even
   // large objects stay far below this; past it the request fails rather than the process.
@@ -60,7 +60,11 @@ class Client {
   //
   // Sends a request and returns the answer whatever its status. Throws ApiError (kind
   // Transport, Timeout or Cancelled) when no answer came. `timeout` defaults to
-  // options().request_timeout.
+  // options().request_timeout and bounds the whole call from its start: connecting, and a
+  // second try when a pooled connection turns out closed, spend the same time. That second
+  // try is made only when the request was not written yet or its method is idempotent
+  // (GET, HEAD, OPTIONS, TRACE, PUT, DELETE); a POST or PATCH written before its
+  // connection failed is never resent here (ApiError::request_sent() says so).
   boost::asio::awaitable<HttpResponse> send(const HttpRequest& req,
                                             std::optional<std::chrono::milliseconds> timeout = {});
 

@@ -63,6 +63,14 @@ class ApiError : public std::runtime_error {
   bool retryable() const noexcept;
   // True for 410 Gone/Expired: the resourceVersion is too old, relist.
   bool expired() const noexcept { return kind_ == ErrorKind::Gone || kind_ == ErrorKind::Expired; }
+  // True when no answer came (Transport, Timeout, Cancelled) after the whole request had
+  // been written: the server may have acted on it. Sending a request that is not
+  // idempotent again after such a failure may do it twice (a claim, a comment).
+  bool request_sent() const noexcept { return request_sent_; }
+  ApiError& mark_request_sent() noexcept {
+    request_sent_ = true;
+    return *this;
+  }
 
  private:
   ErrorKind kind_;
@@ -71,6 +79,7 @@ class ApiError : public std::runtime_error {
   std::string message_;
   std::string context_;
   std::optional<std::chrono::seconds> retry_after_;
+  bool request_sent_ = false;
 };
 
 // Classifies an HTTP status and a Status `reason` into an ErrorKind.

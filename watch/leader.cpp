@@ -464,7 +464,8 @@ struct LeaderElector::Impl {
         name(std::move(lease)),
         machine(std::move(cfg)),
         callbacks(std::move(cbs)),
-        timer(e) {}
+        timer(e),
+        deadline_timer(e) {}
 
   asio::any_io_executor ex;
   Client& client;
@@ -473,6 +474,10 @@ struct LeaderElector::Impl {
   LeaseMachine machine;
   LeaderCallbacks callbacks;
   asio::steady_timer timer;
+  // Fires at the machine's leader_deadline() whatever the request in flight is doing (a
+  // connect or an answer that hangs): leadership ends then, not when the request returns.
+  asio::steady_timer deadline_timer;
+  std::optional<steady_clock::time_point> watched_deadline;  // what deadline_timer is set to
   std::atomic<bool> leader{false};
   std::atomic<bool> stop_requested{false};
   bool shutting_down = false;
@@ -539,6 +544,37 @@ void report_holder(LeaderElector::Impl& s) {
   s.holder = holder;
   s.log.info("lease holder observed", {{"lease", s.name}, {"holder", holder}});
   if (s.callbacks.on_new_leader) s.callbacks.on_new_leader(holder);
+}
+
+// BecomeLeader and StopLeading: the flag other threads read, a log line, the callback.
+void perform_leadership(LeaderElector::Impl& s, const LeaseAction& action, std::string_view why) {
+  if (std::holds_alternative<lease_action::BecomeLeader>(action)) {
+    s.leader = true;
+    s.log.info("started leading", {{"lease", s.name}});
+    if (s.callbacks.on_started_leading) s.callbacks.on_started_leading();
+  } else if (std::holds_alternative<lease_action::StopLeading>(action)) {
+    s.leader = false;
+    s.log.info("stopped leading", {{"lease", s.name}, {"why", why}});
+    if (s.callbacks.on_stopped_leading) s.callbacks.on_stopped_leading();
+  }
+}
+
+// Keeps deadline_timer at the current leader deadline (cancelled when not leading). When
+// it fires, the machine's tick() ends leadership even though a renewal is still pending.
+void watch_deadline(const ImplPtr& s) {
+  const auto deadline = s->machine.leader_deadline();
+  if (deadline == s->watched_deadline) return;
+  s->watched_deadline = deadline;
+  if (!deadline) {
+    s->deadline_timer.cancel();
+    return;
+  }
+  s->deadline_timer.expires_at(*deadline);  // cancels the wait for the previous deadline
+  s->deadline_timer.async_wait([s](boost::system::error_code ec) {
+    if (ec) return;  // re-armed or cancelled
+    s->watched_deadline.reset();
+    for (const auto& a : s->machine.tick(clock_now())) perform_leadership(*s, a, "not renewed within the renew deadline");
+  });
 }
 
 asio::awaitable<LeaseActions> do_get(ImplPtr s) {
@@ -621,6 +657,7 @@ static asio::awaitable<void> run_elector(ImplPtr s) {
   };
   push(s->machine.start(clock_now()));
   while (!todo.empty()) {
+    watch_deadline(s);
     LeaseAction action = std::move(todo.front());
     todo.pop_front();
     const bool waits = std::holds_alternative<lease_action::Get>(action) ||
@@ -635,14 +672,9 @@ static asio::awaitable<void> run_elector(ImplPtr s) {
       continue;
     }
     s->log.debug("lease action", {{"lease", s->name}, {"action", describe(action)}});
-    if (std::holds_alternative<lease_action::BecomeLeader>(action)) {
-      s->leader = true;
-      s->log.info("started leading", {{"lease", s->name}});
-      if (s->callbacks.on_started_leading) s->callbacks.on_started_leading();
-    } else if (std::holds_alternative<lease_action::StopLeading>(action)) {
-      s->leader = false;
-      s->log.info("stopped leading", {{"lease", s->name}});
-      if (s->callbacks.on_stopped_leading) s->callbacks.on_stopped_leading();
+    if (std::holds_alternative<lease_action::BecomeLeader>(action) ||
+        std::holds_alternative<lease_action::StopLeading>(action)) {
+      perform_leadership(*s, action, s->shutting_down ? "shutting down" : "lost the lease or not renewed in time");
     } else if (std::holds_alternative<lease_action::Done>(action)) {
       break;
     } else if (std::holds_alternative<lease_action::Get>(action)) {
@@ -664,6 +696,8 @@ static asio::awaitable<void> run_elector(ImplPtr s) {
       }
     }
   }
+  s->watched_deadline.reset();
+  s->deadline_timer.cancel();
   s->leader = false;
 }
 

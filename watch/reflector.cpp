@@ -121,8 +121,10 @@ Actions Reflector::stream_failed(Clock::time_point now, const ApiError* error) {
   return wait(now, error->retry_after());
 }
 
-Actions Reflector::begin_watch() {
+Actions Reflector::begin_watch(Clock::time_point now) {
   phase_ = Phase::Watching;
+  watch_started_ = now;
+  watch_events_ = 0;
   WatchOptions o = watch_options();
   o.resource_version = last_rv_;
   const auto span = (config_.max_watch_timeout - config_.min_watch_timeout).count();
@@ -148,7 +150,7 @@ Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object>
   synced_ = true;
   if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
   out.emplace_back(ListDone{list_});
-  auto w = begin_watch();
+  auto w = begin_watch(now);
   out.push_back(std::move(w.front()));
   return out;
 }
@@ -185,6 +187,8 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
         // The state is complete: it replaces the store, and the stream goes on as the watch.
         synced_ = true;
         phase_ = Phase::Watching;
+        watch_started_ = now;
+        watch_events_ = 1;  // the stream carried the list: not a short watch
         if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
         Actions out;
         out.emplace_back(ListDone{list_});
@@ -198,6 +202,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
     return {};
   }
   if (phase_ != Phase::Watching) return {};
+  ++watch_events_;
   switch (ev.type) {
     case EventType::Added:
     case EventType::Modified:
@@ -237,8 +242,15 @@ Actions Reflector::on_watch_ended(Clock::time_point now) {
   if (phase_ == Phase::Streaming) return stream_failed(now, nullptr);
   if (phase_ != Phase::Watching) return {};
   ++watch_restarts_;
+  if (watch_events_ == 0 && now - watch_started_ < config_.min_watch_duration) {
+    // A very short watch: something ends every watch at once. Asking again at once
+    // would be a tight loop against it; wait as after a failure.
+    ++short_watches_;
+    after_ = After::Watch;
+    return wait(now, std::nullopt);
+  }
   if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
-  return begin_watch();
+  return begin_watch(now);
 }
 
 Actions Reflector::on_watch_failed(Clock::time_point now, const ApiError& error) {
@@ -261,9 +273,9 @@ Actions Reflector::wait(Clock::time_point now, std::optional<std::chrono::second
   return {Sleep{d}};
 }
 
-Actions Reflector::on_timer(Clock::time_point /*now*/) {
+Actions Reflector::on_timer(Clock::time_point now) {
   if (phase_ != Phase::Waiting) return {};
-  if (after_ == After::Watch && synced_) return begin_watch();
+  if (after_ == After::Watch && synced_) return begin_watch(now);
   return begin_list(last_rv_.empty() ? std::optional<std::string>(std::string("0")) : std::optional<std::string>(last_rv_));
 }
 

@@ -7,7 +7,10 @@
 //     name are removed) ─▶ watch from the list's resourceVersion (bookmarks, timeoutSeconds
 //     300–600)
 //     ─▶ events: Upsert/Remove, last resourceVersion advanced (bookmarks too)
-//     ─▶ the stream ends: watch again from the last resourceVersion
+//     ─▶ the stream ends: watch again from the last resourceVersion — at once, unless it
+//        was a "very short watch" (under min_watch_duration with no event, client-go's
+//        rule: a proxy or a server that ends every watch at once), which backs off as a
+//        failure does
 //     ─▶ 410 Expired/Gone (ERROR event or HTTP 410): relist at the last resourceVersion,
 //        and if that is too old as well, a fresh list (resourceVersion "")
 //     ─▶ other failures: wait (800 ms doubling to 30 s, jitter; reset after 2 min of
@@ -54,6 +57,9 @@ struct ReflectorConfig {
   std::chrono::milliseconds initial_backoff{800};
   std::chrono::milliseconds max_backoff{30'000};
   std::chrono::milliseconds backoff_reset_after{120'000};
+  // A watch that ends sooner than this without a single event (bookmarks count) is "very
+  // short": the next one waits as after a failure (client-go: 1 s).
+  std::chrono::milliseconds min_watch_duration{1'000};
   // Lists as a watch with sendInitialEvents (see above); its stream's timeoutSeconds.
   bool streaming_list = false;
   std::chrono::seconds streaming_list_timeout{60};
@@ -125,6 +131,8 @@ class Reflector {
   const std::string& last_resource_version() const noexcept { return last_rv_; }
   std::uint64_t relists() const noexcept { return relists_; }
   std::uint64_t watch_restarts() const noexcept { return watch_restarts_; }
+  // Watches that ended very short (and so backed off).
+  std::uint64_t short_watches() const noexcept { return short_watches_; }
   std::chrono::milliseconds current_backoff() const noexcept { return backoff_; }
 
  private:
@@ -136,7 +144,7 @@ class Reflector {
   reflector::Actions begin_list(std::optional<std::string> rv);
   reflector::Actions begin_stream();
   reflector::Actions stream_failed(Clock::time_point now, const ApiError* error);
-  reflector::Actions begin_watch();
+  reflector::Actions begin_watch(Clock::time_point now);
   reflector::Actions wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after);
   reflector::Actions expired(Clock::time_point now);
 
@@ -155,6 +163,10 @@ class Reflector {
   Clock::time_point healthy_since_{};
   std::uint64_t relists_ = 0;
   std::uint64_t watch_restarts_ = 0;
+  std::uint64_t short_watches_ = 0;
+  // The watch in progress: when it was asked for, and the events it carried so far.
+  Clock::time_point watch_started_{};
+  std::uint64_t watch_events_ = 0;
 };
 
 // "namespace/name" (or "name" for cluster-scoped objects).

@@ -431,7 +431,11 @@ struct WatchCache::Impl {
       co_return said(reflector.on_watch_failed(std::chrono::steady_clock::now(), e));
     }
     healthy = false;
-    co_return said(reflector.on_watch_ended(std::chrono::steady_clock::now()));
+    auto ended = reflector.on_watch_ended(std::chrono::steady_clock::now());
+    if (!ended.empty() && std::holds_alternative<reflector::Sleep>(ended.front())) {
+      trouble("watch ended at once", "the stream ended with no event within a second: backing off before the next");
+    }
+    co_return said(std::move(ended));
   }
 
   awaitable<void> main_loop() {

@@ -85,17 +85,19 @@ const expectations = {
     token: { name: `${FULL}-dispatch`, key: "DISPATCH_AGENT_TOKEN" },
     chartSecret: { DISPATCH_AGENT_TOKEN: "test-token-not-secret" },
     github: { value: "" },
-    optional: [],
+    optional: ["PodDisruptionBudget"],
+    // A private CA for dispatch, mounted from a ConfigMap (issue 20).
+    extraVolume: { name: "dispatch-ca", configMap: { name: "dispatch-ca" } },
+    extraMount: { name: "dispatch-ca", mountPath: "/etc/dispatch-ca", readOnly: true },
   },
 };
 
 // The least RBAC that works (group/resource → verbs), all in the Foreman namespace.
 const RBAC = {
   "foreman.llmkube.dev/workloads": ["create", "delete", "get", "list", "patch", "watch"],
-  "foreman.llmkube.dev/agentictasks": ["get", "list", "watch"],
+  "foreman.llmkube.dev/agentictasks": ["list", "watch"],
   "coordination.k8s.io/leases": ["create", "get", "update"],
-  "/events": ["create", "patch"],
-  "events.k8s.io/events": ["create", "patch"],
+  "events.k8s.io/events": ["create"],
   "/configmaps": ["create", "delete", "get", "list", "watch"],
 };
 
@@ -436,15 +438,31 @@ function checkSet(set, docs, metrics, vars) {
         /< 1$/.test(noLeader.expr), `NoLeader expr: ${noLeader.expr}`);
       eq(noLeader.for, "5m", "NoLeader for");
       const errors = rules.find((r) => r.alert === "ForemanBridgeDispatchErrors");
-      assert(errors.expr.includes('code=~"5..|<error>"'), "DispatchErrors counts 5xx and no answer (<error>)");
+      assert(errors.expr.includes('code=~"5..|401|403|<error>"'),
+        "DispatchErrors counts 5xx, 401/403 (a bad or rotated token) and no answer (<error>)");
     });
   }
   if (exp.optional.includes("PodDisruptionBudget")) {
-    t("PodDisruptionBudget keeps one pod", () => {
+    t("PodDisruptionBudget keeps one pod, and never blocks a drain", () => {
       const pdb = one("PodDisruptionBudget");
-      eq(pdb.spec.minAvailable, 1, "minAvailable");
       assert(subset(dep.spec.template.metadata.labels, pdb.spec.selector.matchLabels), "PDB selects the pods");
-      assert(dep.spec.replicas > pdb.spec.minAvailable, "replicas leave room for an eviction");
+      if (dep.spec.replicas > 1) {
+        eq(pdb.spec.minAvailable, 1, "minAvailable");
+        assert(dep.spec.replicas > pdb.spec.minAvailable, "replicas leave room for an eviction");
+      } else {
+        // One replica: minAvailable 1 would block every node drain.
+        eq(pdb.spec.maxUnavailable, 1, "maxUnavailable with one replica");
+        eq(pdb.spec.minAvailable, undefined, "no minAvailable with one replica");
+      }
+    });
+  }
+  if (exp.extraVolume) {
+    t("extraVolumes and extraVolumeMounts reach the pod, /tmp kept", () => {
+      const vols = dep.spec.template.spec.volumes;
+      eq(vols.map((v) => v.name), ["tmp", exp.extraVolume.name], "volumes");
+      eq(vols[1], exp.extraVolume, "the extra volume");
+      eq(c.volumeMounts.map((m) => m.name), ["tmp", exp.extraMount.name], "mounts");
+      eq(c.volumeMounts[1], exp.extraMount, "the extra mount");
     });
   }
   if (exp.optional.includes("NetworkPolicy")) {

@@ -4,8 +4,10 @@
 // Workloads, and R leader-elected bridge replicas. For --seconds, faults are injected at
 // random (a seeded schedule): watch drops, history expiry (every watch resumes from an
 // expired resourceVersion: 410, relist), 500/503/429 bursts and latency spikes on the API
-// server, dispatch outages and garbage answers, and the leader killed with SIGKILL (a new
-// replica replaces it). Then the faults stop, the system is given time to settle, and the
+// server, dispatch outages and garbage answers, connects that stall (either listener
+// accepts nothing for a few seconds, its idle connections closed), writes acted on and then
+// reset unanswered (API and dispatch), watches ended at once with no event, and the leader
+// killed with SIGKILL (a new replica replaces it). Then the faults stop, the system is given time to settle, and the
 // invariants of tests/chaos/invariants.hpp are checked against the simulators' records.
 // Prints progress lines on stderr and one JSON summary line on stdout; exits 1 on any
 // violation.
@@ -23,6 +25,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -72,6 +75,20 @@ std::string holder(const test::SimClient& api) {
 }
 
 void say(const std::string& line) { std::fprintf(stderr, "chaos-soak: %s\n", line.c_str()); }
+
+// Lines of the replicas' logs (bridge-*.log in `dir`) that hold `needle`: how often a
+// fault's path was taken (a leader stopped by its deadline, a watch that backed off).
+int count_in_logs(const std::string& dir, const std::string& needle) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("bridge-") || !name.ends_with(".log")) continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) n += line.find(needle) != std::string::npos;
+  }
+  return n;
+}
 
 }  // namespace
 
@@ -148,6 +165,7 @@ int main(int argc, char** argv) {
   std::map<std::string, int> faults;
   int kills = 0;
   auto last_kill = Clock::now();
+  auto last_stall = Clock::now() - 1h;
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(seconds);
   bool mid_sampled = false;
@@ -181,7 +199,7 @@ int main(int argc, char** argv) {
         }
       }
     }
-    const int kind = pick(0, 9);
+    const int kind = pick(0, 14);
     switch (kind) {
       case 0:
         post_fault("/_sim/faults", json::object{{"action", "dropWatches"}});
@@ -219,6 +237,44 @@ int main(int argc, char** argv) {
         post_fault("/_sim/dispatch/faults",
                    json::object{{"path", "/api/"}, {"mode", "latency"}, {"latencyMs", pick(200, 1500)}, {"count", pick(3, 10)}});
         ++faults["dispatch-latency"];
+        break;
+      case 8:
+      case 9: {
+        // New connections stall in connect (the listener accepts nothing) and idle ones are
+        // closed: renewals, creates and claims must connect, and hang. Not more often than
+        // every 6 s, so the soak's own control calls (stalled too) keep up.
+        if (now - last_stall < 6s) break;
+        last_stall = now;
+        const bool api_side = kind == 8;
+        post_fault("/_sim/faults", json::object{{"action", "stallConnects"},
+                                                {"front", api_side ? "api" : "dispatch"},
+                                                {"ms", pick(1500, 3500)}});
+        ++faults[api_side ? "api-connect-stall" : "dispatch-connect-stall"];
+        break;
+      }
+      case 10: {
+        // Writes acted on, then the connection reset without an answer.
+        const char* methods[] = {"POST", "PUT", "DELETE"};
+        post_fault("/_sim/faults", json::object{{"path", "/api"}, {"method", methods[pick(0, 2)]}, {"reset", true},
+                                                {"count", pick(1, 4)}});
+        ++faults["api-reset-after-write"];
+        break;
+      }
+      case 11:
+        // Half of them aimed at claims (the POSTs of reports, unclaims and parks would take
+        // most of the others, a status call's retries each taking one).
+        post_fault("/_sim/dispatch/faults",
+                   json::object{{"path", pick(0, 1) == 0 ? "/api/issues/claim" : "/api/issues/"},
+                                {"method", "POST"},
+                                {"mode", "reset"},
+                                {"count", pick(1, 4)}});
+        ++faults["dispatch-reset-after-write"];
+        break;
+      case 12:
+        // Watches ended at once, with no event (a proxy that cuts them).
+        post_fault("/_sim/faults",
+                   json::object{{"path", "/api"}, {"watchOnly", true}, {"closeAtOnce", true}, {"count", pick(5, 30)}});
+        ++faults["watch-closed-at-once"];
         break;
       default: {
         // The leader, killed at a random moment (not more often than every 4 s, so that
@@ -335,6 +391,9 @@ int main(int argc, char** argv) {
                              {"faults", total_faults},
                              {"faults_by_kind", fj},
                              {"leader_kills", kills},
+                             {"leader_deadline_stops", count_in_logs(dir, "not renewed within the renew deadline")},
+                             {"watch_short_backoffs", count_in_logs(dir, "watch ended at once")},
+                             {"claims_settled_by_list", count_in_logs(dir, "is ours in dispatch's list of claims")},
                              {"settled", settled},
                              {"settle_seconds", settle_seconds},
                              {"survivor_memory", mem},

@@ -29,7 +29,7 @@ int attempt_of(const std::string& s) {
 Verdict check(const Inputs& in) {
   Verdict v;
   for (const char* name : {"created-while-live", "attempt-over-cap", "two-live-workloads", "retry-lost", "claim-lost",
-                           "unsettled", "intent-left", "memory-growth"}) {
+                           "claim-repeated", "unsettled", "intent-left", "memory-growth"}) {
     v.counts[name] = 0;
   }
   auto fail = [&](const std::string& invariant, std::string detail) {
@@ -61,6 +61,7 @@ Verdict check(const Inputs& in) {
   }
 
   for (const auto& i : in.issues) {
+    if (i.claimed_again) fail("claim-repeated", i.key);
     if (!i.ever_claimed || i.claimed_by != in.agent || i.state != "open") continue;
     if (i.status == "in-progress" && live_per_issue.count(i.key) == 0) {
       fail("claim-lost", fmt::format("{} claimed in-progress with no Workload", i.key));
@@ -134,6 +135,7 @@ std::vector<IssueEnd> issues_from(const json::value& state) {
       for (const auto& e : h->get_array()) {
         if (!e.is_string()) continue;
         if (e.get_string() == "claim") i.ever_claimed = true;
+        if (e.get_string() == "claim-again") i.ever_claimed = i.claimed_again = true;
         if (e.get_string().starts_with("lane:")) i.relaned = true;
       }
     }

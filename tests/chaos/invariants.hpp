@@ -35,6 +35,7 @@ struct IssueEnd {  // an issue in dispatch at the end
   bool ever_claimed = false;  // its history holds a claim
   bool needs_human = false;
   bool relaned = false;
+  bool claimed_again = false;  // a claim arrived while the agent held it in progress
 };
 
 struct Memory {  // one replica that lived through the whole run
@@ -71,6 +72,8 @@ struct Verdict {
 //  retry-lost           no live Failed Workload below the cap (it should have been retried,
 //                       parked or escalated) and none left terminating
 //  claim-lost           no issue claimed by the agent, in progress, without a live Workload
+//  claim-repeated       no claim sent for an issue the agent held in progress already (a
+//                       claim replayed after a lost answer, or two leaders claiming)
 //  unsettled            no live Workload that is not terminal
 //  intent-left          no retry intent left unfinished
 //  memory-growth        no surviving replica grew by more than half (and 16 MB) after half-way

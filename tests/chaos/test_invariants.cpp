@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(a_healthy_end_has_no_violation_and_names_every_invariant) {
   const Verdict v = check(healthy());
   BOOST_TEST(total(v) == 0);
   BOOST_TEST(v.violations.empty());
-  BOOST_TEST(v.counts.size() == 8u);
+  BOOST_TEST(v.counts.size() == 9u);
 }
 
 BOOST_AUTO_TEST_CASE(each_invariant_broken) {
@@ -56,6 +56,7 @@ BOOST_AUTO_TEST_CASE(each_invariant_broken) {
       {"a Failed Workload below the cap", [](Inputs& in) { in.live[0].phase = "Failed"; }, "retry-lost"},
       {"a Workload left terminating", [](Inputs& in) { in.live[0].terminating = true; }, "retry-lost"},
       {"a claim in progress with no Workload", [](Inputs& in) { in.live.pop_back(); }, "claim-lost"},
+      {"a claim sent again for an issue held", [](Inputs& in) { in.issues[0].claimed_again = true; }, "claim-repeated"},
       {"a Workload still running", [](Inputs& in) { in.live[0].phase = "Dispatched"; }, "unsettled"},
       {"an intent left", [](Inputs& in) { in.intents_left.push_back("bridge-intent-wl-o-r-1"); }, "intent-left"},
       {"memory doubled after half-way", [](Inputs& in) { in.memory[0].end_mb = 60; }, "memory-growth"},
@@ -105,8 +106,12 @@ BOOST_AUTO_TEST_CASE(parsing_the_simulators_answers) {
   const auto issues = issues_from(json::parse(R"({"issues":[
     {"repoFullName":"o/r","number":5,"status":"backlog","state":"open","claimedBy":"",
      "history":["claim","status:backlog","lane:frontier"],"labels":["needs-human"]},
+    {"repoFullName":"o/r","number":6,"history":["claim-again"]},
     {"repoFullName":"o/r","number":"x"}]})"));
-  BOOST_REQUIRE(issues.size() == 1u);
+  BOOST_REQUIRE(issues.size() == 2u);
+  BOOST_TEST(!issues[0].claimed_again);
+  BOOST_TEST(issues[1].claimed_again);
+  BOOST_TEST(issues[1].ever_claimed);
   BOOST_TEST(issues[0].key == "o/r#5");
   BOOST_TEST(issues[0].ever_claimed);
   BOOST_TEST(issues[0].relaned);

@@ -232,6 +232,7 @@ Answer Api::handle(const Request& req, Clock::time_point now) {
     return error_answer(ApiError{401, "Unauthorized", "Unauthorized", {}});
   // Faults, applied after the request is counted.
   int latency = 0, stall = 0;
+  bool reset = false, close_at_once = false;
   auto fault = [&]() -> std::optional<Answer> {
   for (auto it = faults_.begin(); it != faults_.end();) {
     const bool watching = parse_bool(qv(req, "watch"));
@@ -245,6 +246,8 @@ Answer Api::handle(const Request& req, Clock::time_point now) {
     else ++it;
     latency += f.latency_ms;
     stall = std::max(stall, f.stall_ms);
+    reset = reset || f.reset;
+    close_at_once = close_at_once || f.close_at_once;
     if (f.code != 0) {
       std::string reason = f.code == 429 ? "TooManyRequests" : f.code == 503 ? "ServiceUnavailable" : "InternalError";
       ApiError e{f.code, reason, fmt::format("injected fault: {} {}", f.code, reason), {}};
@@ -260,6 +263,8 @@ Answer Api::handle(const Request& req, Clock::time_point now) {
   auto finish = [&](Answer a) {
     a.http.delay_ms += latency;
     a.stall_ms = stall;
+    if (a.watch) a.watch->end_at_once = close_at_once;
+    else a.http.reset = reset;
     return a;
   };
   auto parts = split_path(req.path);
@@ -485,6 +490,14 @@ Answer Api::control(const Request& req, Clock::time_point now) {
       return json_answer(200, json::object{{"done", "expireHistory"},
                                            {"compactedResourceVersion", std::to_string(store_.compacted())}});
     }
+    if (action == "stallConnects") {
+      Answer a = json_answer(200, json::object{{"done", "stallConnects"}});
+      a.stall_connects_ms = num("ms", 0);
+      a.stall_front = str_at(b, {"front"});
+      if (a.stall_connects_ms <= 0 || (a.stall_front != "api" && a.stall_front != "dispatch"))
+        return json_answer(400, json::object{{"error", "stallConnects needs ms > 0 and front api or dispatch"}});
+      return a;
+    }
     if (!action.empty()) return json_answer(400, json::object{{"error", "unknown action: " + action}});
     ApiFault f;
     f.path = str_at(b, {"path"});
@@ -495,9 +508,13 @@ Answer Api::control(const Request& req, Clock::time_point now) {
     f.latency_ms = num("latencyMs", 0);
     f.stall_ms = num("stallMs", 0);
     if (const auto* x = b.if_contains("watchOnly"); x != nullptr && x->is_bool()) f.watch_only = x->get_bool();
-    if (f.path.empty() || f.count == 0 || (f.code == 0 && f.latency_ms == 0 && f.stall_ms == 0) ||
+    if (const auto* x = b.if_contains("reset"); x != nullptr && x->is_bool()) f.reset = x->get_bool();
+    if (const auto* x = b.if_contains("closeAtOnce"); x != nullptr && x->is_bool()) f.close_at_once = x->get_bool();
+    if (f.path.empty() || f.count == 0 ||
+        (f.code == 0 && f.latency_ms == 0 && f.stall_ms == 0 && !f.reset && !f.close_at_once) ||
         (f.code != 0 && (f.code < 400 || f.code > 599)))
-      return json_answer(400, json::object{{"error", "a fault needs path, count != 0, and code (400-599), latencyMs or stallMs"}});
+      return json_answer(400, json::object{{"error", "a fault needs path, count != 0, and code (400-599), latencyMs, "
+                                                     "stallMs, reset or closeAtOnce"}});
     faults_.push_back(f);
     return json_answer(200, json::object{{"faults", static_cast<std::int64_t>(faults_.size())}});
   }

@@ -29,6 +29,7 @@ struct WatchSpec {
   bool bookmarks = false;
   bool initial_events_end = false;  // sendInitialEvents=true: end the initial ADDEDs with a bookmark
   int timeout_s = 0;                // 0: no timeout
+  bool end_at_once = false;         // a fault: end the stream after its header, no event
 };
 
 // A fault on Kubernetes API requests whose path starts with `path`.
@@ -41,6 +42,8 @@ struct ApiFault {
   int latency_ms = 0;  // added before answering
   int stall_ms = 0;    // for a watch: send the header, then nothing for this long
   bool watch_only = false;  // only watch requests (?watch=true), not gets and lists
+  bool reset = false;       // act on the request, then reset the connection unanswered
+  bool close_at_once = false;  // a watch: the header, then the end of the stream (no event)
 };
 
 struct Answer {
@@ -48,6 +51,10 @@ struct Answer {
   std::optional<WatchSpec> watch;
   int stall_ms = 0;
   bool drop_watches = false;  // control action for the server
+  // Control action: new connections to a front ("api" or "dispatch") stall in connect for
+  // this long, and its idle keep-alive connections are closed.
+  int stall_connects_ms = 0;
+  std::string stall_front;
 };
 
 struct WorkloadRecord {

@@ -125,6 +125,7 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
     return it == query.end() ? std::string() : it->second;
   };
   int delay = 0;
+  bool reset = false;
   for (auto it = faults_.begin(); it != faults_.end();) {
     auto& f = *it;
     bool match = path.rfind(f.path, 0) == 0 && (f.method.empty() || f.method == method) &&
@@ -140,14 +141,19 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
       delay += hit.latency_ms;
       continue;
     }
+    if (hit.mode == "reset") {
+      reset = true;
+      continue;
+    }
     HttpAnswer a = hit.mode == "garbage" ? HttpAnswer{200, "{\"items\": [ {\"number\": 4", "application/json", {}, 0}
                                           : error(hit.code, "injected fault");
     if (hit.retry_after >= 0) a.headers["Retry-After"] = std::to_string(hit.retry_after);
     a.delay_ms = delay + hit.latency_ms;
     return a;
   }
-  auto finish = [delay](HttpAnswer a) {
+  auto finish = [delay, reset](HttpAnswer a) {
     a.delay_ms = delay;
+    a.reset = reset;
     return a;
   };
   auto lane_alias = [](std::string l) {
@@ -264,9 +270,12 @@ HttpAnswer Dispatch::handle(const std::string& method, const std::string& path,
     if (i->state == "closed" || i->status == "done") return finish(error(400, "issue is closed or done"));
     if (!i->claimed_by.empty() && i->claimed_by != agent)
       return finish(error(409, "issue is claimed by " + i->claimed_by));
+    // A claim of an issue the agent holds already: answered as a claim, but recorded, for
+    // the soak counts it (a claim sent twice, or two leaders claiming at once).
+    const bool again = i->claimed_by == agent && i->status == "in-progress";
     i->claimed_by = agent;
     i->status = "in-progress";
-    i->history.push_back("claim");
+    i->history.push_back(again ? "claim-again" : "claim");
     return finish(answer(200, json::object{{"success", true}, {"labels", labels_json(*i)}}));
   }
   if (path == "/api/issues/unclaim") {
@@ -385,8 +394,9 @@ HttpAnswer Dispatch::control(const std::string& method, const std::string& path,
     if (b->contains("count")) f.count = num(*b, "count");
     f.latency_ms = num(*b, "latencyMs");
     if (b->contains("retryAfter")) f.retry_after = num(*b, "retryAfter");
-    if (f.path.empty() || f.count == 0 || (f.mode != "status" && f.mode != "garbage" && f.mode != "latency"))
-      return error(400, "a fault needs path, a non-zero count and mode status|garbage|latency");
+    if (f.path.empty() || f.count == 0 ||
+        (f.mode != "status" && f.mode != "garbage" && f.mode != "latency" && f.mode != "reset"))
+      return error(400, "a fault needs path, a non-zero count and mode status|garbage|latency|reset");
     faults_.push_back(f);
     return answer(200, json::object{{"faults", static_cast<std::int64_t>(faults_.size())}});
   }

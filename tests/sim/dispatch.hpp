@@ -19,6 +19,9 @@ struct HttpAnswer {
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
   int delay_ms = 0;  // latency to add before answering
+  // The request was acted on, but the connection is reset instead of answered (a proxy
+  // or a crash between the write and the answer).
+  bool reset = false;
 };
 
 struct Issue {
@@ -34,7 +37,8 @@ struct Issue {
   std::vector<std::string> labels;  // besides status/*
   std::vector<std::string> comments;
   std::vector<std::string> lane_history;
-  // Every change made through the API, in order: "claim", "unclaim", "status:<s>",
+  // Every change made through the API, in order: "claim" ("claim-again" when the agent
+  // already held it in progress), "unclaim", "status:<s>",
   // "lane:<l>", "label:<l>", "unlabel:<l>", "comment".
   std::vector<std::string> history;
   std::string claimed_by;
@@ -60,7 +64,9 @@ struct DispatchFault {
   std::string path;
   std::string method;    // empty: any
   std::string lane;      // empty: any
-  std::string mode = "status";  // status (answer `code`), garbage (200 with invalid JSON), latency
+  // status (answer `code`), garbage (200 with invalid JSON), latency, reset (act on the
+  // request, then reset the connection without answering)
+  std::string mode = "status";
   int code = 503;
   int count = 1;  // how many requests; -1 forever
   int latency_ms = 0;

@@ -2,6 +2,7 @@
 // API), watch streaming with fan-out, the GC/Foreman ticker, and the command line.
 #include "sim/api.hpp"
 #include "sim/github.hpp"
+#include "sim/listener_stall.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +25,8 @@
 #include <fstream>
 #include <iostream>
 #include <list>
+#include <map>
+#include <set>
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -184,10 +187,13 @@ class Sim {
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\n"
         "Transfer-Encoding: chunked\r\n\r\n";
     std::string initial;
-    bool end_now = false;
-    if (!w->spec.from_rv) {
+    // A fault may end the stream right after its header, with no event at all.
+    bool end_now = w->spec.end_at_once;
+    if (!end_now && !w->spec.from_rv) {
       for (const auto& o : store_.snapshot(w->spec.filter)) initial += event_line("ADDED", *o.json);
       if (w->spec.initial_events_end) initial += bookmark(store_.resource_version(), true);
+    } else if (end_now) {
+      // nothing to send
     } else if (auto h = store_.since(*w->spec.from_rv)) {
       for (const auto& ev : *h)
         if (auto t = w->spec.filter.classify(*ev)) initial += *t == ev->type ? *ev->line : event_line(*t, *ev->object);
@@ -262,7 +268,9 @@ class Sim {
       http::request_parser<http::string_body> parser;
       parser.body_limit(512u << 20);
       stream.expires_never();
+      if (buf.size() == 0) idle_[front].insert(&stream);  // closed by a connect stall
       auto [ec, n] = co_await http::async_read(stream, buf, parser, kTuple);
+      idle_[front].erase(&stream);
       (void)n;
       if (ec) break;
       auto& msg = parser.get();
@@ -291,6 +299,7 @@ class Sim {
         a = error_answer(ApiError{500, "InternalError", std::string("kube-sim internal error: ") + e.what(), {}});
       }
       if (a.drop_watches) drop_watches();
+      if (a.stall_connects_ms > 0) stall_connects(a.stall_front == "api" ? Front::Api : Front::Dispatch, a.stall_connects_ms);
       if (!a.watch && a.stall_ms > 0) a.http.delay_ms += a.stall_ms;  // a stalled plain answer is held
       if (a.http.delay_ms > 0) {
         net::steady_timer t(stream.get_executor());
@@ -300,6 +309,13 @@ class Sim {
       if (a.watch) {
         co_await serve_watch(stream, std::move(*a.watch), a.stall_ms);
         break;
+      }
+      if (a.http.reset) {
+        // A fault: acted on, never answered; the client sees a reset.
+        beast::error_code ignored;
+        stream.socket().set_option(net::socket_base::linger(true, 0), ignored);
+        stream.socket().close(ignored);
+        co_return;
       }
       http::response<http::string_body> res{static_cast<http::status>(a.http.status), version};
       res.set(http::field::content_type, a.http.content_type);
@@ -322,7 +338,22 @@ class Sim {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  // New connections to `front` stall for `ms`; its idle keep-alive connections are closed.
+  void stall_connects(Front front, int ms) {
+    auto it = stalls_.find(front);
+    if (it == stalls_.end()) return;
+    it->second->stall_for(std::chrono::milliseconds(ms));
+    for (auto* s : idle_[front]) {
+      beast::error_code ignored;
+      s->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
+
   net::awaitable<void> accept(tcp::acceptor& acc, Front front) {
+    if (stalls_.find(front) == stalls_.end()) {
+      auto resume = [this, &acc, front] { net::co_spawn(ioc_, accept(acc, front), net::detached); };
+      stalls_.emplace(front, std::make_unique<ListenerStall>(acc, resume));
+    }
     for (;;) {
       auto [ec, sock] = co_await acc.async_accept(kTuple);
       if (ec) {
@@ -348,6 +379,8 @@ class Sim {
   Api api_;
   std::string host_;
   std::list<std::shared_ptr<Watcher>> watchers_;
+  std::map<Front, std::unique_ptr<ListenerStall>> stalls_;
+  std::map<Front, std::set<beast::tcp_stream*>> idle_;  // sessions waiting for a request
 };
 
 tcp::endpoint parse_endpoint(const std::string& s, const char* flag) {

@@ -44,6 +44,8 @@ struct TestServer::Impl : std::enable_shared_from_this<Impl> {
   std::size_t handshake_failures = 0;
   std::vector<TestRequest> requests;
   bool stopped = false;
+  bool stalling = false;
+  std::vector<tcp::socket> fillers;  // hold the accept queue full while stalling
 
   Impl(asio::io_context& i, Handler h, const std::optional<TlsOptions>& tls)
       : io(i), handler(std::move(h)), acceptor(i, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
@@ -60,9 +62,9 @@ struct TestServer::Impl : std::enable_shared_from_this<Impl> {
 
   awaitable<void> accept_loop() {
     auto self = shared_from_this();
-    while (!stopped) {
+    while (!stopped && !stalling) {
       auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(use_awaitable));
-      if (ec) co_return;
+      if (ec) co_return;  // a stall cancels the accept; a new loop starts after it
       const std::size_t id = ++accepted;
       // A coroutine's parameters live in its frame (a lambda's captures would not).
       asio::co_spawn(io, serve_one(self, std::move(sock), id), asio::detached);
@@ -183,6 +185,24 @@ std::string TestServer::url(const std::string& host) const {
 std::size_t TestServer::connections() const { return impl_->accepted; }
 const std::vector<TestRequest>& TestServer::requests() const { return impl_->requests; }
 std::size_t TestServer::handshake_failures() const { return impl_->handshake_failures; }
+
+void TestServer::stall_connects(bool on) {
+  auto& i = *impl_;
+  if (on == i.stalling || i.stopped) return;
+  i.stalling = on;
+  boost::system::error_code ec;
+  if (on) {
+    i.acceptor.cancel(ec);
+    i.acceptor.listen(0, ec);  // one place in the accept queue...
+    i.fillers.emplace_back(i.io);
+    i.fillers.back().connect(i.acceptor.local_endpoint(), ec);  // ...taken
+    return;
+  }
+  for (auto& f : i.fillers) f.close(ec);
+  i.fillers.clear();
+  i.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  asio::co_spawn(i.io, Impl::accept_one(impl_), asio::detached);
+}
 
 void TestServer::stop() {
   impl_->stopped = true;

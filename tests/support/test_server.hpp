@@ -60,6 +60,11 @@ class TestServer {
   const std::vector<TestRequest>& requests() const;
   // Failed TLS handshakes (e.g. a client that rejected our certificate).
   std::size_t handshake_failures() const;
+  // On: new connections stall in connect (the listener stops accepting, its accept queue
+  // is shrunk to one place and filled, and the kernel drops further SYNs); connections
+  // already open go on. Off: accepting again (the stalled connects complete when their
+  // SYN is sent again).
+  void stall_connects(bool on);
   void stop();
 
  private:

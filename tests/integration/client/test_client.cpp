@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 
 namespace asio = boost::asio;
@@ -108,6 +109,68 @@ BOOST_AUTO_TEST_CASE(a_closed_idle_connection_is_replaced) {
   run(io, body);
   BOOST_TEST(server.requests().size() == 2u);
   BOOST_TEST(server.connections() == 2u);
+}
+
+// Issue 20, item 2: the server reads a request on a pooled connection and closes it
+// without answering (a proxy's reset, a crash after the write). A GET is sent once more on
+// a fresh connection; a POST — which the server may have acted on — is not, and its error
+// says it was sent.
+BOOST_AUTO_TEST_CASE(a_written_post_is_not_replayed_but_a_get_is) {
+  asio::io_context io;
+  int n = 0;
+  TestServer server(io, [&](const TestRequest&) {
+    TestReply r = json(200, "{}");
+    ++n;
+    if (n == 2 || n == 4) r.mode = TestReply::Mode::Drop;  // the 2nd and 4th requests
+    return r;
+  });
+  Client client(io.get_executor(), config_for(server.url()));
+  std::optional<ApiError> post_error;
+  auto body = [&]() -> awaitable<void> {
+    co_await client.call(Requests(workloads(), "llm").get("a"));  // 1: pools the connection
+    co_await client.call(Requests(workloads(), "llm").get("b"));  // 2 dropped, 3 answers it
+    try {
+      co_await client.call(Requests(workloads(), "llm").create("{}"));  // 4 dropped: not resent
+    } catch (const ApiError& e) {
+      post_error = e;
+    }
+  };
+  run(io, body);
+  std::vector<std::string> sent;
+  for (const auto& r : server.requests()) sent.push_back(r.method + " " + r.target.substr(r.target.rfind('/')));
+  BOOST_TEST((sent == std::vector<std::string>{"GET /a", "GET /b", "GET /b", "POST /workloads"}),
+             boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(post_error.has_value());
+  BOOST_TEST(static_cast<int>(post_error->kind()) == static_cast<int>(ErrorKind::Transport));
+  BOOST_TEST(post_error->request_sent());
+  BOOST_TEST(post_error->retryable());
+}
+
+// Issue 20, item 1: the request timeout bounds connecting too (the API server accepts
+// nothing), not only the exchange; the connect timeout (10 s) is far longer.
+BOOST_AUTO_TEST_CASE(a_stalled_connect_is_bounded_by_the_request_timeout) {
+  asio::io_context io;
+  TestServer server(io, [](const TestRequest&) { return json(200, "{}"); });
+  server.stall_connects(true);
+  Client client(io.get_executor(), config_for(server.url()));
+  BOOST_TEST_REQUIRE(client.options().connect_timeout.count() >= 10000);
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<ApiError> error;
+  auto body = [&]() -> awaitable<void> {
+    try {
+      co_await client.call(Requests(workloads(), "llm").get("a"), std::chrono::milliseconds(400));
+    } catch (const ApiError& e) {
+      error = e;
+    }
+  };
+  run(io, body);
+  const auto took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_REQUIRE(error.has_value());
+  BOOST_TEST(static_cast<int>(error->kind()) == static_cast<int>(ErrorKind::Timeout));
+  BOOST_TEST(!error->request_sent());
+  BOOST_TEST_MESSAGE("gave up after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  BOOST_TEST((took < 5s));  // the 400 ms deadline ended it, not the 10 s connect timeout
+  BOOST_TEST(server.requests().empty());
 }
 
 BOOST_AUTO_TEST_CASE(status_answers_become_typed_errors) {

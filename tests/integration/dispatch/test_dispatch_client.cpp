@@ -139,11 +139,13 @@ BOOST_AUTO_TEST_CASE(claim_outcomes_by_status) {
   struct Row {
     int status;
     dispatch::ClaimOutcome outcome;
+    std::size_t requests;
   };
-  const Row rows[] = {{200, dispatch::ClaimOutcome::Claimed},
-                      {409, dispatch::ClaimOutcome::Taken},
-                      {400, dispatch::ClaimOutcome::Closed},
-                      {404, dispatch::ClaimOutcome::Unknown}};
+  // A 409 asks whether the issue is ours after all (here the check answers 409 too: taken).
+  const Row rows[] = {{200, dispatch::ClaimOutcome::Claimed, 1},
+                      {409, dispatch::ClaimOutcome::Taken, 2},
+                      {400, dispatch::ClaimOutcome::Closed, 1},
+                      {404, dispatch::ClaimOutcome::Unknown, 1}};
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.status) {
       asio::io_context io;
@@ -153,9 +155,76 @@ BOOST_AUTO_TEST_CASE(claim_outcomes_by_status) {
       auto body = [&]() -> awaitable<void> { got = co_await client.claim(kIssue); };
       run(io, body);
       BOOST_TEST(static_cast<int>(got.outcome) == static_cast<int>(r.outcome));
-      BOOST_TEST(server.requests().size() == 1u);  // not transient: no retry
+      BOOST_TEST(server.requests().size() == r.requests);  // not transient: no retry
     }
   }
+}
+
+// Issue 20, item 2: a claim whose connection fails after it was written is not sent again
+// blindly (made twice, dispatch answers 409 and the issue would be stranded): dispatch's
+// list of this agent's claims says whether it was made; a 409 that is ours is a claim; a
+// comment is never sent twice.
+BOOST_AUTO_TEST_CASE(a_claim_with_a_lost_answer_asks_what_happened) {
+  struct Row {
+    const char* given;
+    std::vector<std::string> script;  // per claim POST: "drop-made", "drop-not-made", "409-ours", "200"
+    dispatch::ClaimOutcome outcome;
+    std::vector<std::string> sent;
+  };
+  const Row rows[] = {
+      {"made, answer lost", {"drop-made"}, dispatch::ClaimOutcome::Claimed, {"POST claim", "GET claimed"}},
+      {"not made, answer lost", {"drop-not-made", "200"}, dispatch::ClaimOutcome::Claimed,
+       {"POST claim", "GET claimed", "POST claim"}},
+      {"ours, answered 409", {"409-ours"}, dispatch::ClaimOutcome::Claimed, {"POST claim", "GET claimed"}},
+      {"someone else's, 409", {"409-theirs"}, dispatch::ClaimOutcome::Taken, {"POST claim", "GET claimed"}},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      asio::io_context io;
+      std::size_t posts = 0;
+      bool ours = false;
+      std::vector<std::string> sent;
+      TestServer server(io, [&](const TestRequest& q) {
+        const bool claim = q.target == "/api/issues/claim";
+        sent.push_back(claim ? "POST claim" : "GET claimed");
+        if (!claim) {
+          return reply(200, ours ? R"([{"issueId":"I_kw1","number":42,"repoFullName":"misospace/dispatch"}])" : "[]");
+        }
+        const std::string step = r.script.at(std::min(posts++, r.script.size() - 1));
+        TestReply rep = reply(200, R"({"success":true})");
+        if (step.starts_with("drop")) rep.mode = TestReply::Mode::Drop;
+        if (step.starts_with("409")) rep = reply(409, R"({"error":"claimed"})");
+        ours = ours || step == "drop-made" || step == "409-ours" || step == "200";
+        return rep;
+      });
+      dispatch::Client client(io.get_executor(), options(server));
+      dispatch::ClaimResult got;
+      auto body = [&]() -> awaitable<void> { got = co_await client.claim(kIssue); };
+      run(io, body);
+      BOOST_TEST(static_cast<int>(got.outcome) == static_cast<int>(r.outcome));
+      BOOST_TEST(got.checked);
+      BOOST_TEST(sent == r.sent, boost::test_tools::per_element());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_comment_with_a_lost_answer_is_not_posted_again) {
+  asio::io_context io;
+  TestServer server(io, [](const TestRequest&) {
+    TestReply rep;
+    rep.mode = TestReply::Mode::Drop;
+    return rep;
+  });
+  dispatch::Client client(io.get_executor(), options(server));
+  auto body = [&]() -> awaitable<void> { co_await client.comment(kIssue, "Needs a human decision"); };
+  try {
+    run(io, body);
+    BOOST_ERROR("expected DispatchError");
+  } catch (const dispatch::DispatchError& e) {
+    BOOST_TEST(e.request_sent());
+    BOOST_TEST(e.status() == 0);
+  }
+  BOOST_TEST(server.requests().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(unclaim_400_and_state_404_are_answers) {

@@ -157,6 +157,48 @@ BOOST_AUTO_TEST_CASE(a_bookmark_only_stream_keeps_moving) {
   BOOST_TEST(show(r.on_watch_ended(T0)) == "watch(rv=300)");
 }
 
+// Issue 20, item 3: a proxy or server that ends every watch at once. client-go's "very
+// short watch": under a second with no event, the next watch waits as after a failure,
+// the wait growing each time; a watch that carried an event, or lasted, resumes at once.
+BOOST_AUTO_TEST_CASE(a_watch_ended_at_once_backs_off) {
+  struct Row {
+    const char* given;
+    std::chrono::milliseconds lasted;
+    int events;
+    std::string actions;
+  };
+  const Row rows[] = {
+      {"ended at once with no event", 0ms, 0, "sleep"},
+      {"ended after 900 ms with no event", 900ms, 0, "sleep"},
+      {"ended at once after an event", 0ms, 1, "watch(rv=11)"},
+      {"ended after a second with no event", 1000ms, 0, "watch(rv=10)"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.given) {
+      auto ref = watching();  // watching from rv 10 since T0
+      if (r.events > 0) ref.on_event(T0, ev(EventType::Modified, "a", "11"));
+      BOOST_TEST(show(ref.on_watch_ended(T0 + r.lasted)) == r.actions);
+      BOOST_TEST(ref.short_watches() == (r.actions == "sleep" ? 1u : 0u));
+    }
+  }
+  // Every watch ending at once: the waits grow (800 ms doubling), each then watches again
+  // from the last version, and a watch that carries an event ends the run of them.
+  auto ref = watching();
+  auto t = T0;
+  std::vector<long> backoffs;
+  for (int i = 0; i < 5; ++i) {
+    const auto acts = ref.on_watch_ended(t);
+    BOOST_TEST_REQUIRE(show(acts) == "sleep");
+    backoffs.push_back(ref.current_backoff().count());
+    t += std::get<Sleep>(acts[0]).duration;
+    BOOST_TEST(show(ref.on_timer(t)) == "watch(rv=10)");
+  }
+  BOOST_TEST(backoffs == (std::vector<long>{800, 1600, 3200, 6400, 12800}), boost::test_tools::per_element());
+  ref.on_event(t, ev(EventType::Bookmark, "", "12"));
+  BOOST_TEST(show(ref.on_watch_ended(t)) == "watch(rv=12)");
+  BOOST_TEST(ref.short_watches() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(expired_relists_then_falls_back_to_a_fresh_list) {
   auto r = watching();
   r.on_event(T0, ev(EventType::Added, "c", "11"));

@@ -253,4 +253,65 @@ BOOST_AUTO_TEST_CASE(two_replicas_one_leader_then_a_handover_on_release) {
   BOOST_TEST(creates >= 1);
 }
 
+// Issue 20, item 1: a renewal that must open a new connection which stalls in connect (the
+// API server's listener accepts nothing) ends leadership at the renew deadline, while the
+// request is still pending — before the lease can expire for another replica, which counts
+// lease_duration from when it saw the last renewal (after the server stored it). The
+// client's connect timeout (10 s, the default) is longer than the lease: bounded by it, as
+// before, the leader would have led on for seconds after a follower could take the Lease.
+BOOST_AUTO_TEST_CASE(a_renewal_stalled_in_connect_stops_leading_before_the_lease_can_expire) {
+  using Clock = std::chrono::steady_clock;
+  asio::io_context io;
+  FakeLeaseServer api;
+  // Every answer closes its connection, so that each renewal connects anew.
+  TestServer server(io, [&](const TestRequest& r) {
+    TestReply rep = api.handle(r);
+    rep.close = true;
+    return rep;
+  });
+  Client client(io.get_executor(), cluster(server.url()));
+  BOOST_TEST_REQUIRE(client.options().connect_timeout.count() > 4000);
+  LeaderConfig lc;
+  lc.identity = "pod-a";
+  lc.lease_duration = 4000ms;
+  lc.renew_deadline = 2500ms;
+  lc.retry_period = 300ms;
+  Clock::time_point last_write{}, stopped_at{};
+  std::size_t writes_at_stop = 0;
+  int started = 0, stopped = 0;
+  std::unique_ptr<LeaderElector> elector;
+  LeaderCallbacks cb;
+  cb.on_started_leading = [&] { ++started; };
+  cb.on_stopped_leading = [&] {
+    if (++stopped > 1) return;
+    stopped_at = Clock::now();
+    writes_at_stop = api.writes.size();
+    elector->stop();
+  };
+  elector = std::make_unique<LeaderElector>(io.get_executor(), client, "llm", "bridge", lc, cb);
+  // After the create and two renewals, connects stall (this answer still goes out).
+  api.on_request = [&](const TestRequest& r) {
+    if (r.method != "PUT" && r.method != "POST") return;
+    last_write = Clock::now();
+    if (api.writes.size() == 2) server.stall_connects(true);
+  };
+  bool done = false;
+  asio::co_spawn(io, elector->run(), [&](std::exception_ptr e) {
+    BOOST_TEST(!e);
+    done = true;
+    io.stop();
+  });
+  io.run_for(30s);
+  BOOST_TEST_REQUIRE(done);
+  BOOST_TEST(started == 1);
+  BOOST_TEST_REQUIRE(stopped == 1);
+  BOOST_TEST(!elector->is_leader());
+  // No renewal reached the server after the stall: leadership ended with one pending.
+  BOOST_TEST(writes_at_stop == 3u);
+  BOOST_TEST(api.writes.size() == 3u);
+  const auto led_on = std::chrono::duration_cast<std::chrono::milliseconds>(stopped_at - last_write);
+  BOOST_TEST_MESSAGE("stopped leading " << led_on.count() << " ms after the last renewal reached the server");
+  BOOST_TEST(led_on.count() < lc.lease_duration.count());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

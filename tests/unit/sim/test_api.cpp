@@ -137,4 +137,28 @@ BOOST_AUTO_TEST_CASE(faults_and_records) {
   BOOST_TEST(rec["requests"].as_object()["POST workloads"].as_int64() == 3);
 }
 
+// Issue 20's faults: a write acted on and then reset unanswered; a watch ended at once; the
+// control action that stalls connects (carried out by the server).
+BOOST_AUTO_TEST_CASE(reset_close_at_once_and_stall_faults) {
+  Fixture f;
+  BOOST_TEST(f.call("POST", "/_sim/faults", R"({"path":"/apis/","method":"POST","reset":true,"count":1})").http.status == 200);
+  auto reset = f.call("POST", kWl, R"({"metadata":{"name":"r"}})");
+  BOOST_TEST(reset.http.reset);
+  BOOST_TEST(reset.http.status == 201);  // acted on: the object exists
+  BOOST_TEST(f.call("GET", kWl + "/r").http.status == 200);
+  BOOST_TEST(!f.call("POST", kWl, R"({"metadata":{"name":"s"}})").http.reset);  // count 1: spent
+  BOOST_TEST(f.call("POST", "/_sim/faults", R"({"path":"/apis/","watchOnly":true,"closeAtOnce":true,"count":1})").http.status == 200);
+  BOOST_TEST(!f.call("GET", kWl).http.reset);
+  auto cut = f.call("GET", kWl + "?watch=true&resourceVersion=1");
+  BOOST_TEST_REQUIRE(cut.watch.has_value());
+  BOOST_TEST(cut.watch->end_at_once);
+  BOOST_TEST(!f.call("GET", kWl + "?watch=true&resourceVersion=1").watch->end_at_once);
+  auto stall = f.call("POST", "/_sim/faults", R"({"action":"stallConnects","front":"dispatch","ms":1500})");
+  BOOST_TEST(stall.http.status == 200);
+  BOOST_TEST(stall.stall_connects_ms == 1500);
+  BOOST_TEST(stall.stall_front == "dispatch");
+  BOOST_TEST(f.call("POST", "/_sim/faults", R"({"action":"stallConnects","front":"moon","ms":1500})").http.status == 400);
+  BOOST_TEST(f.call("POST", "/_sim/faults", R"({"action":"stallConnects","front":"api"})").http.status == 400);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -47,6 +47,21 @@ BOOST_AUTO_TEST_CASE(claim_unclaim_table) {
   }
   BOOST_TEST(f.post("/api/issues/claim", claim("I1", "a"), "Bearer wrong").status == 401);
   BOOST_TEST(f.post("/api/issues/claim", "not json").status == 400);
+  // The second claim by "a" came while it held the issue: recorded for the soak.
+  const auto state = f.d.state();
+  const auto& h = state.at("issues").as_array()[0].as_object().at("history").as_array();
+  BOOST_TEST(json::serialize(h) == R"(["claim","claim-again","unclaim"])");
+}
+
+// Issue 20: mode reset acts on the request, then the server resets the connection.
+BOOST_AUTO_TEST_CASE(a_reset_fault_acts_then_resets) {
+  Fixture f;
+  BOOST_TEST(f.d.control("POST", "/_sim/dispatch/faults", R"({"path":"/api/issues/claim","mode":"reset","count":1})").status == 200);
+  const auto first = f.post("/api/issues/claim", claim("I1", "a"));
+  BOOST_TEST(first.reset);
+  BOOST_TEST(f.d.issues()[0].claimed_by == "a");
+  BOOST_TEST(!f.post("/api/issues/claim", claim("I2", "a")).reset);
+  BOOST_TEST(f.d.control("POST", "/_sim/dispatch/faults", R"({"path":"/api/","mode":"explode"})").status == 400);
 }
 
 BOOST_AUTO_TEST_CASE(queue_status_labels) {
