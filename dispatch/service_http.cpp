@@ -25,14 +25,12 @@ ServiceHttp::ServiceHttp(asio::any_io_executor ex, kube::ClusterConfig cfg, kube
                          Transient transient)
     : ex_(ex), http_(ex, std::move(cfg), std::move(opts)), retries_(retries), transient_(std::move(transient)) {}
 
-std::chrono::milliseconds ServiceHttp::backoff(int retry, std::optional<std::chrono::seconds> retry_after) {
+std::chrono::milliseconds retry_delay(const Retries& retries, int retry, std::optional<std::chrono::seconds> retry_after,
+                                      double u) noexcept {
   if (retry_after) {
-    return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(retries_.max_backoff, 60s));
+    return std::min<std::chrono::milliseconds>(*retry_after, std::max<std::chrono::milliseconds>(retries.max_backoff, 60s));
   }
-  auto cap = retries_.base_backoff * (1LL << std::min(retry, 16));
-  cap = std::min<std::chrono::milliseconds>(cap, retries_.max_backoff);
-  std::uniform_int_distribution<long long> d(0, std::max<long long>(cap.count(), 0));
-  return std::chrono::milliseconds(d(rng_));  // full jitter
+  return kube::backoff_delay(retries.policy(), retry, u);  // full jitter
 }
 
 asio::awaitable<kube::HttpResponse> ServiceHttp::send(const kube::HttpRequest& req, std::chrono::milliseconds timeout,
@@ -66,7 +64,7 @@ asio::awaitable<kube::HttpResponse> ServiceHttp::send(const kube::HttpRequest& r
     if (attempt >= retries_.max_attempts) {
       throw GaveUp(last_status, fmt::format("{} (gave up after {} attempts)", last_error, attempt));
     }
-    asio::steady_timer t(ex_, backoff(attempt - 1, retry_after));
+    asio::steady_timer t(ex_, retry_delay(retries_, attempt - 1, retry_after, uniform_(rng_)));
     co_await t.async_wait(asio::use_awaitable);
   }
 }

@@ -5,6 +5,7 @@
 // transient, and what a failure is called, belong to each service's client.
 #pragma once
 
+#include "watch/backoff.hpp"
 #include "watch/client.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -24,7 +25,18 @@ struct Retries {
   int max_attempts = 4;                           // tries of one call, the first included
   std::chrono::milliseconds base_backoff{500};    // doubled each retry, full jitter
   std::chrono::milliseconds max_backoff{10'000};  // cap of one wait (Retry-After too, up to 60 s)
+
+  // The backoff: base_backoff doubling to max_backoff, full jitter.
+  kube::BackoffPolicy policy() const noexcept {
+    return kube::BackoffPolicy{base_backoff, max_backoff, 2.0, kube::Jitter::Full};
+  }
 };
+
+// Pure: the wait before retry `retry` (0 for the first): the server's Retry-After when it
+// sent one (capped at max(max_backoff, 60 s), no jitter), else the policy's delay with the
+// uniform draw `u` in [0, 1).
+std::chrono::milliseconds retry_delay(const Retries& retries, int retry,
+                                      std::optional<std::chrono::seconds> retry_after, double u) noexcept;
 
 // The retries of one call ran out: the last status (0: no answer) and what went wrong, with
 // the number of attempts. `request_sent`: the last try failed with no answer after the
@@ -67,14 +79,13 @@ class ServiceHttp {
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
-  std::chrono::milliseconds backoff(int retry, std::optional<std::chrono::seconds> retry_after);
-
   boost::asio::any_io_executor ex_;
   kube::Client http_;
   Retries retries_;
   Transient transient_;
   Observer observer_;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::uniform_real_distribution<double> uniform_{0.0, 1.0};
 };
 
 // A short, printable excerpt of an answer for an error message (never the request).

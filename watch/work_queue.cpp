@@ -53,10 +53,8 @@ void QueueCore::add_after(const std::string& key, std::chrono::milliseconds dela
 
 std::chrono::milliseconds QueueCore::add_rate_limited(const std::string& key, Clock::time_point now) {
   const int n = failures_[key]++;
-  // Per key: base * 2^n, capped.
-  const double per_key_ms =
-      std::min(static_cast<double>(limits_.base_delay.count()) * std::pow(2.0, std::min(n, 40)),
-               static_cast<double>(limits_.max_delay.count()));
+  // Per key: base * 2^n, capped, no jitter (client-go's ItemExponentialFailureRateLimiter).
+  const double per_key_ms = static_cast<double>(nominal_delay(limits_.per_key(), n).count());
   // Overall: a token bucket; a missing token is a wait until it refills.
   if (last_refill_.time_since_epoch().count() == 0) last_refill_ = now;
   const std::chrono::duration<double> since = now - last_refill_;

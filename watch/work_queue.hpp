@@ -8,6 +8,8 @@
 // QueueCore is the pure part (time is a parameter); WorkQueue wraps it for coroutines.
 #pragma once
 
+#include "watch/backoff.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -39,6 +41,9 @@ class QueueCore {
     std::chrono::milliseconds max_delay{1000 * 1000};
     double qps = 10.0;
     double burst = 100.0;
+
+    // The per-key backoff: base_delay doubling to max_delay, no jitter.
+    BackoffPolicy per_key() const noexcept { return BackoffPolicy{base_delay, max_delay, 2.0, Jitter::None}; }
   };
 
   QueueCore() : QueueCore(Limits()) {}
