@@ -20,17 +20,6 @@ namespace {
 constexpr auto& obj = kube::object_field;
 constexpr auto& str = kube::string_field;
 
-// `n` decimal digits at `pos`, or -1.
-int digits(std::string_view s, std::size_t pos, std::size_t n) noexcept {
-  if (pos + n > s.size()) return -1;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
-
 bool terminal(std::string_view phase) { return phase == "Completed" || phase == "Failed"; }
 
 }  // namespace
@@ -40,48 +29,9 @@ std::string terminal_since_key(std::string_view phase) { return std::string(kTer
 std::string format_stamp(WallTime t) { return kube::format_micro_time(t); }
 
 std::optional<WallTime> parse_stamp(std::string_view s) noexcept {
-  // 2026-01-02T03:04:05[.ffffff](Z|+hh:mm|-hh:mm)
-  if (s.size() < 20) return std::nullopt;
-  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-  const int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return std::nullopt;
-  if (s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':') return std::nullopt;
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  std::size_t pos = 19;
-  microseconds frac{0};
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    const std::size_t start = pos;
-    long long us = 0;
-    int scale = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (scale < 6) {
-        us = us * 10 + (s[pos] - '0');
-        ++scale;
-      }
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-    while (scale++ < 6) us *= 10;
-    frac = microseconds{us};
-  }
-  if (pos >= s.size()) return std::nullopt;
-  minutes offset{0};
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    const int oh = digits(s, pos + 1, 2), om = digits(s, pos + 4, 2);
-    if (oh < 0 || om < 0 || pos + 3 >= s.size() || s[pos + 3] != ':' || oh > 23 || om > 59) return std::nullopt;
-    offset = hours{oh} + minutes{om};
-    if (s[pos] == '-') offset = -offset;
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  return WallTime(sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + frac - offset);
+  const auto parsed = kube::parse_time(s, kube::TimeForm::Any);
+  if (const auto* t = std::get_if<kube::MicroTime>(&parsed)) return *t;
+  return std::nullopt;
 }
 
 TerminalView terminal_view(const json::object& w) {

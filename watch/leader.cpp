@@ -25,66 +25,6 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 
 // ---------------------------------------------------------------------------------------
-// MicroTime
-
-std::string format_micro_time(MicroTime t) {
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const int y = static_cast<int>(ymd.year());
-  if (y < 0 || y > 9999) throw std::invalid_argument("MicroTime out of range (years 0000-9999)");
-  const hh_mm_ss hms{t - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
-                     hms.seconds().count(), hms.subseconds().count());
-}
-
-namespace {
-
-[[noreturn]] void bad_time(std::string_view text, std::string_view why) {
-  throw std::invalid_argument(fmt::format("invalid MicroTime {:?}: {} (want 2026-01-02T03:04:05.000000Z)",
-                                          std::string(text.substr(0, 64)), why));
-}
-
-int digits(std::string_view text, std::size_t pos, std::size_t n) {
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    const char c = text[i];
-    if (c < '0' || c > '9') bad_time(text, "a digit was expected");
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-}  // namespace
-
-MicroTime parse_micro_time(std::string_view text) {
-  // 0123456789012345678901234567
-  // 2026-01-02T03:04:05.000000Z
-  if (text.size() != 27) bad_time(text, "wrong length");
-  const auto expect = [&](std::size_t pos, char c) {
-    if (text[pos] != c) bad_time(text, fmt::format("'{}' expected at offset {}", c, pos));
-  };
-  expect(4, '-');
-  expect(7, '-');
-  expect(10, 'T');
-  expect(13, ':');
-  expect(16, ':');
-  expect(19, '.');
-  expect(26, 'Z');
-  const int y = digits(text, 0, 4);
-  const int mo = digits(text, 5, 2);
-  const int d = digits(text, 8, 2);
-  const int h = digits(text, 11, 2);
-  const int mi = digits(text, 14, 2);
-  const int s = digits(text, 17, 2);
-  const int us = digits(text, 20, 6);
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) bad_time(text, "no such date");
-  if (h > 23 || mi > 59 || s > 59) bad_time(text, "no such time of day");
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + microseconds{us};
-}
-
-// ---------------------------------------------------------------------------------------
 // Lease JSON
 
 bool LeaseRecord::same_record(const LeaseRecord& o) const noexcept {

@@ -18,6 +18,8 @@
 // - On shutdown the holder releases the lease: holderIdentity empty (ReleaseOnCancel).
 #pragma once
 
+#include "watch/rfc3339.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -35,16 +37,6 @@
 namespace fdb::kube {
 
 class Client;
-
-// A Kubernetes MicroTime: UTC with microsecond precision.
-using MicroTime = std::chrono::sys_time<std::chrono::microseconds>;
-
-// "2026-01-02T03:04:05.000000Z": always six fractional digits, UTC, years 0000–9999.
-// Throws std::invalid_argument for a time outside that range.
-std::string format_micro_time(MicroTime t);
-// Accepts exactly the form above (a valid calendar date, hour < 24, minute < 60,
-// second < 60); anything else throws std::invalid_argument.
-MicroTime parse_micro_time(std::string_view text);
 
 // The leader election record of a Lease (its spec) and the object's resourceVersion.
 struct LeaseRecord {

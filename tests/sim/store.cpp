@@ -1,12 +1,12 @@
 #include "sim/store.hpp"
 
 #include "sim/patch.hpp"
+#include "watch/rfc3339.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <random>
 
 namespace fdb::sim {
@@ -222,12 +222,7 @@ ApiError not_found(const ResourceInfo& r, const std::string& name) {
 }
 
 std::string format_time(Clock::time_point t) {
-  std::time_t tt = Clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return fdb::kube::format_seconds(std::chrono::floor<std::chrono::seconds>(t));
 }
 
 bool is_dns1123_label(const std::string& s) {
