@@ -1,5 +1,7 @@
 #include "watch/config.hpp"
 
+#include "watch/base64.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -66,38 +68,12 @@ ClusterConfig one_line_errors(F&& parse) {
   }
 }
 
-// Standard base64 (RFC 4648), whitespace ignored, padding optional.
-std::string base64_decode(std::string_view in, std::string_view what) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  unsigned acc = 0;
-  int bits = 0;
-  bool padding = false;
-  for (const char c : in) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    const int v = value(c);
-    if (v < 0 || padding) throw ConfigError(fmt::format("{}: is not valid base64", what));
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (bits >= 6) throw ConfigError(fmt::format("{}: is not valid base64 (truncated)", what));
-  return out;
+// Base64 kubeconfig data (watch/base64.hpp: whitespace ignored, padding optional), or a
+// ConfigError naming where it came from.
+std::string decode_data(std::string_view in, std::string_view what) {
+  auto decoded = base64_decode(in);
+  if (auto* e = std::get_if<Base64Error>(&decoded)) throw ConfigError(fmt::format("{}: {}", what, e->reason));
+  return std::move(std::get<std::string>(decoded));
 }
 
 struct Entry {
@@ -182,7 +158,7 @@ fs::path resolve_path(const Entry& e, const std::string& p) {
 std::string pem(const Entry& e, const char* file_key, const char* data_key, std::string_view what,
                 const ReadFile& read_file) {
   if (auto data = scalar(e, data_key, what); !data.empty()) {
-    return base64_decode(data, fmt::format("{}: {} \"{}\"", e.origin, what, data_key));
+    return decode_data(data, fmt::format("{}: {} \"{}\"", e.origin, what, data_key));
   }
   if (auto file = scalar(e, file_key, what); !file.empty()) {
     return read_file(resolve_path(e, file), fmt::format("{}: {} \"{}\"", e.origin, what, file_key));
