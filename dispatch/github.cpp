@@ -51,25 +51,24 @@ constexpr auto& str = kube::string_field;
 
 }  // namespace
 
-std::optional<PullRequest> parse_pull_request(std::string_view body, std::string* error) {
-  auto fail = [&](std::string why) -> std::optional<PullRequest> {
-    if (error != nullptr) *error = std::move(why);
-    return std::nullopt;
+dispatch::Parsed<PullRequest> parse_pull_request(std::string_view body) {
+  auto fail = [](std::string field, std::string why) -> dispatch::Parsed<PullRequest> {
+    return dispatch::ParseError{std::move(field), std::move(why)};
   };
   boost::system::error_code ec;
   const json::value v = kube::parse_json(body, ec);
-  if (ec) return fail("not JSON: " + kube::json_error_text(ec));
-  if (!v.is_object()) return fail("not a JSON object");
+  if (ec) return fail("(answer)", "not JSON: " + kube::json_error_text(ec));
+  if (!v.is_object()) return fail("(answer)", "not a JSON object");
   const json::object& o = v.get_object();
   PullRequest pr;
   const auto* number = o.if_contains("number");
-  if (number == nullptr || !number->is_int64() || number->get_int64() <= 0) return fail("number is missing or not a positive integer");
+  if (number == nullptr || !number->is_int64() || number->get_int64() <= 0) return fail("number", "number is missing or not a positive integer");
   pr.number = number->get_int64();
   pr.state = str(&o, "state");
-  if (pr.state != "open" && pr.state != "closed") return fail("state is neither open nor closed");
+  if (pr.state != "open" && pr.state != "closed") return fail("state", "state is neither open nor closed");
   const auto* head = obj(&o, "head");
   pr.head_ref = str(head, "ref");
-  if (pr.head_ref.empty()) return fail("head.ref is missing");
+  if (pr.head_ref.empty()) return fail("head.ref", "head.ref is missing");
   pr.head_sha = str(head, "sha");
   pr.base_ref = str(obj(&o, "base"), "ref");
   pr.html_url = str(&o, "html_url");
@@ -155,10 +154,11 @@ awaitable<std::optional<PullRequest>> Client::pull_request(std::string repo, std
   if (res.status != 200) {
     throw GitHubError(call, res.status, fmt::format("{}#{}: HTTP {}: {}", repo, number, res.status, dispatch::excerpt(res.body)), false);
   }
-  std::string error;
-  auto pr = parse_pull_request(res.body, &error);
-  if (!pr) throw GitHubError(call, res.status, fmt::format("{}#{}: a malformed pull request: {}", repo, number, error), false);
-  co_return pr;
+  auto pr = parse_pull_request(res.body);
+  if (const auto* e = std::get_if<dispatch::ParseError>(&pr)) {
+    throw GitHubError(call, res.status, fmt::format("{}#{}: a malformed pull request: {}", repo, number, e->message), false);
+  }
+  co_return std::move(std::get<PullRequest>(pr));
 }
 
 awaitable<json::value> Client::check_runs(std::string repo, std::string sha) {

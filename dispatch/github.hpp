@@ -8,6 +8,7 @@
 // also retried. The token never appears in errors or logs.
 #pragma once
 
+#include "dispatch/items.hpp"
 #include "dispatch/service_error.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -85,8 +86,9 @@ class Client {
   std::shared_ptr<Impl> impl_;
 };
 
-// Pure: a pull request object of the REST API → PullRequest; nullopt (and `error` set)
-// when a required field (number, state, head.ref) is missing or of the wrong type.
-std::optional<PullRequest> parse_pull_request(std::string_view body, std::string* error);
+// Pure: a pull request object of the REST API → PullRequest, or a ParseError naming the
+// field ("(answer)" when the body is not a JSON object) when a required field (number,
+// state, head.ref) is missing or of the wrong type (docs/errors.md).
+dispatch::Parsed<PullRequest> parse_pull_request(std::string_view body);
 
 }  // namespace fdb::github

@@ -180,30 +180,34 @@ BOOST_AUTO_TEST_CASE(parse_pull_request_table) {
   struct Row {
     std::string body;
     bool ok;
-    std::string error;  // a part of it
+    std::string error;  // a part of the message
+    std::string field;  // the field named
   };
   const Row rows[] = {
-      {kPull, true, ""},
-      {R"({"number":3,"state":"closed","merged_at":"2026-01-02T03:04:05Z","head":{"ref":"b"}})", true, ""},
-      {"not json", false, "not JSON"},
-      {"[1]", false, "not a JSON object"},
-      {R"({"state":"open","head":{"ref":"b"}})", false, "number"},
-      {R"({"number":"3","state":"open","head":{"ref":"b"}})", false, "number"},
-      {R"({"number":-3,"state":"open","head":{"ref":"b"}})", false, "number"},
-      {R"({"number":3,"state":"weird","head":{"ref":"b"}})", false, "state"},
-      {R"({"number":3,"state":"open","head":"b"})", false, "head.ref"},
-      {std::string(100, '[') + std::string(100, ']'), false, "not JSON"},  // deeper than the bound
+      {kPull, true, "", ""},
+      {R"({"number":3,"state":"closed","merged_at":"2026-01-02T03:04:05Z","head":{"ref":"b"}})", true, "", ""},
+      {"not json", false, "not JSON", "(answer)"},
+      {"[1]", false, "not a JSON object", "(answer)"},
+      {R"({"state":"open","head":{"ref":"b"}})", false, "number", "number"},
+      {R"({"number":"3","state":"open","head":{"ref":"b"}})", false, "number", "number"},
+      {R"({"number":-3,"state":"open","head":{"ref":"b"}})", false, "number", "number"},
+      {R"({"number":3,"state":"weird","head":{"ref":"b"}})", false, "state", "state"},
+      {R"({"number":3,"state":"open","head":"b"})", false, "head.ref", "head.ref"},
+      {std::string(100, '[') + std::string(100, ']'), false, "not JSON", "(answer)"},  // deeper than the bound
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.body.substr(0, 60)) {
-      std::string error;
-      const auto pr = github::parse_pull_request(r.body, &error);
-      BOOST_TEST(pr.has_value() == r.ok);
-      if (!r.ok) BOOST_TEST(error.find(r.error) != std::string::npos, error);
+      const auto pr = github::parse_pull_request(r.body);
+      BOOST_TEST(std::holds_alternative<github::PullRequest>(pr) == r.ok);
+      if (const auto* e = std::get_if<fdb::dispatch::ParseError>(&pr); e != nullptr && !r.ok) {
+        BOOST_TEST(e->message.find(r.error) != std::string::npos, e->message);
+        BOOST_TEST(e->field == r.field);
+      }
     }
   }
-  const auto merged = github::parse_pull_request(rows[1].body, nullptr);
-  BOOST_REQUIRE(merged.has_value());
+  const auto parsed = github::parse_pull_request(rows[1].body);
+  const auto* merged = std::get_if<github::PullRequest>(&parsed);
+  BOOST_REQUIRE(merged != nullptr);
   BOOST_TEST(merged->merged);
   BOOST_TEST(!merged->mergeable.has_value());
 }
