@@ -1,5 +1,7 @@
 #include "tests/bench/bench_seed.hpp"
 
+#include "sim/seed.hpp"
+
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
 #include "watch/request.hpp"
@@ -28,20 +30,6 @@ namespace {
 // Bytes the API server adds to a stored Workload (uid, resourceVersion, generation,
 // creationTimestamp, one managedFields entry) that the body does not carry.
 constexpr std::size_t kServerAdds = 700;
-
-std::string issue_text(std::size_t n) {
-  static const char* const kParts[] = {
-      "The parser rejects a trailing comma in an array literal, e.g. `[1, 2,]`. ",
-      "Steps to reproduce:\n1. run `tool check examples/trailing.json`\n2. see \"unexpected ]\"\n",
-      "Expected: the comma is accepted when `--lenient` is given, as the docs say. ",
-      "```\nerror: unexpected token ']' at line 3, column 7\n```\n",
-      "This started after the tokenizer rewrite; the old one skipped it. ",
-  };
-  std::string out;
-  for (std::size_t i = 0; out.size() < n; ++i) out += kParts[i % std::size(kParts)];
-  out.resize(n);
-  return out;
-}
 
 // What the workers of one run share (they all run on the io_context's one thread).
 struct Run {
@@ -110,7 +98,7 @@ std::string bench_workload(long index, std::string_view shape, std::size_t bytes
   if (size < bytes) {
     const std::size_t n = bytes - size;
     auto& intent = o["spec"].as_object()["intent"].as_string();
-    if (shape == "realistic") intent += "\n" + issue_text(n);
+    if (shape == "realistic") intent += "\n" + sim::issue_text(n);
     else intent += " " + std::string(n, 'x');
   }
   return json::serialize(o);

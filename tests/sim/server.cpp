@@ -3,6 +3,8 @@
 #include "sim/api.hpp"
 #include "sim/github.hpp"
 #include "sim/listener_stall.hpp"
+#include "sim/options.hpp"
+#include "sim/seed.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -80,37 +82,7 @@ struct Watcher {
   net::steady_timer wake;
 };
 
-struct Config {
-  std::string listen = "127.0.0.1:0";
-  std::string dispatch_listen;
-  std::string github_listen;
-  std::string token;
-  std::string kubeconfig_out;
-  std::string kubeconfig_namespace = "default";
-  int seed_issues = 0;
-  int seed_workloads = 0;
-  int workload_bytes = 2500;
-  // "padded": the intent padded with one long run of 'x' to workload_bytes. "realistic":
-  // the shape of a Workload read back from a real API server — managedFields for the
-  // bridge's create and Foreman's status writes, an intent of issue text with newlines,
-  // quotes and code — filled with prose to workload_bytes.
-  std::string workload_shape = "padded";
-  // "finished": one in five seeded Workloads Failed, the others Completed. "running": all
-  // Running, as Foreman leaves them while their tasks work (nothing for the bridge to do:
-  // the idle benchmark).
-  std::string seed_phase = "finished";
-  std::string seed_namespace = "llm";
-  double fail_rate = 0.0;
-  std::uint64_t seed = 1;
-  int foreman_step_ms = 200;
-  int foreground_delay_ms = 100;
-  std::size_t history = 10000;
-  int bookmark_ms = 5000;
-  std::size_t watcher_buffer_bytes = 256u << 20;
-  std::string crds;
-  bool crds_explicit = false;
-  std::vector<std::string> lanes = {"local", "cloud", "frontier"};
-};
+using Config = ServerOptions;
 
 class Sim {
  public:
@@ -392,189 +364,6 @@ tcp::endpoint parse_endpoint(const std::string& s, const char* flag) {
   int port = std::stoi(s.substr(colon + 1));
   if (port < 0 || port > 65535) throw std::invalid_argument(std::string(flag) + ": bad port");
   return {addr, static_cast<unsigned short>(port)};
-}
-
-// The managedFields a real API server keeps on a bridge Workload: one entry for the
-// bridge's create, one for Foreman's writes of the status subresource.
-json::array managed_fields(const std::string& time) {
-  auto leaf = [] { return json::object{}; };
-  auto set = [&](std::initializer_list<const char*> keys) {
-    json::object o{{".", leaf()}};
-    for (const char* k : keys) o[std::string("f:") + k] = leaf();
-    return o;
-  };
-  json::object spec = set({"intent", "issues", "repo", "reviewerAgentRefs"});
-  spec["f:coderAgentRef"] = set({"name"});
-  spec["f:verifierAgentRef"] = set({"name"});
-  json::object md{{"f:annotations", set({"foreman.llmkube.dev/agent-name", "foreman.llmkube.dev/attempt",
-                                          "foreman.llmkube.dev/issue-id"})},
-                  {"f:labels", set({"created-by", "lane"})}};
-  json::object conds = set({});
-  conds["k:{\"type\":\"Completed\"}"] = set({"lastTransitionTime", "message", "reason", "status", "type"});
-  json::object status = set({"failedTasks", "phase", "succeededTasks"});
-  status["f:conditions"] = std::move(conds);
-  return json::array{
-      json::object{{"manager", "foreman-dispatch-bridge"}, {"operation", "Update"},
-                   {"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"time", time}, {"fieldsType", "FieldsV1"},
-                   {"fieldsV1", json::object{{"f:metadata", std::move(md)}, {"f:spec", std::move(spec)}}}},
-      json::object{{"manager", "foreman-controller"}, {"operation", "Update"},
-                   {"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"time", time}, {"fieldsType", "FieldsV1"},
-                   {"fieldsV1", json::object{{"f:status", std::move(status)}}}, {"subresource", "status"}}};
-}
-
-// `n` bytes of issue text: prose with newlines, quotes, backticks and a code block.
-std::string issue_text(std::size_t n) {
-  static const char* const kParts[] = {
-      "The parser rejects a trailing comma in an array literal, e.g. `[1, 2,]`. ",
-      "Steps to reproduce:\n1. run `tool check examples/trailing.json`\n2. see \"unexpected ]\"\n",
-      "Expected: the comma is accepted when `--lenient` is given, as the docs say. ",
-      "```\nerror: unexpected token ']' at line 3, column 7\n```\n",
-      "This started after the tokenizer rewrite; the old one skipped it. ",
-  };
-  std::string out;
-  for (std::size_t i = 0; out.size() < n; ++i) out += kParts[i % std::size(kParts)];
-  out.resize(n);
-  while (!out.empty() && (out.back() == '\\' || static_cast<unsigned char>(out.back()) >= 0x80)) out.pop_back();
-  return out;
-}
-
-void seed_workloads(Store& store, const Config& cfg) {
-  const ResourceInfo& wl = workloads();
-  auto now = Clock::now();
-  std::string filler;
-  const bool realistic = cfg.workload_shape == "realistic";
-  for (int i = 0; i < cfg.seed_workloads; ++i) {
-    // The name the bridge gives the issue (SPEC §3, wl-{owner}-{repo}-{number}), as a
-    // cluster the bridge made holds them: only Workloads named otherwise (the Python
-    // bridge's, say) go into its issue index.
-    std::string name = fmt::format("wl-misospace-seed-repo-{}", i);
-    const bool failed = i % 5 == 0;
-    const bool running = cfg.seed_phase == "running";
-    json::object o{
-        {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
-        {"kind", "Workload"},
-        {"metadata",
-         json::object{{"name", name},
-                      {"labels", json::object{{"created-by", "dispatch-bridge"}, {"lane", i % 3 == 0 ? "cloud" : "local"}}},
-                      {"annotations", json::object{{"foreman.llmkube.dev/attempt", "1"},
-                                                   {"foreman.llmkube.dev/issue-id", fmt::format("I_seed{:06d}", i)},
-                                                   {"foreman.llmkube.dev/agent-name", "foreman-coder"}}}}},
-        {"spec", json::object{{"intent", "Fix the parser for trailing commas" + (filler.empty() ? "" : (realistic ? "\n" : " ") + filler)},
-                              {"repo", "misospace/seed-repo"},
-                              {"issues", json::array{i}},
-                              {"coderAgentRef", json::object{{"name", "coder"}}},
-                              {"reviewerAgentRefs", json::array{json::object{{"name", "reviewer"}}}},
-                              {"verifierAgentRef", json::object{{"name", "gate"}}}}},
-        {"status",
-         running ? json::object{{"phase", "Running"}, {"succeededTasks", 0}, {"failedTasks", 0}}
-                 : json::object{{"phase", failed ? "Failed" : "Completed"},
-                      {"succeededTasks", failed ? 2 : 3},
-                      {"failedTasks", failed ? 1 : 0},
-                      {"conditions", json::array{json::object{{"type", "Completed"},
-                                                              {"status", failed ? "False" : "True"},
-                                                              {"reason", failed ? "ChildrenFailed" : "AllChildrenSucceeded"},
-                                                              {"message", failed ? "a task failed" : "all tasks succeeded"},
-                                                              {"lastTransitionTime", format_time(now)}}}}}}};
-    if (realistic) o["metadata"].as_object()["managedFields"] = managed_fields(format_time(now));
-    auto r = store.create(wl, cfg.seed_namespace, std::move(o), now, true);
-    if (!r) throw std::runtime_error("seeding workloads: " + r.error->message);
-    if (i == 0 && static_cast<int>(r.object.json->size()) < cfg.workload_bytes) {
-      // Pad the intent so that each stored object is about --workload-bytes long.
-      const std::size_t n = static_cast<std::size_t>(cfg.workload_bytes) - r.object.json->size();
-      filler = realistic ? issue_text(n) : std::string(n, 'x');
-      auto d = store.remove(wl, cfg.seed_namespace, name, DeleteOptions{"Background", {}, {}}, now);
-      if (!d) throw std::runtime_error("seeding workloads: " + d.error->message);
-      --i;
-    }
-  }
-}
-
-void write_kubeconfig(const Config& cfg, const std::string& url) {
-  std::ofstream f(cfg.kubeconfig_out);
-  f << "apiVersion: v1\nkind: Config\nclusters:\n- name: kube-sim\n  cluster:\n    server: " << url
-    << "\ncontexts:\n- name: kube-sim\n  context:\n    cluster: kube-sim\n    user: kube-sim\n    namespace: "
-    << cfg.kubeconfig_namespace << "\ncurrent-context: kube-sim\nusers:\n- name: kube-sim\n  user:";
-  if (cfg.token.empty()) f << " {}\n";
-  else f << "\n    token: " << cfg.token << "\n";
-  if (!f) throw std::runtime_error("cannot write kubeconfig " + cfg.kubeconfig_out);
-}
-
-const char* kUsage =
-    "usage: kube-sim --listen HOST:PORT [--dispatch-listen HOST:PORT] [--github-listen HOST:PORT] [--token T]\n"
-    "  [--kubeconfig-out PATH]"
-    "  [--kubeconfig-namespace NS] [--seed-issues N] [--seed-workloads N] [--workload-bytes B]\n"
-    "  [--workload-shape padded|realistic] [--seed-phase finished|running]\n"
-    "  [--seed-namespace NS] [--fail-rate F] [--seed S] [--foreman-step-ms MS] [--foreground-delay-ms MS]\n"
-    "  [--history N] [--bookmark-ms MS] [--watcher-buffer-mb MB] [--crds DIR] [--dispatch-lanes a,b,c]\n";
-
-Config parse_args(int argc, char** argv) {
-  Config c;
-  if (const char* d = std::getenv("FDB_CRDS_DIR")) c.crds = d;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value (or is unknown)\n" + kUsage);
-    std::string v = argv[++i];
-    auto num = [&]() {
-      try {
-        std::size_t pos = 0;
-        long long x = std::stoll(v, &pos);
-        if (pos != v.size() || x < 0) throw std::invalid_argument(v);
-        return x;
-      } catch (const std::exception&) {
-        throw std::invalid_argument(a + ": expected a non-negative integer, got \"" + v + "\"");
-      }
-    };
-    if (a == "--listen") c.listen = v;
-    else if (a == "--dispatch-listen") c.dispatch_listen = v;
-    else if (a == "--github-listen") c.github_listen = v;
-    else if (a == "--token") c.token = v;
-    else if (a == "--kubeconfig-out") c.kubeconfig_out = v;
-    else if (a == "--kubeconfig-namespace") c.kubeconfig_namespace = v;
-    else if (a == "--seed-issues") c.seed_issues = static_cast<int>(num());
-    else if (a == "--seed-workloads") c.seed_workloads = static_cast<int>(num());
-    else if (a == "--workload-bytes") c.workload_bytes = static_cast<int>(num());
-    else if (a == "--seed-phase") {
-      c.seed_phase = v;
-      if (c.seed_phase != "finished" && c.seed_phase != "running")
-        throw std::invalid_argument("--seed-phase: finished or running, got \"" + v + "\"");
-    } else if (a == "--workload-shape") {
-      c.workload_shape = v;
-      if (c.workload_shape != "padded" && c.workload_shape != "realistic")
-        throw std::invalid_argument("--workload-shape: padded or realistic");
-    }
-    else if (a == "--seed-namespace") c.seed_namespace = v;
-    else if (a == "--fail-rate") {
-      try {
-        c.fail_rate = std::stod(v);
-      } catch (const std::exception&) {
-        throw std::invalid_argument("--fail-rate: expected a number in [0,1], got \"" + v + "\"");
-      }
-      if (c.fail_rate < 0 || c.fail_rate > 1) throw std::invalid_argument("--fail-rate: expected a number in [0,1]");
-    } else if (a == "--seed") c.seed = static_cast<std::uint64_t>(num());
-    else if (a == "--foreman-step-ms") c.foreman_step_ms = static_cast<int>(num());
-    else if (a == "--foreground-delay-ms") c.foreground_delay_ms = static_cast<int>(num());
-    else if (a == "--history") c.history = static_cast<std::size_t>(std::max(1LL, num()));
-    else if (a == "--bookmark-ms") c.bookmark_ms = static_cast<int>(std::max(10LL, num()));
-    else if (a == "--watcher-buffer-mb") c.watcher_buffer_bytes = static_cast<std::size_t>(num()) << 20;
-    else if (a == "--crds") c.crds = v, c.crds_explicit = true;
-    else if (a == "--dispatch-lanes") {
-      c.lanes.clear();
-      std::size_t pos = 0;
-      while (pos <= v.size()) {
-        auto comma = v.find(',', pos);
-        std::string l = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        if (!l.empty()) c.lanes.push_back(l);
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-      if (c.lanes.empty()) throw std::invalid_argument("--dispatch-lanes: expected a comma-separated list");
-    } else throw std::invalid_argument("unknown flag " + a + "\n" + kUsage);
-  }
-  return c;
 }
 
 }  // namespace
