@@ -19,16 +19,6 @@ namespace json = boost::json;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
-std::string redact_url(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const auto host_start = scheme + 3;
-  const auto path = url.find('/', host_start);
-  const auto at = url.rfind('@', path == std::string_view::npos ? url.size() : path);
-  if (at == std::string_view::npos || at < host_start) return std::string(url);
-  return std::string(url.substr(0, host_start)) + "***@" + std::string(url.substr(at + 1));
-}
-
 namespace {
 
 bool transient_status(int status, std::string_view /*body*/) {
@@ -109,8 +99,9 @@ struct Client::Impl {
   // Whether dispatch lists the issue as claimed (in progress) by this agent: what a claim
   // whose answer was lost did. Throws DispatchError when dispatch cannot say.
   awaitable<bool> holds_claim(const IssueRef& issue) {
-    std::string target = "/api/issues/claimed?agentName=" + kube::encode_query_value(opts.agent_name);
-    const auto req = get(std::move(target));
+    std::vector<std::pair<std::string_view, std::string>> params;
+    params.emplace_back("agentName", opts.agent_name);
+    const auto req = get(kube::with_query("/api/issues/claimed", params));
     const json::value answer = expect_ok(co_await exchange(req, "claimed"), "claimed");
     co_return claimed_lists(answer, issue);
   }
@@ -157,9 +148,11 @@ const ClientOptions& Client::options() const noexcept { return impl_->opts; }
 
 awaitable<json::value> Client::queue(const std::string& lane) {
   auto impl = impl_;
-  const auto req = Impl::get(fmt::format("/api/agents/{}/queue?lane={}&includeClaimed=true",
-                                         kube::encode_query_value(impl->opts.agent_name),
-                                         kube::encode_query_value(lane)));
+  std::vector<std::pair<std::string_view, std::string>> params;
+  params.emplace_back("lane", lane);
+  params.emplace_back("includeClaimed", "true");
+  const auto req =
+      Impl::get(kube::with_query(fmt::format("/api/agents/{}/queue", kube::percent_encode(impl->opts.agent_name)), params));
   co_return Impl::lane_answer(co_await impl->exchange(req, "queue"), "queue", lane);
 }
 
@@ -260,21 +253,25 @@ awaitable<void> Client::relane(const std::string& issue_id, const std::string& l
   auto impl = impl_;
   const json::object body{{"model", "bridge-escalation"},
                           {"classification", json::object{{"lane", lane}, {"confidence", "high"}, {"reason", reason}}}};
-  const auto req = Impl::post(fmt::format("/api/issues/{}/lane", kube::encode_query_value(issue_id)), body);
+  const auto req = Impl::post(fmt::format("/api/issues/{}/lane", kube::percent_encode(issue_id)), body);
   Impl::expect_ok(co_await impl->exchange(req, "lane"), "lane");
 }
 
 awaitable<json::value> Client::claimed(const std::string& status) {
   auto impl = impl_;
-  std::string target = "/api/issues/claimed?agentName=" + kube::encode_query_value(impl->opts.agent_name);
-  if (!status.empty()) target += "&status=" + kube::encode_query_value(status);
-  const auto req = Impl::get(std::move(target));
+  std::vector<std::pair<std::string_view, std::string>> params;
+  params.emplace_back("agentName", impl->opts.agent_name);
+  if (!status.empty()) params.emplace_back("status", status);
+  const auto req = Impl::get(kube::with_query("/api/issues/claimed", params));
   co_return Impl::expect_ok(co_await impl->exchange(req, "claimed"), "claimed");
 }
 
 awaitable<std::optional<json::value>> Client::issue_state(const std::string& repo, std::int64_t number) {
   auto impl = impl_;
-  const auto req = Impl::get(fmt::format("/api/issues/state?repo={}&number={}", kube::encode_query_value(repo), number));
+  std::vector<std::pair<std::string_view, std::string>> params;
+  params.emplace_back("repo", repo);
+  params.emplace_back("number", std::to_string(number));
+  const auto req = Impl::get(kube::with_query("/api/issues/state", params));
   const auto res = co_await impl->exchange(req, "state");
   if (res.status == 404) co_return std::nullopt;
   co_return Impl::expect_ok(res, "state");
@@ -282,7 +279,9 @@ awaitable<std::optional<json::value>> Client::issue_state(const std::string& rep
 
 awaitable<json::value> Client::prfix_queued(const std::string& lane) {
   auto impl = impl_;
-  const auto req = Impl::get("/api/pr-fix-queue/queued?lane=" + kube::encode_query_value(lane));
+  std::vector<std::pair<std::string_view, std::string>> params;
+  params.emplace_back("lane", lane);
+  const auto req = Impl::get(kube::with_query("/api/pr-fix-queue/queued", params));
   co_return Impl::lane_answer(co_await impl->exchange(req, "pr_fix_queue"), "pr_fix_queue", lane);
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "dispatch/service_error.hpp"
+#include "watch/url.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -111,7 +112,7 @@ class Client {
   std::shared_ptr<Impl> impl_;
 };
 
-// The URL with any user-info (user:password@) replaced by "***", for logs.
-std::string redact_url(std::string_view url);
+// The URL fit for logs (watch/url.hpp: user-info and credentials in the query as "***").
+using kube::redact_url;
 
 }  // namespace fdb::dispatch

@@ -6,6 +6,7 @@
 #include "watch/json_access.hpp"
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"
+#include "watch/url.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -33,7 +34,7 @@ bool transient_answer(int status, std::string_view body) {
 // would walk the path and are refused.
 std::string segment(std::string_view s) {
   if (s.empty() || s == "." || s == "..") throw GitHubError("path", 0, fmt::format("not a usable path segment: \"{}\"", s), false);
-  return kube::encode_query_value(s);
+  return kube::percent_encode(s);
 }
 
 // owner/name → "owner/name" path segments, each percent-encoded; a repo that is not

@@ -139,7 +139,7 @@ void read_runtime(const Reader& rd, const LoadOptions& opts, Config& c) {
 // Values that work but are probably not what was meant.
 void add_warnings(Config& c) {
   if (lower(c.dispatch_url).rfind("http://", 0) == 0 && !is_loopback_host(url_host(c.dispatch_url)))
-    c.warnings.push_back("DISPATCH_URL uses cleartext HTTP (" + redact_userinfo(c.dispatch_url) +
+    c.warnings.push_back("DISPATCH_URL uses cleartext HTTP (" + redact_url(c.dispatch_url) +
                          "); the bearer token is sent unencrypted. Use https:// or restrict access with network policies.");
   if (!c.escalation_lane.empty() &&
       std::find(c.dispatch_lanes.begin(), c.dispatch_lanes.end(), c.escalation_lane) == c.dispatch_lanes.end())
@@ -226,7 +226,7 @@ std::string Config::describe() const {
   json::array fix_first;
   for (const auto& a : workload.fix_first_agents) fix_first.emplace_back(a);
   json::object o{
-      {"dispatch_url", redact_userinfo(dispatch_url)},
+      {"dispatch_url", redact_url(dispatch_url)},
       {"dispatch_agent_token", secret(dispatch_agent_token)},
       {"dispatch_agent_name", workload.agent_name},
       {"dispatch_lanes", to_json(dispatch_lanes)},
@@ -251,7 +251,7 @@ std::string Config::describe() const {
       {"pr_fix_max_attempts", pr_fix_max_attempts},
       {"pr_fix_lane_agents", to_json(pr_fix_lane_agents)},
       {"github_token", secret(github_token)},
-      {"github_api_url", redact_userinfo(github_api_url)},
+      {"github_api_url", redact_url(github_api_url)},
       {"log_format", log_format == log::Format::Json ? "json" : "text"},
       {"log_level", log::to_string(log_level)},
       {"claim_interval_s", claim_interval_s},

@@ -206,8 +206,6 @@ void read_secret(const Raw& r, std::string& out) {
   out = *r.value;
 }
 
-std::string redact_userinfo(std::string_view url);
-
 // http(s)://host[:port][/path], without a trailing slash, the scheme in lower case. An
 // error never shows the URL's user-info (it may hold a password).
 void read_url(const Raw& r, std::string& out) {
@@ -216,7 +214,7 @@ void read_url(const Raw& r, std::string& out) {
   const auto bad = [&](std::string_view expected) {
     // Without a scheme there is no telling where user-info ends: hide all before an '@'.
     const auto at = v.rfind('@');
-    const std::string shown = v.find("://") != std::string::npos ? redact_userinfo(v)
+    const std::string shown = v.find("://") != std::string::npos ? redact_url(v)
                               : at != std::string::npos           ? "***" + v.substr(at)
                                                                   : v;
     fail(r, std::string(expected) + ", got " + quoted(shown));
@@ -248,25 +246,6 @@ void read_url(const Raw& r, std::string& out) {
   }
   while (v.size() > scheme_end && v.back() == '/') v.pop_back();
   out = v;
-}
-
-std::string url_host(std::string_view url) {
-  const auto s = url.find("://");
-  auto rest = url.substr(s == std::string_view::npos ? 0 : s + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest.front() == '[') return std::string(rest.substr(0, rest.find(']') + 1));
-  return std::string(rest.substr(0, rest.find(':')));
-}
-
-std::string redact_userinfo(std::string_view url) {
-  const auto s = url.find("://");
-  if (s == std::string_view::npos) return std::string(url);
-  const auto end = url.find_first_of("/?#", s + 3);
-  const auto authority = url.substr(s + 3, end == std::string_view::npos ? std::string_view::npos : end - s - 3);
-  const auto at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, s + 3)) + "***@" + std::string(url.substr(s + 3 + at + 1));
 }
 
 void read_endpoint(const Raw& r, Endpoint& out) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "operator/config.hpp"
+#include "watch/url.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -40,8 +41,8 @@ bool is_dns_label(std::string_view s);
 bool is_dns_subdomain(std::string_view s);
 bool is_loopback_host(std::string_view host);
 bool has_control(std::string_view s);
-std::string url_host(std::string_view url);
-std::string redact_userinfo(std::string_view url);
+using kube::redact_url;  // watch/url.hpp
+using kube::url_host;
 
 // The raw text of one variable and where it came from.
 struct Raw {

@@ -1,5 +1,7 @@
 #include "watch/request.hpp"
 
+#include "watch/url.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -21,43 +23,22 @@ ResourceType events_v1() { return {"events.k8s.io", "v1", "events", true}; }
 ResourceType core_events() { return {"", "v1", "events", true}; }
 ResourceType config_maps() { return {"", "v1", "configmaps", true}; }
 
-std::string encode_query_value(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool unreserved = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                            (u >= '0' && u <= '9') || u == '-' || u == '_' || u == '.' || u == '~';
-    if (unreserved) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0f];
-    }
-  }
-  return out;
-}
+std::string encode_query_value(std::string_view value) { return percent_encode(value); }
 
 namespace {
 
-// Accumulates "?k=v&k=v" in the order parameters are added.
+// The parameters of a request's query, in the order they are added (watch/url.hpp
+// encodes them and builds the target).
 class Query {
  public:
-  void add(std::string_view key, std::string_view value) {
-    out_ += out_.empty() ? '?' : '&';
-    out_ += key;
-    out_ += '=';
-    out_ += encode_query_value(value);
-  }
+  void add(std::string_view key, std::string value) { params_.emplace_back(key, std::move(value)); }
   void add_if(std::string_view key, const std::string& value) {
     if (!value.empty()) add(key, value);
   }
-  const std::string& str() const { return out_; }
+  std::string target(std::string_view path) const { return with_query(path, params_); }
 
  private:
-  std::string out_;
+  std::vector<std::pair<std::string_view, std::string>> params_;
 };
 
 void check_name(std::string_view name) {
@@ -122,7 +103,7 @@ HttpRequest Requests::list(const ListOptions& o) const {
   q.add_if("continue", o.continue_token);
   if (o.resource_version) q.add("resourceVersion", *o.resource_version);
   q.add_if("resourceVersionMatch", o.resource_version_match);
-  return {"GET", collection_path() + q.str(), {}, {}, false};
+  return {"GET", q.target(collection_path()), {}, {}, false};
 }
 
 HttpRequest Requests::watch(const WatchOptions& o) const {
@@ -135,7 +116,7 @@ HttpRequest Requests::watch(const WatchOptions& o) const {
   if (o.allow_watch_bookmarks) q.add("allowWatchBookmarks", "true");
   if (o.send_initial_events) q.add("sendInitialEvents", "true");
   if (o.timeout_seconds) q.add("timeoutSeconds", std::to_string(*o.timeout_seconds));
-  return {"GET", collection_path() + q.str(), {}, {}, true};
+  return {"GET", q.target(collection_path()), {}, {}, true};
 }
 
 HttpRequest Requests::create(std::string body) const {
