@@ -223,13 +223,7 @@ LeaseActions LeaseMachine::on_get(Instant now, const std::optional<LeaseRecord>&
   check_deadline(now, out);
   if (releasing_) {
     if (rec) observe(now, *rec);
-    if (rec && rec->holder_identity == config_.identity) {
-      auto next = release(now);
-      out.insert(out.end(), next.begin(), next.end());
-    } else {
-      pending_ = Pending::Finished;
-      out.emplace_back(lease_action::Done{});
-    }
+    release_or_finish(now, rec && rec->holder_identity == config_.identity, out);
     return out;
   }
   if (!rec) {
@@ -374,15 +368,20 @@ LeaseActions LeaseMachine::shutdown(Instant now) {
     leader_ = false;
     out.emplace_back(lease_action::StopLeading{});
   }
-  if (observed_ && observed_->holder_identity == config_.identity) {
-    releasing_ = true;
+  const bool ours = observed_ && observed_->holder_identity == config_.identity;
+  if (ours) releasing_ = true;
+  release_or_finish(now, ours, out);
+  return out;
+}
+
+void LeaseMachine::release_or_finish(Instant now, bool ours, LeaseActions& out) {
+  if (ours) {
     auto next = release(now);
     out.insert(out.end(), next.begin(), next.end());
   } else {
     pending_ = Pending::Finished;
     out.emplace_back(lease_action::Done{});
   }
-  return out;
 }
 
 }  // namespace fdb::kube

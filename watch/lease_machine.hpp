@@ -160,6 +160,8 @@ class LeaseMachine {
   LeaseActions renew(Instant now);            // leader fast path: update our last record
   LeaseActions write(Instant now, LeaseRecord record, bool create);
   LeaseActions release(Instant now);
+  // Releases the lease when it is ours (appending the write), else finishes (Done).
+  void release_or_finish(Instant now, bool ours, LeaseActions& out);
   std::chrono::milliseconds sleep_for(Instant now) const;  // retry period, capped by the deadline
   std::chrono::steady_clock::duration duration_of(const LeaseRecord& rec) const;
 
