@@ -84,6 +84,15 @@ struct Watcher {
 
 using Config = ServerOptions;
 
+// A BOOKMARK event line at `rv` (with the initial-events-end annotation when it closes a
+// streamed list).
+std::string bookmark_line(const ResourceInfo& r, std::uint64_t rv, bool initial_end) {
+  json::object md{{"resourceVersion", std::to_string(rv)}};
+  if (initial_end) md["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
+  json::object o{{"kind", r.kind}, {"apiVersion", r.api_version()}, {"metadata", md}};
+  return event_line("BOOKMARK", json::serialize(o));
+}
+
 class Sim {
  public:
   Sim(net::io_context& ioc, const Config& cfg)
@@ -145,36 +154,36 @@ class Sim {
     }
   }
 
+  // What a new watch starts with: the state (ADDED events and, streaming, the closing
+  // bookmark), or the history since its resourceVersion, or a 410 ERROR event (then
+  // `end_now`). A fault may end the stream right after its header, with no event at all.
+  std::string initial_events(const WatchSpec& spec, bool& end_now) {
+    std::string initial;
+    end_now = spec.end_at_once;
+    if (end_now) return initial;
+    if (!spec.from_rv) {
+      for (const auto& o : store_.snapshot(spec.filter)) initial += event_line("ADDED", *o.json);
+      if (spec.initial_events_end) initial += bookmark_line(*spec.filter.res, store_.resource_version(), true);
+    } else if (auto h = store_.since(*spec.from_rv)) {
+      for (const auto& ev : *h)
+        if (auto t = spec.filter.classify(*ev)) initial += *t == ev->type ? *ev->line : event_line(*t, *ev->object);
+    } else {
+      ApiError e{410, "Expired", fmt::format("too old resource version: {} ({})", *spec.from_rv, store_.compacted() + 1), {}};
+      initial += "{\"type\":\"ERROR\",\"object\":" + status_json(e) + "}\n";
+      end_now = true;
+    }
+    return initial;
+  }
+
   net::awaitable<void> serve_watch(beast::tcp_stream& stream, WatchSpec spec, int stall_ms) {
     auto w = std::make_shared<Watcher>(stream.get_executor());
     w->spec = std::move(spec);
     const ResourceInfo& r = *w->spec.filter.res;
-    auto bookmark = [&r](std::uint64_t rv, bool initial_end) {
-      json::object md{{"resourceVersion", std::to_string(rv)}};
-      if (initial_end) md["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
-      json::object o{{"kind", r.kind}, {"apiVersion", r.api_version()}, {"metadata", md}};
-      return event_line("BOOKMARK", json::serialize(o));
-    };
     std::string first =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\n"
         "Transfer-Encoding: chunked\r\n\r\n";
-    std::string initial;
-    // A fault may end the stream right after its header, with no event at all.
-    bool end_now = w->spec.end_at_once;
-    if (!end_now && !w->spec.from_rv) {
-      for (const auto& o : store_.snapshot(w->spec.filter)) initial += event_line("ADDED", *o.json);
-      if (w->spec.initial_events_end) initial += bookmark(store_.resource_version(), true);
-    } else if (end_now) {
-      // nothing to send
-    } else if (auto h = store_.since(*w->spec.from_rv)) {
-      for (const auto& ev : *h)
-        if (auto t = w->spec.filter.classify(*ev)) initial += *t == ev->type ? *ev->line : event_line(*t, *ev->object);
-    } else {
-      ApiError e{410, "Expired",
-                 fmt::format("too old resource version: {} ({})", *w->spec.from_rv, store_.compacted() + 1), {}};
-      initial += "{\"type\":\"ERROR\",\"object\":" + status_json(e) + "}\n";
-      end_now = true;
-    }
+    bool end_now = false;
+    const std::string initial = initial_events(w->spec, end_now);
     if (!end_now) watchers_.push_back(w);
     auto chunk = [](std::string& out, const std::string& data) {
       if (data.empty()) return;
@@ -202,7 +211,7 @@ class Sim {
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
       if (w->spec.bookmarks && now >= next_bookmark) {
-        w->queue.push_back(std::make_shared<const std::string>(bookmark(store_.resource_version(), false)));
+        w->queue.push_back(std::make_shared<const std::string>(bookmark_line(r, store_.resource_version(), false)));
         next_bookmark = now + std::chrono::milliseconds(cfg_.bookmark_ms);
       }
       if (w->queue.empty()) {
