@@ -101,12 +101,12 @@ const RBAC = {
   "/configmaps": ["create", "delete", "get", "list", "watch"],
 };
 
-// Every variable the program reads: the kVars table of operator/config.cpp (SPEC §7).
+// Every variable the program reads: the kVars table of operator/config_env.cpp (SPEC §7).
 function programVariables() {
-  const src = fs.readFileSync(path.join(root, "operator", "config.cpp"), "utf8");
+  const src = fs.readFileSync(path.join(root, "operator", "config_env.cpp"), "utf8");
   const table = src.slice(src.indexOf("const Var kVars[]"), src.indexOf("};", src.indexOf("const Var kVars[]")));
   const names = [...table.matchAll(/\{"([A-Z][A-Z0-9_]*)",/g)].map((m) => m[1]);
-  assert(names.length >= 30, `read only ${names.length} variables from operator/config.cpp`);
+  assert(names.length >= 30, `read only ${names.length} variables from operator/config_env.cpp`);
   return names;
 }
 // The §7 names as the SPEC lists them (PRUNE_* and PR_FIX_* expanded), independent of the code.
