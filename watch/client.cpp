@@ -1,8 +1,10 @@
-// The asynchronous API client. This file and the HTTP server sources are the only places
+// The asynchronous API client: the connection pool, requests with their deadlines, and
+// watch streams. This file, client_conn.* and the HTTP server sources are the only places
 // that include Beast; Asio itself is compiled once in asio_impl.cpp.
 #include "watch/client.hpp"
 
 #include "watch/base64.hpp"
+#include "watch/client_conn.hpp"
 #include "watch/errors.hpp"
 #include "watch/event_stream.hpp"
 #include "watch/token.hpp"
@@ -17,16 +19,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <deque>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
 
 namespace fdb::kube {
 
@@ -38,98 +36,16 @@ using asio::awaitable;
 using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
+using detail::Conn;
+using detail::Endpoint;
+using detail::idempotent_method;
+using detail::idle_connection_alive;
+using detail::make_tls_context;
+using detail::openssl_errors;
+using detail::parse_server;
+using detail::throw_io;
 
 namespace {
-
-// One connection to the API server, plain or TLS, with its read buffer.
-struct Conn {
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-  beast::flat_buffer buffer;
-  bool reused = false;
-
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-  void close() {
-    boost::system::error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    lowest().close();
-  }
-};
-
-struct Endpoint {
-  bool tls = false;
-  std::string host;         // for connecting: a name or an address without brackets
-  std::string port;
-  std::string host_header;  // "host" or "host:port", brackets kept for IPv6
-  std::string path_prefix;  // "" or "/prefix" (no trailing slash)
-  bool host_is_ip = false;
-};
-
-Endpoint parse_server(const std::string& server) {
-  auto r = boost::urls::parse_uri(server);
-  if (!r) throw ConfigError(fmt::format("server {:?}: not a valid URL", server));
-  Endpoint ep;
-  const auto scheme = r->scheme();
-  if (scheme == "https") ep.tls = true;
-  else if (scheme != "http") throw ConfigError(fmt::format("server {:?}: scheme must be http or https", server));
-  ep.host = std::string(r->host_address());
-  if (ep.host.empty()) throw ConfigError(fmt::format("server {:?}: has no host", server));
-  ep.host_is_ip = r->host_type() == boost::urls::host_type::ipv4 ||
-                  r->host_type() == boost::urls::host_type::ipv6;
-  ep.port = r->has_port() ? std::string(r->port()) : (ep.tls ? "443" : "80");
-  ep.host_header = std::string(r->encoded_host_and_port());
-  ep.path_prefix = std::string(r->encoded_path());
-  while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
-  return ep;
-}
-
-std::string openssl_errors() {
-  std::string out;
-  while (const unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out;
-}
-
-// `sent`: the whole request had been written when it failed (ApiError::request_sent).
-[[noreturn]] void throw_io(const boost::system::error_code& ec, const std::string& context, bool sent = false) {
-  auto raise = [sent](ApiError e) {
-    if (sent) e.mark_request_sent();
-    throw e;
-  };
-  if (ec == beast::error::timeout) raise(ApiError(ErrorKind::Timeout, 0, {}, "the request timed out", context));
-  if (ec == asio::error::operation_aborted) {
-    raise(ApiError(ErrorKind::Cancelled, 0, {}, "the request was cancelled", context));
-  }
-  std::string msg = ec.message();
-  if (ec.category() == asio::error::get_ssl_category()) {
-    if (auto more = openssl_errors(); !more.empty()) msg += " (" + more + ")";
-  }
-  raise(ApiError(ErrorKind::Transport, 0, {}, msg, context));
-  std::abort();  // not reached: raise always throws
-}
-
-// RFC 9110 §9.2.2: a request of these methods may be sent again when its connection
-// failed after it was written; any other (POST, PATCH) may have been acted on, and is
-// never resent by this client.
-bool idempotent_method(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" || method == "PUT" ||
-         method == "DELETE";
-}
-
-// A pooled connection the server has closed (or written to: an idle HTTP/1.1 connection
-// has nothing to say but its close, TLS's close_notify included) reads as ready; a live
-// one would block. Checked before reuse, so that a request is not written onto a
-// connection already gone (where it would fail after being written).
-bool idle_connection_alive(tcp::socket& socket) {
-  if (!socket.is_open()) return false;
-  char byte;
-  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
 
 // A failure that means a pooled connection was closed by the server while idle; the
 // request can be sent again on a fresh connection.
@@ -166,34 +82,7 @@ struct Client::Impl {
       const std::string raw = cfg.username + ":" + cfg.password;
       basic_auth = "Basic " + base64_encode(raw);
     }
-    if (ep.tls) make_ssl_context();
-  }
-
-  void make_ssl_context() {
-    ssl_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-    ssl_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    if (cfg.insecure_skip_tls_verify) {
-      ssl_ctx->set_verify_mode(ssl::verify_none);
-    } else {
-      ssl_ctx->set_verify_mode(ssl::verify_peer);
-      if (!cfg.ca_pem.empty()) {
-        ssl_ctx->add_certificate_authority(asio::buffer(cfg.ca_pem), ec);
-        if (ec) throw ConfigError(fmt::format("{}: the certificate authority is not valid PEM ({})", cfg.source, ec.message()));
-      } else {
-        ssl_ctx->set_default_verify_paths(ec);
-        if (ec) throw ConfigError(fmt::format("{}: cannot load the system CA roots ({})", cfg.source, ec.message()));
-      }
-      const std::string name = cfg.tls_server_name.empty() ? ep.host : cfg.tls_server_name;
-      ssl_ctx->set_verify_callback(ssl::host_name_verification(name));
-    }
-    if (!cfg.client_cert_pem.empty()) {
-      ssl_ctx->use_certificate_chain(asio::buffer(cfg.client_cert_pem), ec);
-      if (ec) throw ConfigError(fmt::format("{}: the client certificate is not valid PEM ({})", cfg.source, ec.message()));
-      ssl_ctx->use_private_key(asio::buffer(cfg.client_key_pem), ssl::context::pem, ec);
-      if (ec) throw ConfigError(fmt::format("{}: the client key is not valid PEM or does not match ({})", cfg.source, ec.message()));
-    }
+    if (ep.tls) ssl_ctx = make_tls_context(cfg, ep);
   }
 
   std::string context_of(const HttpRequest& req) const {

@@ -1,6 +1,7 @@
 #include "watch/field_mask.hpp"
 
 #include "watch/json_input.hpp"
+#include "watch/short_compare.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
@@ -15,8 +16,9 @@ using boost::system::error_code;
 // ---- FieldMask -----------------------------------------------------------------------
 
 const FieldMask* FieldMask::find(std::string_view key) const noexcept {
+  // Called for every key of every kept object: no call to memcmp for short keys.
   for (const auto& [k, sub] : fields_) {
-    if (k == key) return &sub;
+    if (same_key(k, key)) return &sub;
   }
   return nullptr;
 }

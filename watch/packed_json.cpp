@@ -1,5 +1,7 @@
 #include "watch/packed_json.hpp"
 
+#include "watch/short_compare.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 
@@ -43,7 +45,7 @@ std::uint32_t KeyTable::intern(std::string_view key) {
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot s = slots_[i];
     if (s.id_plus_one == 0) break;
-    if (s.hash_bits == bits && keys_[s.id_plus_one - 1] == key) return s.id_plus_one - 1;
+    if (s.hash_bits == bits && same_key(keys_[s.id_plus_one - 1], key)) return s.id_plus_one - 1;
   }
   if (keys_.size() >= std::numeric_limits<std::uint32_t>::max() - 1) throw std::length_error("key table full");
   const auto id = static_cast<std::uint32_t>(keys_.size());
@@ -62,13 +64,13 @@ std::uint32_t KeyTable::intern_at(std::size_t pos, std::string_view key) {
   static constexpr std::size_t kPositions = 4096;
   if (pos >= kPositions) return intern(key);
   if (pos < recent_.size()) {
-    const std::string& seen = keys_[recent_[pos]];
-    if (seen.size() == key.size() && std::memcmp(seen.data(), key.data(), key.size()) == 0) return recent_[pos];
+    const Recent& r = recent_[pos];
+    if (r.set && same_key(r.key, key)) return r.id;
   } else {
-    recent_.resize(pos + 1, 0);
+    recent_.resize(pos + 1);
   }
   const std::uint32_t id = intern(key);
-  recent_[pos] = id;
+  recent_[pos] = Recent{keys_[id], id, true};
   return id;
 }
 

@@ -47,7 +47,14 @@ class KeyTable {
   };
   std::deque<std::string> keys_;  // deque: elements never move
   std::vector<Slot> slots_;
-  std::vector<std::uint32_t> recent_;  // by position: the id of the key last seen there
+  // By position: the key last seen there and its id (the view is into keys_, whose
+  // strings never move).
+  struct Recent {
+    std::string_view key;
+    std::uint32_t id = 0;
+    bool set = false;
+  };
+  std::vector<Recent> recent_;
   std::uint64_t seed_;
 };
 

@@ -105,7 +105,7 @@ std::string bench_workload(long index, std::string_view shape, std::size_t bytes
 }
 
 std::string churn_patch(long value) {
-  return fmt::format(R"({{"metadata":{{"annotations":{{"bench.llmkube.dev/churn":"{}"}}}}}})", value);
+  return fmt::format(R"({{"metadata":{{"annotations":{{"bench.llmkube.dev/churn":"{}-{}"}}}}}})", std::chrono::steady_clock::now().time_since_epoch().count(), value);
 }
 
 SeedResult seed_workloads(asio::io_context& io, kube::Client& client, const SeedOptions& options) {

@@ -26,6 +26,8 @@
 # takes patches and sends events — what a user sees end to end, not the tools' ceilings.
 #
 #   tests/bench/compare_watch.sh BUILD_DIR [OBJECTS (100000)] [EVENTS (100000)]
+# ROUNDS: how many interleaved rounds of ours and the transport ceiling (default 3 against
+# kube-sim, 1 against an API server); the summary gives the best and the median of each.
 # SHAPE=realistic seeds Workloads shaped like a real API server's (managedFields, issue
 # text) instead of the default intent padded with one long run of 'x': the same size,
 # many more small values.
@@ -119,11 +121,24 @@ run_tool() {
   cat "$work/$name.json"
 }
 
-# Ours, then (kube-sim) a relist forced with the cache full, for its peak memory.
-sim_relist=false
-[ "$mode" = sim ] && sim_relist=true
-run_tool ours "$bench" --kubeconfig "$kubeconfig" --namespace "$ns" --events "$events" --timeout 600 --sim-relist "$sim_relist"
-run_tool transport "$bench" --kubeconfig "$kubeconfig" --namespace "$ns" --events "$events" --timeout 600 --mode transport
+# Ours and the transport ceiling, interleaved for ROUNDS rounds (ours, transport, ours,
+# transport, …) so that a load that comes and goes on a shared machine weighs on both
+# sides alike; the summary reports the best and the median of each side. Each run's load
+# average is recorded beside it. The first round of ours also forces (kube-sim) a relist
+# with the cache full, for its peak memory.
+rounds="${ROUNDS:-$([ "$mode" = sim ] && echo 3 || echo 1)}"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "compare_watch: ROUNDS must be a positive number" >&2; exit 2; }
+echo "compare_watch: $rounds interleaved rounds of ours and the transport ceiling; $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" >&2
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "$(loadavg)" >"$work/load.start"
+for r in $(seq 1 "$rounds"); do
+  sim_relist=false
+  [ "$mode" = sim ] && [ "$r" = 1 ] && sim_relist=true
+  loadavg >"$work/ours.r$r.load"
+  run_tool "ours.r$r" "$bench" --kubeconfig "$kubeconfig" --namespace "$ns" --events "$events" --timeout 600 --sim-relist "$sim_relist"
+  loadavg >"$work/transport.r$r.load"
+  run_tool "transport.r$r" "$bench" --kubeconfig "$kubeconfig" --namespace "$ns" --events "$events" --timeout 600 --mode transport
+done
 peer_args=("$kubeconfig" "$ns" "$events" 600)
 [ "${have_client_go:-0}" = 1 ] && run_tool client-go env KUBE_FEATURE_WatchListClient=false "$peer_dir/go/clientgo" "${peer_args[@]}"
 [ "${have_controller_runtime:-0}" = 1 ] && run_tool controller-runtime env KUBE_FEATURE_WatchListClient=false "$peer_dir/go/ctrlruntime" "${peer_args[@]}"
@@ -135,4 +150,5 @@ if [ "${have_client_node:-0}" = 1 ]; then
 fi
 [ "${have_python:-0}" = 1 ] && run_tool python "$PYTHON" "$here/peers/informer_python.py" "${peer_args[@]}"
 
+echo "$(loadavg)" >"$work/load.end"
 MODE="$mode" /usr/bin/python3 "$here/compare_watch_table.py" "$work"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CTest's smoke runs of compare_watch.sh (small, fast: CI runs them).
-#   compare_watch_smoke.sh BUILD_DIR no-toolchains
+#   compare_watch_smoke.sh BUILD_DIR no-toolchains   (two interleaved rounds)
 #     every peer asked for, every peer's toolchain missing: each is skipped with one line
 #     and our two runs complete.
 #   compare_watch_smoke.sh BUILD_DIR kubeconfig
@@ -16,7 +16,7 @@ trap cleanup EXIT
 
 case "${2:-}" in
   no-toolchains)
-    PEERS=client-go,controller-runtime,kube-rs,client-node,python GO=/nonexistent/go CARGO=/nonexistent/cargo \
+    ROUNDS=2 PEERS=client-go,controller-runtime,kube-rs,client-node,python GO=/nonexistent/go CARGO=/nonexistent/cargo \
       NPM=/nonexistent/npm PYTHON=/nonexistent/python3 SHAPE=realistic \
       bash "$here/compare_watch.sh" "$build" 300 3000 2>"$work/err" | tee "$work/out"
     cat "$work/err" >&2
@@ -24,6 +24,7 @@ case "${2:-}" in
       [ "$(grep -c "; skipping $peer\$" "$work/err")" = 1 ] || { echo "smoke: no single skip line for $peer" >&2; exit 1; }
     done
     grep -q '^ours ' "$work/out" || { echo "smoke: no table line for ours" >&2; exit 1; }
+    grep -q "^  median " "$work/out" || { echo "smoke: no median of the interleaved rounds" >&2; exit 1; }
     ;;
   kubeconfig)
     "$build/tests/sim/kube-sim" --listen 127.0.0.1:0 --kubeconfig-out "$work/kubeconfig" --kubeconfig-namespace bench \

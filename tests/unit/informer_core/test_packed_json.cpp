@@ -1,4 +1,5 @@
 #include "watch/packed_json.hpp"
+#include "watch/short_compare.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -80,6 +81,33 @@ BOOST_AUTO_TEST_CASE(rejects_bytes_it_did_not_write) {
   BOOST_CHECK_THROW(unpack(std::string("\x07\x00", 2), keys), std::invalid_argument);  // an array, not an object
   BOOST_CHECK_THROW(unpack(std::string("\x08\x01\x05\x00", 4), keys), std::invalid_argument);  // unknown key id
   BOOST_CHECK_THROW(unpack(std::string("\x08\x01\x00\x2a", 4), keys), std::invalid_argument);  // unknown tag
+}
+
+BOOST_AUTO_TEST_CASE(same_key_agrees_with_string_equality_at_every_size_and_position) {
+  // Every size from 0 to 40 (the word paths at 4–7, 8–16, memcmp past 16), a difference at
+  // each position, and keys of different sizes sharing a prefix.
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'k');
+    for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + (i * 7) % 26);
+    BOOST_TEST(same_key(a, std::string(a)));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x20);
+      BOOST_TEST(!same_key(a, b), "size " << n << ", difference at " << i);
+    }
+    BOOST_TEST(!same_key(a, a + "x"));
+    if (n > 0) BOOST_TEST(!same_key(a, a.substr(0, n - 1)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(intern_at_tells_an_empty_key_from_a_position_never_seen) {
+  KeyTable keys;
+  const std::uint32_t a = keys.intern("a");
+  const std::uint32_t empty = keys.intern_at(0, "");
+  BOOST_TEST(empty != a);
+  BOOST_TEST(keys.at(empty) == "");
+  BOOST_TEST(keys.intern_at(1, "") == empty);
+  BOOST_TEST(keys.intern_at(1, "a") == a);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
