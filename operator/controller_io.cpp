@@ -85,15 +85,11 @@ std::string ending_of(std::exception_ptr e) {
 // An informer's typed event: a log line with the detail, the counters from the kind.
 void report(metrics::BridgeMetrics& m, const char* resource, const kube::InformerEvent& e) {
   const auto level = log_level(e.kind);
-  if (logger().enabled(level)) {
-    const bool list = e.kind == kube::InformerEventKind::Listed || e.kind == kube::InformerEventKind::ListFailed ||
-                      e.kind == kube::InformerEventKind::ListExpired;
+  if (e.kind == kube::InformerEventKind::Listed) {
+    logger().write(level, to_string(e.kind), {{"resource", resource}, {"list", to_string(e.reason)}, {"objects", e.objects}});
+  } else if (logger().enabled(level)) {
     logger().write(level, to_string(e.kind),
-                   {{"resource", resource},
-                    {"list", list ? to_string(e.reason) : std::string_view("-")},
-                    {"objects", e.objects},
-                    {"wait_ms", static_cast<long long>(e.wait.count())},
-                    {"detail", e.detail}});
+                   {{"resource", resource}, {"wait_ms", static_cast<long long>(e.wait.count())}, {"detail", e.detail}});
   }
   const WatchCounts counts = watch_counts(e.kind);
   if (counts.relist) m.watch_relists_total.labels({resource}).inc();
@@ -210,15 +206,12 @@ void Controller::Parts::wire_metrics() {
 
 namespace {
 
-constexpr int kWorkers = 4;
-
-// The leader's loops: the queue's workers (retries and terminal sweeps, one timer per
+// The leader's loops: four workers of the queue (retries and terminal sweeps, one timer per
 // Workload through the queue), the claim loop, the stranded/stuck-claims sweeps (they
 // need dispatch's view: a timer of their own) and the PR-fix loop (returns at once
 // without PR_FIX_ENABLED).
 awaitable<void> leader_work(kube::WorkQueue* queue, Actors* a, metrics::BridgeMetrics* m) {
   using namespace asio::experimental::awaitable_operators;
-  static_assert(kWorkers == 4, "the parallel group below names four workers");
   auto worker = [queue, a, m] { return reconcile_worker(*queue, a->reconciler, m); };
   co_await ((worker() && worker() && worker() && worker()) && a->claimer.run() && a->sweeper.run() && a->prfix.run());
 }
