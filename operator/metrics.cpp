@@ -402,11 +402,11 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
                       rest_buckets),
       .watch_restarts_total =
           r.counter("foreman_bridge_watch_restarts_total",
-                    "Watches re-opened from the last seen resourceVersion after a drop or an error, by resource.",
+                    "Watches re-opened from the last seen resourceVersion after the watch failed or ended at once (after a backoff), by resource.",
                     {"resource"}),
       .watch_relists_total =
           r.counter("foreman_bridge_watch_relists_total",
-                    "Full relists of a resource (first list, 410 Expired, or unrecoverable watch errors).",
+                    "Full lists of a resource applied to the cache: the first list and each relist after an expired resourceVersion (410), by resource.",
                     {"resource"}),
       .cache_objects =
           r.gauge("foreman_bridge_cache_objects", "Objects currently held in the informer cache, by resource.",

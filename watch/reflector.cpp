@@ -23,6 +23,28 @@ std::string_view to_string(Phase p) noexcept {
   return "?";
 }
 
+std::string_view to_string(InformerEventKind k) noexcept {
+  switch (k) {
+    case InformerEventKind::Listed: return "listed";
+    case InformerEventKind::ListFailed: return "list failed";
+    case InformerEventKind::ListExpired: return "list expired";
+    case InformerEventKind::WatchExpired: return "watch expired";
+    case InformerEventKind::WatchFailed: return "watch failed";
+    case InformerEventKind::WatchEndedAtOnce: return "watch ended at once";
+    case InformerEventKind::WatchEnded: return "watch ended";
+    case InformerEventKind::StreamingUnavailable: return "streaming list unavailable";
+  }
+  return "?";
+}
+
+std::string_view to_string(ListReason r) noexcept {
+  switch (r) {
+    case ListReason::Initial: return "initial";
+    case ListReason::Expired: return "expired";
+  }
+  return "?";
+}
+
 namespace {
 // metadata[key] when it is a string, as a view (string_field would copy: this runs for every
 // event); empty otherwise.
@@ -58,6 +80,7 @@ Reflector::Reflector(ReflectorConfig config, std::function<double()> random)
 
 Actions Reflector::start(Clock::time_point now) {
   healthy_since_ = now;
+  list_reason_ = ListReason::Initial;
   // The first list is served from the server's watch cache, as client-go does.
   return begin_list(std::string("0"));
 }
@@ -107,7 +130,8 @@ Actions Reflector::stream_failed(Clock::time_point now, const ApiError* error) {
   if (error != nullptr && error->expired()) {
     // As for a paged list: the version asked for is too old, so the most recent state.
     ++relists_;
-    return begin_list(std::string());
+    if (synced_) list_reason_ = ListReason::Expired;
+    return reported(InformerEventKind::ListExpired, error->what(), begin_list(std::string()));
   }
   const int status = error != nullptr ? error->http_status() : 0;
   const bool refused = status >= 400 && status < 500 && status != 429;
@@ -115,10 +139,29 @@ Actions Reflector::stream_failed(Clock::time_point now, const ApiError* error) {
     // Not supported here (refused, or the stream never said its initial events ended):
     // page lists from now on, starting with this one.
     streaming_off_ = true;
-    return begin_list(list_rv_);
+    Actions out = reported(InformerEventKind::StreamingUnavailable,
+                           error != nullptr ? "the API server refused sendInitialEvents: lists are paged from now on"
+                                            : "the stream ended before its initial-events-end bookmark: lists are paged "
+                                              "from now on",
+                           begin_list(list_rv_));
+    if (error == nullptr) return out;
+    return reported(InformerEventKind::ListFailed, error->what(), std::move(out));
   }
   after_ = After::List;  // a transient failure: try the streaming list again after the wait
-  return wait(now, error->retry_after());
+  return reported(InformerEventKind::ListFailed, error->what(), wait(now, error->retry_after()));
+}
+
+Actions Reflector::reported(InformerEventKind kind, std::string detail, Actions next) const {
+  Report r{InformerEvent{kind, list_reason_, std::move(detail), 0, std::chrono::milliseconds(0)}};
+  if (!next.empty()) {
+    if (const auto* s = std::get_if<Sleep>(&next.front())) r.event.wait = s->duration;
+  }
+  next.insert(next.begin(), std::move(r));
+  return next;
+}
+
+Report Reflector::listed() const {
+  return Report{InformerEvent{InformerEventKind::Listed, list_reason_, {}, 0, std::chrono::milliseconds(0)}};
 }
 
 Actions Reflector::begin_watch(Clock::time_point now) {
@@ -150,6 +193,7 @@ Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object>
   synced_ = true;
   if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
   out.emplace_back(ListDone{list_});
+  out.emplace_back(listed());
   auto w = begin_watch(now);
   out.push_back(std::move(w.front()));
   return out;
@@ -159,11 +203,13 @@ Actions Reflector::on_list_failed(Clock::time_point now, const ApiError& error) 
   if (phase_ != Phase::Listing) return {};
   if (error.expired()) {
     // The resourceVersion (or the continue token) is too old: a fresh, consistent list.
+    // The first list stays the first list (Initial) while it is made again.
     ++relists_;
-    return begin_list(std::string());
+    if (synced_) list_reason_ = ListReason::Expired;
+    return reported(InformerEventKind::ListExpired, error.what(), begin_list(std::string()));
   }
   after_ = After::List;
-  return wait(now, error.retry_after());
+  return reported(InformerEventKind::ListFailed, error.what(), wait(now, error.retry_after()));
 }
 
 Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
@@ -192,6 +238,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
         if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
         Actions out;
         out.emplace_back(ListDone{list_});
+        out.emplace_back(listed());
         return out;
       }
       case EventType::Error: {
@@ -222,20 +269,21 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
       return {};
     case EventType::Error: {
       const ApiError e = decode_status(200, boost::json::serialize(ev.object), "", "watch");
-      if (e.expired()) return expired(now);
+      if (e.expired()) return expired(e);
       ++watch_restarts_;
       after_ = After::Watch;
-      return wait(now, e.retry_after());
+      return reported(InformerEventKind::WatchFailed, e.what(), wait(now, e.retry_after()));
     }
   }
   return {};
 }
 
-Actions Reflector::expired(Clock::time_point /*now*/) {
+Actions Reflector::expired(const ApiError& error) {
   ++relists_;
+  list_reason_ = ListReason::Expired;
   // client-go: relist at the last resourceVersion first (cheap, from the watch cache);
   // if that is too old as well, on_list_failed falls back to a fresh list.
-  return begin_list(last_rv_.empty() ? std::string() : last_rv_);
+  return reported(InformerEventKind::WatchExpired, error.what(), begin_list(last_rv_.empty() ? std::string() : last_rv_));
 }
 
 Actions Reflector::on_watch_ended(Clock::time_point now) {
@@ -247,19 +295,22 @@ Actions Reflector::on_watch_ended(Clock::time_point now) {
     // would be a tight loop against it; wait as after a failure.
     ++short_watches_;
     after_ = After::Watch;
-    return wait(now, std::nullopt);
+    return reported(InformerEventKind::WatchEndedAtOnce,
+                    "the stream ended with no event within " + std::to_string(config_.min_watch_duration.count()) +
+                        " ms: backing off before the next",
+                    wait(now, std::nullopt));
   }
   if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
-  return begin_watch(now);
+  return reported(InformerEventKind::WatchEnded, {}, begin_watch(now));
 }
 
 Actions Reflector::on_watch_failed(Clock::time_point now, const ApiError& error) {
   if (phase_ == Phase::Streaming) return stream_failed(now, &error);
   if (phase_ != Phase::Watching) return {};
-  if (error.expired()) return expired(now);
+  if (error.expired()) return expired(error);
   ++watch_restarts_;
   after_ = After::Watch;
-  return wait(now, error.retry_after());
+  return reported(InformerEventKind::WatchFailed, error.what(), wait(now, error.retry_after()));
 }
 
 Actions Reflector::wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after) {

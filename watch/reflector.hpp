@@ -34,6 +34,7 @@
 
 #include "watch/errors.hpp"
 #include "watch/event_stream.hpp"
+#include "watch/informer_event.hpp"
 #include "watch/request.hpp"
 
 #include <boost/json/object.hpp>
@@ -91,8 +92,13 @@ struct ListDone {
 struct Remove {
   boost::json::object object;
 };
+// Something to log and count (watch/informer_event.hpp): placed after the store operations
+// of the step and before the request it leads to.
+struct Report {
+  InformerEvent event;
+};
 
-using Action = std::variant<List, Watch, Sleep, Upsert, ListDone, Remove>;
+using Action = std::variant<List, Watch, Sleep, Upsert, ListDone, Remove, Report>;
 using Actions = std::vector<Action>;
 
 // Streaming: the state is arriving on a watch (streaming_list), before its end bookmark.
@@ -129,6 +135,8 @@ class Reflector {
   // True once a full list has been applied.
   bool synced() const noexcept { return synced_; }
   const std::string& last_resource_version() const noexcept { return last_rv_; }
+  // Lists begun because a version expired (the first list not included; each Listed
+  // Report says when a list, the first one included, was applied).
   std::uint64_t relists() const noexcept { return relists_; }
   std::uint64_t watch_restarts() const noexcept { return watch_restarts_; }
   // Watches that ended very short (and so backed off).
@@ -146,7 +154,12 @@ class Reflector {
   reflector::Actions stream_failed(Clock::time_point now, const ApiError* error);
   reflector::Actions begin_watch(Clock::time_point now);
   reflector::Actions wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after);
-  reflector::Actions expired(Clock::time_point now);
+  reflector::Actions expired(const ApiError& error);
+  // A Report of `kind` (with the current list's reason, and the backoff when `next` begins
+  // with a Sleep), then `next`.
+  reflector::Actions reported(InformerEventKind kind, std::string detail, reflector::Actions next) const;
+  // The Report that list `list_` was applied, between its ListDone and the watch.
+  reflector::Report listed() const;
 
   ReflectorConfig config_;
   std::function<double()> random_;
@@ -156,6 +169,7 @@ class Reflector {
   // Listing: the number of the current (or last) list, counted from 1.
   std::uint64_t list_ = 0;
   std::optional<std::string> list_rv_;  // the resourceVersion the current list asked for
+  ListReason list_reason_ = ListReason::Initial;  // why the current list was made
   bool streaming_off_ = false;
   // What to do when the wait ends.
   enum class After { List, Watch } after_ = After::List;

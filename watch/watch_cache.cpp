@@ -300,10 +300,6 @@ struct WatchCache::Impl {
     }
   }
 
-  void trouble(std::string_view what, std::string_view detail) const {
-    if (cache.handlers().on_trouble) cache.handlers().on_trouble(what, detail);
-  }
-
   // Applies store operations; returns the I/O actions among them, in order.
   void apply(reflector::Actions actions, std::deque<reflector::Action>& next) {
     for (auto& a : actions) {
@@ -315,6 +311,9 @@ struct WatchCache::Impl {
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
       } else if (auto* d = std::get_if<reflector::Remove>(&a)) {
         cache.remove(d->object);
+      } else if (auto* r = std::get_if<reflector::Report>(&a)) {
+        if (r->event.kind == InformerEventKind::Listed) r->event.objects = cache.size();
+        if (cache.handlers().on_informer_event) cache.handlers().on_informer_event(r->event);
       } else {
         next.push_back(std::move(a));
       }
@@ -328,7 +327,6 @@ struct WatchCache::Impl {
       body = co_await client.call(req);
     } catch (const ApiError& e) {
       if (e.kind() == ErrorKind::Cancelled) throw;
-      trouble("list failed", e.what());
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), e);
     }
     boost::system::error_code ec;
@@ -354,7 +352,6 @@ struct WatchCache::Impl {
                                                 json_error_text(ec, kMaxJsonDepth + 1), body.size())
                                   : std::string("the list answer is not an object with items");
       const ApiError bad(ErrorKind::Decode, 200, {}, what, "list " + opts.type.plural);
-      trouble("list failed", bad.what());
       co_return reflector.on_list_failed(std::chrono::steady_clock::now(), bad);
     }
     // Each item stays in the page's arena (its objects hold it) until the reflector's
@@ -407,35 +404,20 @@ struct WatchCache::Impl {
       apply(std::move(acts), io);
       if (!io.empty()) throw StreamRestart{reflector::Actions(std::make_move_iterator(io.begin()), std::make_move_iterator(io.end()))};
     };
-    // Said once, when the reflector gives up streaming lists for this informer.
-    const bool was_streaming = reflector.streaming();
-    auto said = [&](reflector::Actions acts) {
-      if (was_streaming && !reflector.streaming()) {
-        trouble("streaming list unavailable",
-                "the API server refused sendInitialEvents or ended the stream before its initial-events-end bookmark: "
-                "lists are paged from now on");
-      }
-      return acts;
-    };
+    // What went wrong, and what follows, is the reflector's to report (Report actions).
     healthy = true;
     try {
       co_await client.stream(req, on_line, idle);
     } catch (StreamRestart& r) {
       healthy = false;
-      trouble("watch restarted", "ERROR event (resourceVersion expired): relisting");
-      co_return said(std::move(r.actions));
+      co_return std::move(r.actions);
     } catch (const ApiError& e) {
       healthy = false;
       if (e.kind() == ErrorKind::Cancelled) throw;
-      trouble("watch failed", e.what());
-      co_return said(reflector.on_watch_failed(std::chrono::steady_clock::now(), e));
+      co_return reflector.on_watch_failed(std::chrono::steady_clock::now(), e);
     }
     healthy = false;
-    auto ended = reflector.on_watch_ended(std::chrono::steady_clock::now());
-    if (!ended.empty() && std::holds_alternative<reflector::Sleep>(ended.front())) {
-      trouble("watch ended at once", "the stream ended with no event within a second: backing off before the next");
-    }
-    co_return said(std::move(ended));
+    co_return reflector.on_watch_ended(std::chrono::steady_clock::now());
   }
 
   awaitable<void> main_loop() {

@@ -67,10 +67,10 @@ struct WatchCacheHandlers {
   std::function<void(const boost::json::object& before, const boost::json::object& after)> on_update;
   std::function<void(const boost::json::object&)> on_delete;
   std::function<void(const std::string& key)> on_resync;
-  // A watch or list failure, a restart, a relist: for logs and metrics. Also, once, "streaming
-  // list unavailable" when the informer gives up sendInitialEvents (after the failure that
-  // made it, which was reported as such).
-  std::function<void(std::string_view what, std::string_view detail)> on_trouble;
+  // What the informer's lists and watches did, typed (watch/informer_event.hpp): each list
+  // applied (the first one included), each failure, expiry, restart, and once that streaming
+  // lists are given up. For logs (the detail) and metrics (the kind and reason only).
+  std::function<void(const InformerEvent& event)> on_informer_event;
   // After each full list has been applied (the first one: the cache is synced).
   std::function<void(std::size_t objects)> on_listed;
   // On an update when on_update is unset: the new state only. The previous version is

@@ -1,6 +1,8 @@
 // retry-bench: how fast the bridge reacts, with 10k Workloads cached. It starts kube-sim,
-// creates the cached Workloads (they complete), starts the bridge's real informers, work
-// queue and reconciler in process, then makes Workloads fail one by one and measures:
+// creates the cached Workloads (they complete), starts the program's own controller in
+// process (operator/controller_io: the same informers, handlers, work queue, reconciler,
+// claim loop and sweeps as run_app, leading at once), then makes Workloads fail one by one
+// and measures:
 //   failed → delete: the watch delivers phase Failed  →  the DELETE request goes out
 //   gone → create:   the watch delivers the deletion  →  the next attempt's POST goes out
 // and prints p50/p99/max of each as one JSON line. The Python bridge waited for its next
@@ -10,9 +12,10 @@
 #include "dispatch/client.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/config.hpp"
+#include "operator/controller_io.hpp"
 #include "operator/informers.hpp"
-#include "operator/reconciler.hpp"
-#include "operator/retry_flow.hpp"
+#include "operator/liveness.hpp"
+#include "operator/metrics.hpp"
 #include "support/process.hpp"
 #include "support/sim_client.hpp"
 #include "watch/client.hpp"
@@ -25,6 +28,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
@@ -84,6 +88,19 @@ Stats stats(std::vector<double> v) {
   return {at(0.50), at(0.99), v.back(), v.size()};
 }
 
+// Creates `failures` Workloads that fail, 10 ms apart. A free function (GCC 12 does not keep
+// a lambda coroutine's captures in its frame).
+asio::awaitable<void> feed(kube::Client* kube, int failures) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  for (int i = 0; i < failures; ++i) {
+    const std::string body = json::serialize(workload(fmt::format("wl-fail-{}", i), "fail-coder", i + 1));
+    const auto req = kube::Requests(kube::workloads(), kNs).create(body);
+    co_await kube->call(req);
+    t.expires_after(std::chrono::milliseconds(10));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,65 +151,46 @@ int main(int argc, char** argv) {
   dopts.token = "bench";
   dispatch::Client dispatch(io.get_executor(), dopts);
   op::LoadOptions lo;
-  lo.env = [](std::string_view n) -> std::optional<std::string> {
+  lo.env = [url = *dispatch_url](std::string_view n) -> std::optional<std::string> {
     if (n == "DISPATCH_AGENT_TOKEN") return "bench";
     if (n == "FOREMAN_NAMESPACE") return "bench";
+    if (n == "DISPATCH_URL") return url;
+    if (n == "LEADER_ELECT") return "false";
     return std::nullopt;
   };
   const op::Config cfg = op::load_config(std::vector<std::string>{}, lo);
 
-  // The program's informers: the same projection, index and selectors.
-  kube::WatchCache workloads(io.get_executor(), kube, op::workload_informer_options(kNs));
-  kube::WatchCache intents(io.get_executor(), kube, op::intent_informer_options(kNs));
-  kube::WatchCache tasks(io.get_executor(), kube, op::task_informer_options(kNs));
-  op::InformerCaches caches(workloads, intents, &tasks, kNs);
-  kube::WorkQueue queue(io.get_executor());
-
+  // The program's wiring, watched (never changed) by the observers: when the watch showed
+  // a Workload Failed (the first event that did, for each attempt), when it showed it gone,
+  // and the reconciler's timings of each retry.
   std::map<std::string, Clock::time_point> failed_at, gone_at;
   std::vector<double> failed_to_delete, gone_to_create;
   int done = 0;
-  bool listed = false;
-  workloads.set_handlers({[&](const json::object& o) { queue.add(op::name_of(o)); },
-                          [&](const json::object& before, const json::object& after) {
-                            if (phase_of(after) == "Failed" && phase_of(before) != "Failed") failed_at[op::name_of(after)] = Clock::now();
-                            queue.add(op::name_of(after));
-                          },
-                          [&](const json::object& o) {
-                            gone_at[op::name_of(o)] = Clock::now();
-                            queue.add(op::name_of(o));
-                          },
-                          {},
-                          {},
-                          [&](std::size_t) { listed = true; }});
-  auto intent_changed = [&](const json::object& o) {
-    const std::string n = op::name_of(o);
-    if (n.starts_with(op::kIntentPrefix)) queue.add(n.substr(op::kIntentPrefix.size()));
+  op::ControllerObservers observers;
+  observers.on_workload = [&](op::WorkloadChange change, const json::object& o) {
+    if (change == op::WorkloadChange::Deleted) gone_at[op::name_of(o)] = Clock::now();
+    else if (phase_of(o) == "Failed") failed_at.try_emplace(op::name_of(o), Clock::now());
   };
-  intents.set_handlers({intent_changed, [&](const json::object&, const json::object& o) { intent_changed(o); },
-                        intent_changed, {}, {}, {}});
-  auto task_changed = [&](const json::object& t) {
-    if (auto w = op::task_workload(t); !w.empty()) queue.add(w);
+  observers.on_retry_done = [&](const std::string& name, const op::RetryTimings& t) {
+    if (auto it = failed_at.find(name); it != failed_at.end()) {
+      failed_to_delete.push_back(std::chrono::duration<double, std::milli>(t.delete_sent - it->second).count());
+      failed_at.erase(it);  // the next attempt's failure is its own
+    }
+    if (auto it = gone_at.find(name); it != gone_at.end()) {
+      gone_to_create.push_back(std::chrono::duration<double, std::milli>(t.create_sent - it->second).count());
+    }
+    if (++done >= failures) io.stop();
   };
-  tasks.set_handlers({task_changed, [&](const json::object&, const json::object& o) { task_changed(o); }, {}, {}, {}, {}});
-
-  op::Reconciler reconciler({kube, dispatch, cfg, caches, nullptr, nullptr,
-                             [&](const std::string& name, const op::RetryTimings& t) {
-                               if (auto it = failed_at.find(name); it != failed_at.end()) {
-                                 failed_to_delete.push_back(std::chrono::duration<double, std::milli>(t.delete_sent - it->second).count());
-                               }
-                               if (auto it = gone_at.find(name); it != gone_at.end()) {
-                                 gone_to_create.push_back(std::chrono::duration<double, std::milli>(t.create_sent - it->second).count());
-                               }
-                               if (++done >= failures) io.stop();
-                             }});
-  auto run_cache = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
-  asio::co_spawn(io, run_cache(&workloads), asio::detached);
-  asio::co_spawn(io, run_cache(&intents), asio::detached);
-  asio::co_spawn(io, run_cache(&tasks), asio::detached);
-  for (int i = 0; i < 4; ++i) asio::co_spawn(io, op::reconcile_worker(queue, reconciler, nullptr), asio::detached);
+  metrics::Registry registry;
+  metrics::BridgeMetrics m = metrics::declare_bridge_metrics(registry);
+  op::Liveness liveness;
+  op::Controller controller(io.get_executor(),
+                            op::ControllerDeps{kube, dispatch, nullptr, cfg, registry, m, liveness, observers});
+  controller.start();
+  const kube::WatchCache& workloads = controller.workloads();
 
   // Wait until the cache holds the population, then make Workloads fail, 10 ms apart.
-  while (!(listed && caches.synced() && workloads.cache().size() >= static_cast<std::size_t>(cached))) {
+  while (!(controller.readiness().ok && workloads.cache().size() >= static_cast<std::size_t>(cached))) {
     io.run_for(std::chrono::milliseconds(50));
     if (!sim.running()) {
       std::fprintf(stderr, "retry-bench: kube-sim exited\n");
@@ -206,23 +204,14 @@ int main(int argc, char** argv) {
   auto idle_since = Clock::now();
   while (Clock::now() - idle_since < std::chrono::milliseconds(300)) {
     io.run_for(std::chrono::milliseconds(20));
-    if (queue.core().depth() != 0 || queue.core().processing() != 0) idle_since = Clock::now();
+    const auto& core = controller.queue().core();
+    if (core.depth() != 0 || core.processing() != 0) idle_since = Clock::now();
   }
   std::fprintf(stderr, "retry-bench: start-up pass over the cache took %.2f s (%zu PATCH)\n",
                std::chrono::duration<double>(idle_since - warm_start).count(), by_verb["PATCH"].size());
   by_verb.clear();
   std::fprintf(stderr, "retry-bench: %zu Workloads cached; failing %d\n", workloads.cache().size(), failures);
-  auto feeder = [&]() -> asio::awaitable<void> {
-    asio::steady_timer t(io);
-    for (int i = 0; i < failures; ++i) {
-      const std::string body = json::serialize(workload(fmt::format("wl-fail-{}", i), "fail-coder", i + 1));
-      const auto req = kube::Requests(kube::workloads(), kNs).create(body);
-      co_await kube.call(req);
-      t.expires_after(std::chrono::milliseconds(10));
-      co_await t.async_wait(asio::use_awaitable);
-    }
-  };
-  asio::co_spawn(io, feeder(), asio::detached);
+  asio::co_spawn(io, feed(&kube, failures), asio::detached);
   io.run_for(std::chrono::seconds(120));
 
   const Stats a = stats(failed_to_delete);

@@ -336,10 +336,12 @@ int main(int argc, char** argv) {
   // The handlers the program sets: the new state only (on_modified), as operator/app.cpp.
   cache.set_handlers({.on_add = [&](const json::object& o) { count(o); },
                       .on_delete = [&](const json::object& o) { count(o); },
-                      .on_trouble =
-                          [](std::string_view what, std::string_view detail) {
-                            std::fprintf(stderr, "watch-bench: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
-                                         static_cast<int>(detail.size()), detail.data());
+                      .on_informer_event =
+                          [](const kube::InformerEvent& e) {
+                            if (e.kind == kube::InformerEventKind::Listed || e.kind == kube::InformerEventKind::WatchEnded) return;
+                            const auto what = kube::to_string(e.kind);
+                            std::fprintf(stderr, "watch-bench: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
+                                         e.detail.c_str());
                           },
                       .on_listed =
                           [&](std::size_t n) {

@@ -85,8 +85,8 @@ void converges(Mode mode) {
   kube::WatchCache cache(io.get_executor(), client, opts);
   int adds = 0, deletes = 0, gave_up_streaming = 0;
   cache.set_handlers({[&](const json::object&) { ++adds; }, {}, [&](const json::object&) { ++deletes; }, {},
-                      [&](std::string_view what, std::string_view) {
-                        if (what == "streaming list unavailable") ++gave_up_streaming;
+                      [&](const kube::InformerEvent& e) {
+                        if (e.kind == kube::InformerEventKind::StreamingUnavailable) ++gave_up_streaming;
                       }});
   auto run = [](kube::WatchCache* c) -> asio::awaitable<void> { co_await c->run(); };
   asio::co_spawn(io, run(&cache), [](std::exception_ptr) {});

@@ -196,9 +196,10 @@ BOOST_AUTO_TEST_CASE(a_list_answer_nested_too_deeply) {
   kube::WatchCache cache(io.get_executor(), client, opts);
   std::string what, detail;
   kube::WatchCacheHandlers h;
-  h.on_trouble = [&](std::string_view w, std::string_view d) {
-    what = w;
-    detail = d;
+  h.on_informer_event = [&](const kube::InformerEvent& e) {
+    if (e.kind == kube::InformerEventKind::Listed) return;
+    what = kube::to_string(e.kind);
+    detail = e.detail;
     io.stop();
   };
   cache.set_handlers(h);
@@ -229,9 +230,10 @@ BOOST_AUTO_TEST_CASE(a_watch_event_nested_too_deeply_restarts_the_watch) {
   kube::WatchCache cache(io.get_executor(), client, opts);
   std::string what, detail;
   kube::WatchCacheHandlers h;
-  h.on_trouble = [&](std::string_view w, std::string_view d) {
-    what = w;
-    detail = d;
+  h.on_informer_event = [&](const kube::InformerEvent& e) {
+    if (e.kind == kube::InformerEventKind::Listed) return;
+    what = kube::to_string(e.kind);
+    detail = e.detail;
     io.stop();
   };
   cache.set_handlers(h);

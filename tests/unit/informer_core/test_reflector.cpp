@@ -62,6 +62,30 @@ std::string show(const Actions& actions) {
   return out;
 }
 
+// The Reports among actions, as "kind" or "kind(reason)" for lists, space separated.
+std::string reports(const Actions& actions) {
+  std::string out;
+  for (const auto& a : actions) {
+    const auto* r = std::get_if<Report>(&a);
+    if (r == nullptr) continue;
+    out += out.empty() ? "" : " ";
+    out += to_string(r->event.kind);
+    const auto k = r->event.kind;
+    if (k == InformerEventKind::Listed || k == InformerEventKind::ListFailed || k == InformerEventKind::ListExpired) {
+      out += "(" + std::string(to_string(r->event.reason)) + ")";
+    }
+  }
+  return out;
+}
+// The first Sleep among actions (a Report may come before it).
+Sleep sleep_of(const Actions& actions) {
+  for (const auto& a : actions) {
+    if (const auto* s = std::get_if<Sleep>(&a)) return *s;
+  }
+  BOOST_FAIL("no sleep in the actions");
+  return {};
+}
+
 Reflector make() { return Reflector(ReflectorConfig{}, [] { return 0.5; }); }
 Reflector make_streaming() {
   ReflectorConfig c;
@@ -190,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_watch_ended_at_once_backs_off) {
     const auto acts = ref.on_watch_ended(t);
     BOOST_TEST_REQUIRE(show(acts) == "sleep");
     backoffs.push_back(ref.current_backoff().count());
-    t += std::get<Sleep>(acts[0]).duration;
+    t += sleep_of(acts).duration;
     BOOST_TEST(show(ref.on_timer(t)) == "watch(rv=10)");
   }
   BOOST_TEST(backoffs == (std::vector<long>{800, 1600, 3200, 6400, 12800}), boost::test_tools::per_element());
@@ -231,12 +255,12 @@ BOOST_AUTO_TEST_CASE(backoff_grows_caps_honours_retry_after_and_resets) {
   BOOST_TEST(backoffs == expected, boost::test_tools::per_element());
   // Jitter: the sleep is between the backoff and 1.5 times it (random() = 0.5 → 1.25x).
   auto acts = r.on_list_failed(t, down);
-  BOOST_TEST(std::get<Sleep>(acts[0]).duration.count() == 37500);
+  BOOST_TEST(sleep_of(acts).duration.count() == 37500);
   r.on_timer(t);
   // Retry-After longer than the backoff wins.
   ApiError slow(ErrorKind::TooManyRequests, 429, {}, "slow down", {}, std::chrono::seconds(90));
   acts = r.on_list_failed(t, slow);
-  BOOST_TEST(std::get<Sleep>(acts[0]).duration.count() == 90000);
+  BOOST_TEST(sleep_of(acts).duration.count() == 90000);
   r.on_timer(t);
   // Two healthy minutes reset the backoff.
   r.on_list_page(t + 3min, {}, "5", "");
@@ -337,6 +361,92 @@ BOOST_AUTO_TEST_CASE(streaming_list_falls_back_to_pages) {
       }
     }
   }
+}
+
+// Issue 19: what the reflector reports, step by step (each step's Reports, " | " between
+// steps): every list applied, the first one included, says so with the reason it was
+// made, and each failure, expiry and restart has its own kind.
+BOOST_AUTO_TEST_CASE(reports_say_what_happened_typed) {
+  using Steps = std::vector<std::function<Actions(Reflector&)>>;
+  const ApiError gone(ErrorKind::Expired, 410, "Expired", "too old resource version");
+  const ApiError down(ErrorKind::ServiceUnavailable, 503, {}, "down");
+  const ApiError drop(ErrorKind::Transport, 0, {}, "connection reset");
+  auto first_list = [](Reflector& r) { return r.on_list_page(T0, {obj("a", "5")}, "10", ""); };
+  auto relist = [](Reflector& r) { return r.on_list_page(T0, {obj("a", "5")}, "50", ""); };
+  struct Row {
+    const char* given;
+    bool streaming;
+    Steps steps;
+    std::string reports;
+  };
+  const Row rows[] = {
+      {"the first list", false, {first_list}, "listed(initial)"},
+      {"the first list fails, then succeeds", false,
+       {[&](Reflector& r) { return r.on_list_failed(T0, down); }, [](Reflector& r) { return r.on_timer(T0 + 2s); },
+        first_list},
+       "list failed(initial) |  | listed(initial)"},
+      {"the first list's continue token expires: still the first list", false,
+       {[&](Reflector& r) { return r.on_list_failed(T0, gone); }, first_list}, "list expired(initial) | listed(initial)"},
+      {"a watch ended by the server", false, {first_list, [](Reflector& r) { return r.on_watch_ended(T0 + 5s); }},
+       "listed(initial) | watch ended"},
+      {"a watch ended at once", false, {first_list, [](Reflector& r) { return r.on_watch_ended(T0); }},
+       "listed(initial) | watch ended at once"},
+      {"a dropped watch", false, {first_list, [&](Reflector& r) { return r.on_watch_failed(T0, drop); }},
+       "listed(initial) | watch failed"},
+      {"an ERROR event (500)", false, {first_list, [](Reflector& r) { return r.on_event(T0, error_event(500, "InternalError")); }},
+       "listed(initial) | watch failed"},
+      {"an ERROR event 410: a relist", false,
+       {first_list, [](Reflector& r) { return r.on_event(T0, error_event(410, "Expired")); }, relist},
+       "listed(initial) | watch expired | listed(expired)"},
+      {"HTTP 410, then the relist at that version is too old", false,
+       {first_list, [&](Reflector& r) { return r.on_watch_failed(T0, gone); },
+        [&](Reflector& r) { return r.on_list_failed(T0, gone); }, relist},
+       "listed(initial) | watch expired | list expired(expired) | listed(expired)"},
+      {"the relist fails and is made again", false,
+       {first_list, [&](Reflector& r) { return r.on_watch_failed(T0, gone); },
+        [&](Reflector& r) { return r.on_list_failed(T0, down); }, [](Reflector& r) { return r.on_timer(T0 + 2s); }, relist},
+       "listed(initial) | watch expired | list failed(expired) |  | listed(expired)"},
+      {"a streaming list", true, {[](Reflector& r) { return r.on_event(T0, end_bookmark("10")); }}, "listed(initial)"},
+      {"a streaming list refused", true,
+       {[](Reflector& r) { return r.on_watch_failed(T0, ApiError(ErrorKind::Invalid, 422, "Invalid", "no")); }, first_list},
+       "list failed(initial) streaming list unavailable | listed(initial)"},
+      {"a streaming list that never ends", true, {[](Reflector& r) { return r.on_watch_ended(T0); }},
+       "streaming list unavailable"},
+      {"a streaming list failing for a while", true, {[&](Reflector& r) { return r.on_watch_failed(T0, down); }},
+       "list failed(initial)"},
+      {"a streaming relist after 410", true,
+       {[](Reflector& r) { return r.on_event(T0, end_bookmark("10")); }, [&](Reflector& r) { return r.on_watch_failed(T0, gone); },
+        [](Reflector& r) { return r.on_event(T0, end_bookmark("60")); }},
+       "listed(initial) | watch expired | listed(expired)"},
+  };
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.given) {
+      auto r = row.streaming ? make_streaming() : make();
+      BOOST_TEST(reports(r.start(T0)) == "");
+      std::string got;
+      for (std::size_t i = 0; i < row.steps.size(); ++i) got += (i ? " | " : "") + reports(row.steps[i](r));
+      BOOST_TEST(got == row.reports);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_report_carries_the_error_and_the_wait) {
+  auto r = watching();
+  const ApiError drop(ErrorKind::Transport, 0, {}, "connection reset");
+  const auto acts = r.on_watch_failed(T0, drop);
+  BOOST_TEST_REQUIRE(std::holds_alternative<Report>(acts.front()));  // before the request it leads to
+  const auto& e = std::get<Report>(acts.front()).event;
+  BOOST_TEST(e.detail == std::string(drop.what()));
+  BOOST_TEST(e.wait.count() == sleep_of(acts).duration.count());
+  BOOST_TEST(e.wait.count() > 0);
+  // A list's Report comes between its ListDone and the watch.
+  auto l = make();
+  l.start(T0);
+  const auto done = l.on_list_page(T0, {}, "3", "");
+  BOOST_TEST_REQUIRE(done.size() == 3u);
+  BOOST_TEST(std::holds_alternative<ListDone>(done[0]));
+  BOOST_TEST(std::holds_alternative<Report>(done[1]));
+  BOOST_TEST(std::holds_alternative<Watch>(done[2]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
