@@ -78,15 +78,19 @@ BOOST_AUTO_TEST_CASE(issue_index_keys_of_a_workload) {
       // This program's name for its issue: found by name, not indexed (memory per object).
       {"the plain name", python_workload("o/old", 5, "I_5"), {}},
       {"long", python_workload(kLong, 7, "I_7"), {"id:I_7", "repo:" + kLong + "#7"}},
-      {"no spec", json::parse(R"({"metadata":{"name":"x","annotations":{"foreman.llmkube.dev/issue-id":"I"}}})").as_object(),
+      {"no spec", json::parse(R"({"metadata":{"name":"x","labels":{"created-by":"dispatch-bridge"},"annotations":{"foreman.llmkube.dev/issue-id":"I"}}})").as_object(),
        {"id:I"}},
       {"an early Python retry without spec.issues: the number from the name",
-       json::parse(R"({"metadata":{"name":"wl-o-r.js-12"},"spec":{"repo":"o/r.js"}})").as_object(), {"repo:o/r.js#12"}},
+       json::parse(R"({"metadata":{"name":"wl-o-r.js-12","labels":{"created-by":"dispatch-bridge"}},"spec":{"repo":"o/r.js"}})").as_object(), {"repo:o/r.js#12"}},
       {"no issues and no number in the name",
-       json::parse(R"({"metadata":{"name":"wl-x","annotations":{"foreman.llmkube.dev/issue-id":"I"}},"spec":{"repo":"o/r"}})")
+       json::parse(R"({"metadata":{"name":"wl-x","labels":{"created-by":"dispatch-bridge"},"annotations":{"foreman.llmkube.dev/issue-id":"I"}},"spec":{"repo":"o/r"}})")
            .as_object(),
        {"id:I"}},
       {"garbage", json::parse(R"({"metadata":"x","spec":[]})").as_object(), {}},
+      // The Workload cache holds PR-fix Workloads too: never an issue's Workload.
+      {"a PR-fix Workload",
+       json::parse(R"({"metadata":{"name":"prfix-o-r-5","labels":{"created-by":"dispatch-bridge-prfix"},
+         "annotations":{"foreman.llmkube.dev/issue-id":"I"}},"spec":{"repo":"o/r","issues":[1]}})").as_object(), {}},
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) { BOOST_TEST(issue_index_keys(r.workload) == r.keys, boost::test_tools::per_element()); }
