@@ -56,7 +56,27 @@ struct ReconcileResult {
   std::string step;    // what was done, for logs and metrics
 };
 
-class Reconciler {
+// What an executed action says: end the reconcile with this result, or go on (with
+// `more` actions, from a read action, run next).
+struct StepOutcome {
+  std::optional<ReconcileResult> result;
+  steps::Actions more;
+};
+
+// Runs one action (the Reconciler against the API server and dispatch; a fake in tests).
+class StepExecutor {
+ public:
+  virtual ~StepExecutor() = default;
+  virtual boost::asio::awaitable<StepOutcome> execute(const std::string& name, steps::Action& action) = 0;
+  // A sweep's action (stamp, report, prune) failed: counted before the error goes on.
+  virtual void sweep_failed(std::string_view sweep) = 0;
+};
+
+// Runs the actions in order until one ends the reconcile; a read action's answer runs
+// next. Errors propagate (the caller turns them into a backoff).
+boost::asio::awaitable<ReconcileResult> run_steps(StepExecutor& executor, std::string name, steps::Actions actions);
+
+class Reconciler final : public StepExecutor {
  public:
   struct Deps {
     kube::Client& kube;
@@ -94,18 +114,10 @@ class Reconciler {
   InFlight& in_flight() noexcept { return in_flight_; }
 
  private:
-  // What an executed action says: end the reconcile with this result, or go on (with
-  // `more` actions, from a read action, run next).
-  struct Outcome {
-    std::optional<ReconcileResult> result;
-    steps::Actions more;
-  };
-
   // --- reconciler_io.cpp: the executor ---
-  steps::Observed observe(const std::string& name) const;
+  boost::asio::awaitable<StepOutcome> execute(const std::string& name, steps::Action& action) override;
+  void sweep_failed(std::string_view sweep) override;
   steps::Settings settings() const;
-  boost::asio::awaitable<ReconcileResult> run(const std::string& name, steps::Actions actions);
-  boost::asio::awaitable<Outcome> execute(const std::string& name, steps::Action& action);
   boost::asio::awaitable<ReconcileResult> delete_workload(const steps::DeleteWorkload& d);
   boost::asio::awaitable<void> create(const Intent& intent);
   boost::asio::awaitable<void> create_retry(const Intent& intent);

@@ -69,35 +69,17 @@ steps::Settings Reconciler::settings() const {
   return s;
 }
 
-steps::Observed Reconciler::observe(const std::string& name) const {
-  steps::Observed o;
-  o.name = name;
-  if (auto cached = d_.cache.workload(name)) o.workload = read_view(*cached);
-  if (const Intent* mine = in_flight_.intent(name)) {
-    o.intent = *mine;
-  } else if (auto cm = d_.cache.intent(name)) {
-    auto parsed = intent_from_configmap(*cm);
-    if (auto* intent = std::get_if<Intent>(&parsed)) {
-      o.intent = std::move(*intent);
-    } else {
-      logger().error("ignoring a malformed retry intent",
-                     {{"workload", name}, {"error", std::get<dispatch::ParseError>(parsed).what()}});
-    }
-  }
-  if (o.intent && o.intent->target_name() != name) {
-    if (auto t = d_.cache.workload(o.intent->target_name())) o.target = read_view(*t);
-  }
-  return o;
-}
-
 awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
-  const steps::Observed observed = observe(name);
+  const steps::Observed observed = steps::observe(d_.cache, in_flight_, name);
+  if (observed.bad_intent) {
+    logger().error("ignoring a malformed retry intent", {{"workload", name}, {"error", observed.bad_intent->what()}});
+  }
   if (!observed.workload) in_flight_.task_wait_end(name);
   steps::Actions actions = steps::plan(observed, in_flight_, std::chrono::steady_clock::now(), wall_now(), settings());
   const std::string first(actions.empty() ? "nothing" : steps::action_name(actions.front()));
   logger().debug("reconcile", {{"workload", name}, {"step", first}});
   try {
-    co_return co_await run(name, std::move(actions));
+    co_return co_await run_steps(*this, name, std::move(actions));
   } catch (const kube::ApiError& e) {
     if (e.kind() == kube::ErrorKind::Cancelled) throw;
     (e.retryable() ? logger().warn("reconcile step failed", {{"workload", name}, {"step", first}, {"error", e.what()}})
@@ -109,20 +91,20 @@ awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   }
 }
 
-awaitable<ReconcileResult> Reconciler::run(const std::string& name, steps::Actions actions) {
+awaitable<ReconcileResult> run_steps(StepExecutor& executor, std::string name, steps::Actions actions) {
   // A read action's answer (more actions) runs next, before what followed it.
   for (std::size_t i = 0; i < actions.size(); ++i) {
     const std::string_view sweep = sweep_of(actions[i]);
-    Outcome out;
+    StepOutcome out;
     try {
-      out = co_await execute(name, actions[i]);
+      out = co_await executor.execute(name, actions[i]);
     } catch (const kube::ApiError& e) {
       // Errors of a sweep are counted, then handled as any step's: the queue backs off and
       // runs the name again, so a failed report or prune is retried, never lost.
-      if (!sweep.empty() && e.kind() != kube::ErrorKind::Cancelled) count_sweep(sweep, "error");
+      if (!sweep.empty() && e.kind() != kube::ErrorKind::Cancelled) executor.sweep_failed(sweep);
       throw;
     } catch (const dispatch::DispatchError&) {
-      if (!sweep.empty()) count_sweep(sweep, "error");
+      if (!sweep.empty()) executor.sweep_failed(sweep);
       throw;
     }
     if (out.result) co_return std::move(*out.result);
@@ -132,9 +114,9 @@ awaitable<ReconcileResult> Reconciler::run(const std::string& name, steps::Actio
   co_return done("nothing");
 }
 
-awaitable<Reconciler::Outcome> Reconciler::execute(const std::string& name, steps::Action& action) {
+awaitable<StepOutcome> Reconciler::execute(const std::string& name, steps::Action& action) {
   using namespace steps;
-  Outcome out;
+  StepOutcome out;
   if (auto* a = std::get_if<Done>(&action)) {
     out.result = done(a->step);
   } else if (auto* a = std::get_if<Requeue>(&action)) {
@@ -322,6 +304,8 @@ void Reconciler::count(const steps::Count& c) {
     case steps::Counter::Escalation: d_.metrics->escalations_total.labels({c.label, c.label2}).inc(); break;
   }
 }
+
+void Reconciler::sweep_failed(std::string_view sweep) { count_sweep(sweep, "error"); }
 
 void Reconciler::count_sweep(std::string_view sweep, std::string_view result) {
   if (d_.metrics) d_.metrics->sweeps_total.labels({sweep, result}).inc();

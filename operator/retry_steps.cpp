@@ -1,5 +1,7 @@
 #include "operator/retry_steps.hpp"
 
+#include "operator/cache_view.hpp"
+
 #include <fmt/format.h>
 
 namespace fdb::op::steps {
@@ -88,6 +90,23 @@ std::string_view action_name(const Action& a) noexcept {
       "count",          "event",   "log",         "stamp",         "report",              "prune"};
   static_assert(std::size(names) == std::variant_size_v<Action>);
   return names[a.index()];
+}
+
+Observed observe(const CacheView& cache, const InFlight& in_flight, const std::string& name) {
+  Observed o;
+  o.name = name;
+  if (auto cached = cache.workload(name)) o.workload = read_view(*cached);
+  if (const Intent* mine = in_flight.intent(name)) {
+    o.intent = *mine;
+  } else if (auto cm = cache.intent(name)) {
+    auto parsed = intent_from_configmap(*cm);
+    if (auto* intent = std::get_if<Intent>(&parsed)) o.intent = std::move(*intent);
+    else o.bad_intent = std::get<dispatch::ParseError>(parsed);
+  }
+  if (o.intent && o.intent->target_name() != name) {
+    if (auto t = cache.workload(o.intent->target_name())) o.target = read_view(*t);
+  }
+  return o;
 }
 
 Actions plan(const Observed& o, const InFlight& f, SteadyTime now, WallTime wall, const Settings& s) {

@@ -50,7 +50,18 @@ struct Observed {
   std::optional<WorkloadView> workload;  // the cached Workload of that name
   std::optional<Intent> intent;          // this process's, else the cached ConfigMap's
   std::optional<WorkloadView> target;    // the cache under intent->target_name(), when it differs
+  std::optional<dispatch::ParseError> bad_intent;  // the cached intent ConfigMap was malformed (ignored)
 };
+
+}  // namespace fdb::op::steps
+namespace fdb::op {
+class CacheView;
+}
+namespace fdb::op::steps {
+
+// Reads what the caches and the registry hold for `name`, once (no I/O: the caches are
+// in memory). The registry's intent (written here, maybe not cached yet) comes first.
+Observed observe(const CacheView& cache, const InFlight& in_flight, const std::string& name);
 
 // --- Actions --------------------------------------------------------------------------
 // The end of a reconcile: nothing more until the caches change.
