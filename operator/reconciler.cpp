@@ -132,7 +132,8 @@ awaitable<void> Reconciler::ask_github(const WorkloadView& f, RetryAction& actio
 
 awaitable<std::optional<json::object>> Reconciler::fetch_workload(const std::string& name) {
   const auto get = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).get(name);
-  co_return co_await get_or_null(d_.kube, get, "GET workload " + name);
+  std::string what = "GET workload " + name;
+  co_return co_await get_or_null(d_.kube, get, std::move(what));
 }
 
 awaitable<json::array> Reconciler::fetch_tasks(const std::string& name) {
@@ -200,7 +201,7 @@ awaitable<void> Reconciler::park_issue(const WorkloadView& f, const std::string&
 awaitable<void> Reconciler::stamp(const std::string& name, const steps::Stamp& s) {
   json::object ann;
   ann[terminal_since_key(s.phase)] = s.stamp;
-  co_await patch_annotations(d_.kube, kube::workloads(), d_.config.workload.namespace_name, name, std::move(ann));
+  co_await patch_workload(name, std::move(ann));
   count_sweep("stamp", s.phase);
   logger().info("stamped terminal-since", {{"workload", name}, {"phase", s.phase}});
 }
@@ -244,21 +245,24 @@ awaitable<ReconcileResult> Reconciler::report(const std::string& name, bool writ
   }
   if (failure) {
     // Retried after a backoff; the stamp is kept meanwhile, so the age is right.
-    if (!ann.empty()) co_await patch_annotations(d_.kube, kube::workloads(), d_.config.workload.namespace_name, name, ann);
+    if (!ann.empty()) co_await patch_workload(name, ann);
     std::rethrow_exception(failure);
   }
   ann[kReportedAnnotation] = sent;
-  co_await patch_annotations(d_.kube, kube::workloads(), d_.config.workload.namespace_name, name, ann);
+  co_await patch_workload(name, ann);
   count_sweep("report", result);
   logger().info("reported a Completed Workload", {{"workload", name}, {"issue", issue}, {"status", sent},
                                                   {"reason", r.reason}, {"pull_request", r.pull_request}});
   if (result == "in-review") {
-    co_await event(event_about(f, "Normal", "InReview", "Report", fmt::format("issue {} moved to in-review: {}", issue, r.pull_request)));
+    const steps::Event ev = event_about(f, "Normal", "InReview", "Report", fmt::format("issue {} moved to in-review: {}", issue, r.pull_request));
+    co_await event(ev);
   } else if (result == "done") {
-    co_await event(event_about(f, "Normal", "Resolved", "Report", fmt::format("issue {} moved to done: {}", issue, r.reason)));
+    const steps::Event ev = event_about(f, "Normal", "Resolved", "Report", fmt::format("issue {} moved to done: {}", issue, r.reason));
+    co_await event(ev);
   } else if (result == "parked") {
     if (d_.metrics) d_.metrics->parks_total.labels({"completed-without-pr"}).inc();
-    co_await event(event_about(f, "Warning", "Parked", "Park", "Needs a human decision: " + r.reason));
+    const steps::Event ev = event_about(f, "Warning", "Parked", "Park", "Needs a human decision: " + r.reason);
+    co_await event(ev);
   }
   co_return done("report");
 }
@@ -276,15 +280,16 @@ awaitable<ReconcileResult> Reconciler::prune(const steps::Prune& p) {
       logger().warn("dispatch refused status ready for a pruned issue", {{"workload", f.name}, {"error", e.what()}});
     }
   }
-  co_await delete_foreground(d_.kube, kube::workloads(), d_.config.workload.namespace_name, f.name, f.uid);
+  co_await delete_workload_fg(f.name, f.uid);
   const bool completed = f.phase == "Completed";
   const double hours = completed ? d_.config.prune_completed_after_hours : d_.config.prune_failed_after_hours;
   count_sweep("prune", completed ? "completed" : "failed");
   logger().info("pruned", {{"workload", f.name}, {"phase", f.phase}, {"terminal_since", f.terminal_since},
                            {"after_hours", hours}, {"issue_reset", p.reset_issue}});
-  co_await event(event_about(f, "Normal", "Pruned", "Prune",
+  const steps::Event ev = event_about(f, "Normal", "Pruned", "Prune",
                              fmt::format("{} since {}; deleted after {:g} h{}", f.phase, f.terminal_since, hours,
-                                         p.reset_issue ? "; issue set back to ready" : "")));
+                                         p.reset_issue ? "; issue set back to ready" : ""));
+  co_await event(ev);
   co_return done("prune");
 }
 

@@ -14,6 +14,7 @@
 #include "operator/retry_decision.hpp"
 #include "operator/retry_flow.hpp"
 #include "operator/in_flight.hpp"
+#include "operator/kube_ops_io.hpp"
 #include "operator/retry_steps.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -118,6 +119,10 @@ class Reconciler final : public StepExecutor {
   boost::asio::awaitable<StepOutcome> execute(const std::string& name, steps::Action& action) override;
   void sweep_failed(std::string_view sweep) override;
   steps::Settings settings() const;
+  // The Workload helpers of kube_ops_io.hpp in FOREMAN_NAMESPACE (the resource type named
+  // before the co_await: GCC 12 and temporaries in co_await expressions).
+  boost::asio::awaitable<void> patch_workload(std::string name, boost::json::object annotations);
+  boost::asio::awaitable<DeleteOutcome> delete_workload_fg(std::string name, std::string uid);
   boost::asio::awaitable<ReconcileResult> delete_workload(const steps::DeleteWorkload& d);
   boost::asio::awaitable<void> create(const Intent& intent);
   boost::asio::awaitable<void> create_retry(const Intent& intent);

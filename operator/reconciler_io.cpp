@@ -143,7 +143,7 @@ awaitable<StepOutcome> Reconciler::execute(const std::string& name, steps::Actio
   } else if (auto* a = std::get_if<ParkIssue>(&action)) {
     co_await park_issue(a->workload, a->reason);
   } else if (auto* a = std::get_if<PatchAnnotations>(&action)) {
-    co_await patch_annotations(d_.kube, kube::workloads(), d_.config.workload.namespace_name, a->name, a->annotations);
+    co_await patch_workload(a->name, a->annotations);
   } else if (auto* a = std::get_if<Count>(&action)) {
     count(*a);
   } else if (auto* a = std::get_if<Event>(&action)) {
@@ -160,12 +160,22 @@ awaitable<StepOutcome> Reconciler::execute(const std::string& name, steps::Actio
   co_return out;
 }
 
+awaitable<void> Reconciler::patch_workload(std::string name, json::object annotations) {
+  const kube::ResourceType type = kube::workloads();
+  co_await patch_annotations(d_.kube, type, d_.config.workload.namespace_name, std::move(name), std::move(annotations));
+}
+
+awaitable<DeleteOutcome> Reconciler::delete_workload_fg(std::string name, std::string uid) {
+  const kube::ResourceType type = kube::workloads();
+  co_return co_await delete_foreground(d_.kube, type, d_.config.workload.namespace_name, std::move(name), std::move(uid));
+}
+
 awaitable<ReconcileResult> Reconciler::delete_workload(const steps::DeleteWorkload& d) {
   if (d.retry) in_flight_.timings(d.name).delete_sent = std::chrono::steady_clock::now();
   // Gone already, or replaced (the uid precondition failed): either way the old object is
   // not there to delete.
   const DeleteOutcome outcome =
-      co_await delete_foreground(d_.kube, kube::workloads(), d_.config.workload.namespace_name, d.name, d.uid);
+      co_await delete_workload_fg(d.name, d.uid);
   if (!d.retry) co_return done("delete");
   in_flight_.timings(d.name).delete_accepted = std::chrono::steady_clock::now();
   logger().info("deleted with foreground propagation; waiting for it to be gone",
