@@ -47,6 +47,8 @@ std::vector<std::string> issue_index_keys(const json::object& workload) {
   const auto* md = kube::object_field(&workload, "metadata");
   const auto* spec = kube::object_field(&workload, "spec");
   std::vector<std::string> keys;
+  // The cache holds PR-fix Workloads too: they are not an issue's Workload.
+  if (kube::string_field(kube::object_field(md, "labels"), dispatch::kCreatedByLabel) != dispatch::kCreatedByValue) return keys;
   if (auto id = kube::string_field(kube::object_field(md, "annotations"), dispatch::kIssueIdAnnotation); !id.empty()) {
     keys.push_back(issue_id_key(id));
   }

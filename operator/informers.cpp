@@ -1,8 +1,12 @@
 #include "operator/informers.hpp"
 
+#include "dispatch/prfix.hpp"
+#include "dispatch/workload.hpp"
 #include "operator/adoption.hpp"
 #include "operator/retry_flow.hpp"
 #include "watch/json_access.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -108,7 +112,10 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   o.type = kube::workloads();
   o.ns = ns;
   o.reflector.streaming_list = true;  // sendInitialEvents where the server has it; pages where not
-  o.reflector.label_selector = "created-by=dispatch-bridge";
+  // PR-fix Workloads are cached too (their replacement goes through an intent); the retry
+  // flow, the sweeps and the in-progress and issue indexes leave them out.
+  o.reflector.label_selector = fmt::format("{} in ({},{})", dispatch::kCreatedByLabel, dispatch::kCreatedByValue,
+                                           dispatch::kPrFixCreatedByValue);
   o.transform = project_workload;
   o.fields = workload_fields();
   o.indexes.emplace(kInProgressIndex, in_progress_index);

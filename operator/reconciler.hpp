@@ -1,8 +1,11 @@
-// The retry reconciler: for one Workload name, performs the next step of the retry flow
-// (operator/retry_flow.hpp) — deciding on a Failed Workload, recording the intent,
-// deleting with Foreground propagation, creating the next attempt once the watch reports
-// the old object gone, unclaiming after an escalation, parking, tombstoning — and says
-// when to run again. Runs on the operator's io_context thread, leader only.
+// The retry reconciler: for one Workload name, runs the actions of the step machine
+// (operator/retry_steps.hpp: the retry flow and the terminal sweeps as pure functions) —
+// deciding on a Failed Workload, recording the intent, deleting with Foreground
+// propagation, creating what the intent describes once the watch reports the old object
+// gone, unclaiming after an escalation, parking, tombstoning, stamping, reporting, pruning
+// — and says when to run again. A thin executor (reconciler_io.cpp) and the reads a
+// decision and a report need (reconciler.cpp, reconciler_adopt.cpp). Runs on the
+// operator's io_context thread, leader only.
 #pragma once
 
 #include "operator/adoption.hpp"
@@ -10,6 +13,9 @@
 #include "dispatch/items.hpp"
 #include "operator/retry_decision.hpp"
 #include "operator/retry_flow.hpp"
+#include "operator/in_flight.hpp"
+#include "operator/kube_ops_io.hpp"
+#include "operator/retry_steps.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
@@ -51,16 +57,27 @@ struct ReconcileResult {
   std::string step;    // what was done, for logs and metrics
 };
 
-// Timestamps of the steps of the retry in flight for a name, for the latency figures.
-struct RetryTimings {
-  std::chrono::steady_clock::time_point failed_seen;   // the reconcile that decided
-  std::chrono::steady_clock::time_point delete_sent;   // the DELETE request went out
-  std::chrono::steady_clock::time_point delete_accepted;  // the API server accepted it
-  std::chrono::steady_clock::time_point gone_seen;     // the reconcile that found it gone
-  std::chrono::steady_clock::time_point create_sent;   // the POST of the next attempt went out
+// What an executed action says: end the reconcile with this result, or go on (with
+// `more` actions, from a read action, run next).
+struct StepOutcome {
+  std::optional<ReconcileResult> result;
+  steps::Actions more;
 };
 
-class Reconciler {
+// Runs one action (the Reconciler against the API server and dispatch; a fake in tests).
+class StepExecutor {
+ public:
+  virtual ~StepExecutor() = default;
+  virtual boost::asio::awaitable<StepOutcome> execute(const std::string& name, steps::Action& action) = 0;
+  // A sweep's action (stamp, report, prune) failed: counted before the error goes on.
+  virtual void sweep_failed(std::string_view sweep) = 0;
+};
+
+// Runs the actions in order until one ends the reconcile; a read action's answer runs
+// next. Errors propagate (the caller turns them into a backoff).
+boost::asio::awaitable<ReconcileResult> run_steps(StepExecutor& executor, std::string name, steps::Actions actions);
+
+class Reconciler final : public StepExecutor {
  public:
   struct Deps {
     kube::Client& kube;
@@ -77,29 +94,52 @@ class Reconciler {
     // Set only when GITHUB_TOKEN is: a retry then asks GitHub whether the branch exists
     // (branch evidence, SPEC §5); without it the tasks' results are the evidence.
     github::Client* github = nullptr;
+    // The in-flight registry shared with the claim loop; null: the reconciler keeps its own.
+    InFlight* in_flight = nullptr;
   };
 
   explicit Reconciler(Deps deps);
 
   boost::asio::awaitable<ReconcileResult> reconcile(std::string name);
 
-  // Drops what this process remembers of retries in flight (on losing leadership: the
-  // next leader may finish them; the caches are the truth from then on).
-  void forget_local_state() {
-    local_intents_.clear();
-    timings_.clear();
-  }
+  // Drops what this process remembers of work in flight (on losing leadership: the next
+  // leader may finish it; the caches are the truth from then on).
+  void forget_local_state() { in_flight_.forget(); }
 
   // Intents this process wrote and has not cleared yet: the cache may not have seen them.
-  std::size_t intents_in_flight() const noexcept { return local_intents_.size(); }
+  std::size_t intents_in_flight() const noexcept { return in_flight_.intents_in_flight(); }
   // True while this process holds an intent for that Workload name (a retry or an
   // escalation between its decision and its end): its issue is not stranded.
-  bool retry_in_flight(std::string_view name) const { return local_intents_.find(name) != local_intents_.end(); }
+  bool retry_in_flight(std::string_view name) const { return in_flight_.retry_in_flight(name); }
+  // The registry (shared with the claim loop when Deps::in_flight is set).
+  InFlight& in_flight() noexcept { return in_flight_; }
 
  private:
-  boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
+  // --- reconciler_io.cpp: the executor ---
+  boost::asio::awaitable<StepOutcome> execute(const std::string& name, steps::Action& action) override;
+  void sweep_failed(std::string_view sweep) override;
+  steps::Settings settings() const;
+  // The Workload helpers of kube_ops_io.hpp in FOREMAN_NAMESPACE (the resource type named
+  // before the co_await: GCC 12 and temporaries in co_await expressions).
+  boost::asio::awaitable<void> patch_workload(std::string name, boost::json::object annotations);
+  boost::asio::awaitable<DeleteOutcome> delete_workload_fg(std::string name, std::string uid);
+  boost::asio::awaitable<ReconcileResult> delete_workload(const steps::DeleteWorkload& d);
+  boost::asio::awaitable<void> create(const Intent& intent);
+  boost::asio::awaitable<void> create_retry(const Intent& intent);
+  boost::asio::awaitable<void> create_claim(const Intent& intent);
+  boost::asio::awaitable<void> create_prfix(const Intent& intent);
+  boost::asio::awaitable<void> unclaim(const Intent& intent);
+  boost::asio::awaitable<ReconcileResult> clear_intent(const std::string& name, const std::string& step);
+  boost::asio::awaitable<void> record_intent(const steps::RecordIntent& r);
+  boost::asio::awaitable<void> event(const steps::Event& e);
+  void count(const steps::Count& c);
+  void count_sweep(std::string_view sweep, std::string_view result);
+
+  // --- reconciler.cpp: the reads of a decision and the sweeps' dispatch calls ---
+  // The Decide read action: the four facts, then steps::decide_actions().
+  boost::asio::awaitable<steps::Actions> decide(const std::string& name);
   // Replaces the tasks' branch evidence of a Retry or InfraRetry with GitHub's answer.
-  boost::asio::awaitable<void> ask_github(const FailedWorkload& f, RetryAction& action);
+  boost::asio::awaitable<void> ask_github(const WorkloadView& f, RetryAction& action);
   boost::asio::awaitable<std::optional<boost::json::object>> fetch_workload(const std::string& name);
   boost::asio::awaitable<boost::json::array> fetch_tasks(const std::string& name);
   // How much longer to wait for the task informer to catch up with the Workload before a
@@ -115,34 +155,17 @@ class Reconciler {
   // `wl` with dispatch's current lane and, when it has none, the issue id — looked up in the
   // lane queues as the Python's find_issue_id did when the claimed list lacks it.
   boost::asio::awaitable<boost::json::object> refresh_from_dispatch(boost::json::object wl, DispatchView view);
-  boost::asio::awaitable<ReconcileResult> delete_old(const Intent& intent);
-  boost::asio::awaitable<ReconcileResult> create_next(const Intent& intent);
-  boost::asio::awaitable<ReconcileResult> unclaim(const Intent& intent);
-  boost::asio::awaitable<ReconcileResult> clear_intent(const std::string& name, const char* step);
-  boost::asio::awaitable<ReconcileResult> park(const boost::json::object& wl, const std::string& reason);
-  boost::asio::awaitable<ReconcileResult> tombstone(const boost::json::object& wl, const std::string& reason,
-                                                    std::string_view value);
   // Parks the issue of `f` in dispatch: status backlog, then (best effort) label
   // needs-human and the comment.
-  boost::asio::awaitable<void> park_issue(const FailedWorkload& f, const std::string& reason);
-  // The sweeps of a terminal Workload the retry flow is done with (operator/sweeps.hpp):
-  // stamp, report, wait for the prune deadline, prune.
-  boost::asio::awaitable<ReconcileResult> sweep(const std::string& name, const boost::json::object& wl);
-  boost::asio::awaitable<ReconcileResult> sweep_step(const std::string& name, const boost::json::object& wl);
-  boost::asio::awaitable<ReconcileResult> report(const std::string& name, const boost::json::object& wl, bool write_stamp);
-  boost::asio::awaitable<ReconcileResult> prune(const boost::json::object& wl, bool reset_issue);
-  boost::asio::awaitable<void> patch_annotations(const std::string& name, const boost::json::object& annotations);
-  void count_sweep(std::string_view sweep, std::string_view result);
-  boost::asio::awaitable<void> record_intent(const Intent& intent);
-  boost::asio::awaitable<void> event(const boost::json::object& wl, std::string type, std::string reason,
-                                     std::string action, std::string note);
-  std::optional<Intent> find_intent(const std::string& name) const;
+  boost::asio::awaitable<void> park_issue(const WorkloadView& f, const std::string& reason);
+  // The Report read action of the sweeps: the tasks, then dispatch, then the annotations.
+  boost::asio::awaitable<ReconcileResult> report(const std::string& name, bool write_stamp);
+  boost::asio::awaitable<ReconcileResult> prune(const steps::Prune& p);
+  boost::asio::awaitable<void> stamp(const std::string& name, const steps::Stamp& s);
 
   Deps d_;
-  std::map<std::string, Intent, std::less<>> local_intents_;
-  std::map<std::string, RetryTimings, std::less<>> timings_;
-  // Since when a decision has waited for the task informer, per Workload name.
-  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> task_waits_;
+  InFlight own_in_flight_;
+  InFlight& in_flight_;
 };
 
 // One worker: takes names from the queue and reconciles them until the queue is shut

@@ -2,6 +2,7 @@
 // the exact requests of each step of a retry, the cap, a closed issue, and a process that
 // restarts between the delete and the create.
 #include "dispatch/client.hpp"
+#include "dispatch/prfix.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/config.hpp"
 #include "operator/events.hpp"
@@ -18,6 +19,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include <map>
@@ -83,6 +85,7 @@ struct World {
   int label_code = 200;             // what POST /api/issues/label answers
   int comment_code = 200;           // what POST /api/issues/comment answers
   json::object current;  // what GET on the Workload returns
+  int create_code = 0;   // non-zero: what POST of a Workload answers
   TestServer api{io, [this](const TestRequest& r) { return api_answer(r); }};
   TestServer dispatch_server{io, [this](const TestRequest& r) { return dispatch_answer(r); }};
   kube::Client kube{io.get_executor(), cluster()};
@@ -119,6 +122,10 @@ struct World {
   TestReply api_answer(const TestRequest& r) {
     if (r.target.find("/agentictasks") != std::string::npos) return reply(200, tasks_body);
     if (r.method == "GET" && r.target.find("/workloads/") != std::string::npos) return reply(200, json::serialize(current));
+    if (create_code != 0 && r.method == "POST" && r.target.find("/workloads") != std::string::npos) {
+      return reply(create_code, R"({"kind":"Status","status":"Failure","reason":"Invalid","code":)" +
+                                    std::to_string(create_code) + "}");
+    }
     if (r.method == "POST" || r.method == "PATCH") return reply(201, r.body.empty() ? "{}" : r.body);
     return reply(200, "{}");
   }
@@ -150,6 +157,79 @@ const std::string kCm = "/api/v1/namespaces/llm/configmaps";
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(reconciler)
+
+// One replace path: a claim that met a terminating object records an intent of kind
+// Claim; once the old object is gone the reconciler creates attempt 1 and clears the
+// intent. A create refused for good (422) gives the claim back instead.
+BOOST_AUTO_TEST_CASE(a_claim_intent_creates_attempt_1_or_gives_the_claim_back) {
+  for (const int code : {0, 422}) {
+    BOOST_TEST_CONTEXT("create answers " << (code ? code : 201)) {
+      World w;
+      w.create_code = code;
+      Intent i;
+      i.kind = Intent::Kind::Claim;
+      i.workload = "wl-o-r-7";
+      i.old_uid = "u-old";
+      i.issue_id = "I_7";
+      i.repo = "o/r";
+      i.number = 7;
+      i.title = "Fix the parser";
+      i.lane = "local";
+      w.cache.intents["wl-o-r-7"] = intent_to_configmap(i, "llm");
+      Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+      auto step = [&]() -> awaitable<void> { co_await rec.reconcile("wl-o-r-7"); };
+      run(w.io, step);
+      const auto log = w.api_log();
+      BOOST_TEST(std::count(log.begin(), log.end(), "POST " + kWl) == 1);
+      BOOST_TEST(std::count(log.begin(), log.end(), "DELETE " + kCm + "/bridge-intent-wl-o-r-7") == 1);
+      for (const auto& r : w.api.requests()) {
+        if (r.method == "POST" && r.target == kWl) {
+          const auto md = json::parse(r.body).at("metadata").as_object();
+          BOOST_TEST(md.at("annotations").at("foreman.llmkube.dev/attempt").as_string() == "1");
+          BOOST_TEST(md.at("labels").at("created-by").as_string() == "dispatch-bridge");
+        }
+      }
+      int unclaims = 0;
+      for (const auto& r : w.dispatch_server.requests()) unclaims += r.target.find("unclaim") != std::string::npos;
+      BOOST_TEST(unclaims == (code == 422 ? 1 : 0));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_prfix_intent_creates_the_prfix_workload) {
+  World w;
+  Intent i;
+  i.kind = Intent::Kind::PrFix;
+  i.workload = "prfix-o-r-5";
+  i.old_uid = "u-old";
+  i.repo = "o/r";
+  i.number = 5;
+  dispatch::PrFixRequest req;
+  req.item.repo = "o/r";
+  req.item.pr = 5;
+  req.item.branch = "foreman/wl-o-r-7/issue-7";
+  req.item.lane = "NORMAL";
+  req.item.feedback = {"lint fails"};
+  req.lane = "ESCALATED";
+  req.attempt = 2;
+  i.prfix = req;
+  w.cache.intents["prfix-o-r-5"] = intent_to_configmap(i, "llm");
+  Reconciler rec({w.kube, w.dispatch, w.config, w.cache, nullptr, nullptr, {}});
+  auto step = [&]() -> awaitable<void> { co_await rec.reconcile("prfix-o-r-5"); };
+  run(w.io, step);
+  int creates = 0;
+  for (const auto& r : w.api.requests()) {
+    if (r.method != "POST" || r.target != kWl) continue;
+    ++creates;
+    const auto md = json::parse(r.body).at("metadata").as_object();
+    BOOST_TEST(md.at("name").as_string() == "prfix-o-r-5");
+    BOOST_TEST(md.at("labels").at("created-by").as_string() == "dispatch-bridge-prfix");
+    BOOST_TEST(md.at("annotations").at("foreman.llmkube.dev/prfix-lane").as_string() == "ESCALATED");
+  }
+  BOOST_TEST(creates == 1);
+  const auto log = w.api_log();
+  BOOST_TEST(std::count(log.begin(), log.end(), "DELETE " + kCm + "/bridge-intent-prfix-o-r-5") == 1);
+}
 
 BOOST_AUTO_TEST_CASE(a_failed_workload_is_retried_step_by_step) {
   World w;

@@ -3,6 +3,7 @@
 // and what is kept of them. The informer decodes watch events through the same mask
 // (MaskedEventDecoder), so the last case feeds a line through it too.
 #include "operator/informers.hpp"
+#include "watch/selector.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -145,3 +146,15 @@ BOOST_AUTO_TEST_CASE(list_pages_are_stored_alike) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The Workload informer caches PR-fix Workloads too: one set-based selector, which the
+// API server (and kube-sim, through watch/selector) reads.
+BOOST_AUTO_TEST_CASE(the_workload_selector_takes_both_owners) {
+  const auto opts = op::workload_informer_options("llm");
+  BOOST_TEST(opts.reflector.label_selector == "created-by in (dispatch-bridge,dispatch-bridge-prfix)");
+  const auto sel = kube::LabelSelector::parse(opts.reflector.label_selector);
+  BOOST_TEST(sel.matches({{"created-by", "dispatch-bridge"}}));
+  BOOST_TEST(sel.matches({{"created-by", "dispatch-bridge-prfix"}, {"lane", "x"}}));
+  BOOST_TEST(!sel.matches({{"created-by", "someone-else"}}));
+  BOOST_TEST(!sel.matches({{"lane", "local"}}));
+}
