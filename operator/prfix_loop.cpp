@@ -4,6 +4,7 @@
 #include "dispatch/github.hpp"
 #include "dispatch/prfix.hpp"
 #include "operator/metrics.hpp"
+#include "operator/prfix_steps.hpp"
 #include "watch/client.hpp"
 #include "watch/errors.hpp"
 #include "watch/json_access.hpp"
@@ -38,8 +39,6 @@ constexpr auto& obj = kube::object_field;
 
 }  // namespace
 
-std::string prfix_ladder_name(const std::string& workload) { return "bridge-prfix-" + workload; }
-
 PrFixLoop::PrFixLoop(Deps deps) : d_(std::move(deps)) {}
 
 awaitable<void> PrFixLoop::run() {
@@ -65,23 +64,24 @@ awaitable<PrFixRound> PrFixLoop::run_once() {
   static const std::array<std::string, 2> kLanes = {std::string(dispatch::kPrFixNormal),
                                                      std::string(dispatch::kPrFixEscalated)};
   for (const std::string& lane : kLanes) {
-    std::optional<dispatch::PrFixQueue> queue;
+    std::optional<dispatch::Parsed<dispatch::PrFixQueue>> parsed;
     try {
-      queue = dispatch::parse_prfix_queue(co_await d_.dispatch.prfix_queued(lane));
+      parsed = dispatch::parse_prfix_queue(co_await d_.dispatch.prfix_queued(lane));
     } catch (const dispatch::DispatchError& e) {
       ++round.lanes_failed;
       logger().warn("cannot read the PR-fix queue", {{"lane", lane}, {"error", e.what()}});
       continue;
     }
-    if (!queue) {
+    if (const auto* bad = std::get_if<dispatch::ParseError>(&*parsed)) {
       ++round.lanes_failed;
-      logger().warn("the PR-fix queue answer is not an array; lane skipped", {{"lane", lane}});
+      logger().warn("the PR-fix queue answer is malformed; lane skipped", {{"lane", lane}, {"error", bad->what()}});
       if (d_.metrics) d_.metrics->dispatch_malformed_items_total.labels({"pr-fix-" + lane}).inc();
       continue;
     }
-    for (const auto& why : queue->malformed) {
+    const auto* queue = &std::get<dispatch::PrFixQueue>(*parsed);
+    for (const auto& bad : queue->malformed) {
       ++round.malformed;
-      logger().warn("skipping a malformed PR-fix item", {{"lane", lane}, {"why", why}});
+      logger().warn("skipping a malformed PR-fix item", {{"lane", lane}, {"why", bad.what()}});
       if (d_.metrics) d_.metrics->dispatch_malformed_items_total.labels({"pr-fix-" + lane}).inc();
     }
     for (const auto& item : queue->items) {

@@ -44,10 +44,6 @@ struct PrFixRound {
   int failed = 0;  // items whose step failed (tried again next round)
 };
 
-// The ConfigMap that holds an item's next ladder position between a retry's delete and
-// the next create.
-std::string prfix_ladder_name(const std::string& workload);
-
 class PrFixLoop {
  public:
   struct Deps {
