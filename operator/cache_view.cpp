@@ -20,25 +20,10 @@ constexpr auto& obj = kube::object_field;
 constexpr auto& str = kube::string_field;
 }  // namespace
 
-std::string coder_of(const boost::json::object& w) {
-  const auto* spec = obj(&w, "spec");
-  if (auto name = str(obj(spec, "coderAgentRef"), "name"); !name.empty()) return name;
-  if (spec == nullptr) return {};
-  const auto* steps = spec->if_contains("pipeline");
-  if (steps == nullptr || !steps->is_array()) return {};
-  for (const auto& step : steps->get_array()) {
-    if (!step.is_object()) continue;
-    if (str(&step.get_object(), "kind") == "issue-fix") return str(obj(&step.get_object(), "agentRef"), "name");
-  }
-  return {};
-}
-
 bool in_progress(const boost::json::object& w) {
   const auto* md = obj(&w, "metadata");
   if (str(obj(md, "labels"), "created-by") != "dispatch-bridge") return false;
-  if (md != nullptr && md->if_contains("deletionTimestamp") != nullptr && !md->at("deletionTimestamp").is_null()) {
-    return false;
-  }
+  if (is_terminating(w)) return false;
   const std::string phase = str(obj(&w, "status"), "phase");
   return phase != "Completed" && phase != "Failed";
 }
@@ -150,12 +135,7 @@ bool issue_has_workload(const CacheView& cache, std::string_view issue_id, std::
   bool has = false;
   for (const auto& n : all) {
     if (cache.intent(n)) has = true;
-    if (auto w = cache.workload(n)) {
-      const auto* md = obj(&*w, "metadata");
-      const bool terminating = md != nullptr && md->if_contains("deletionTimestamp") != nullptr &&
-                               !md->at("deletionTimestamp").is_null();
-      if (!terminating) has = true;
-    }
+    if (auto w = cache.workload(n); w && !is_terminating(*w)) has = true;
   }
   if (names != nullptr) *names = std::move(all);
   return has;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dispatch/workload.hpp"
+#include "operator/foreman_model.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -65,9 +66,7 @@ class CacheView {
 bool issue_has_workload(const CacheView& cache, std::string_view issue_id, std::string_view repo, std::int64_t number,
                         std::vector<std::string>* names = nullptr);
 
-// The coder Agent a Workload runs on: spec.coderAgentRef.name, else the agentRef of its
-// first `issue-fix` pipeline step; empty when neither.
-std::string coder_of(const boost::json::object& workload);
+// coder_of(): operator/foreman_model.hpp.
 // In progress: a bridge Workload that is neither Completed nor Failed nor being deleted.
 bool in_progress(const boost::json::object& workload);
 // The index behind CacheView::load(): an in-progress Workload is filed under its coder

@@ -80,13 +80,6 @@ class InFlight {
 // How long a create may go unseen by the cache before the API server is asked.
 constexpr std::chrono::seconds kUnseenAfter{2};
 
-bool is_terminating(const json::object& w) {
-  const auto* md = w.if_contains("metadata");
-  if (md == nullptr || !md->is_object()) return false;
-  const auto* ts = md->get_object().if_contains("deletionTimestamp");
-  return ts != nullptr && !ts->is_null();
-}
-
 }  // namespace
 
 Claimer::Claimer(Deps deps) : d_(std::move(deps)) {}

@@ -38,7 +38,6 @@ const log::Logger& logger() {
   return l;
 }
 
-constexpr std::string_view kParkedAnnotation = "foreman.llmkube.dev/parked";
 
 constexpr auto& obj = kube::object_field;
 constexpr auto& str = kube::string_field;
@@ -47,7 +46,7 @@ std::string annotation(const json::object& wl, std::string_view key) {
   return str(obj(obj(&wl, "metadata"), "annotations"), key);
 }
 
-dispatch::IssueRef issue_ref(const FailedWorkload& f) { return {f.issue_id, f.repo, f.number}; }
+dispatch::IssueRef issue_ref(const WorkloadView& f) { return {f.issue_id, f.repo, f.number}; }
 dispatch::IssueRef issue_ref(const Intent& i) { return {i.issue_id, i.repo, i.number}; }
 
 ReconcileResult done(std::string step) { return {std::nullopt, false, std::move(step)}; }
@@ -87,9 +86,10 @@ Reconciler::Reconciler(Deps deps) : d_(std::move(deps)) {}
 std::optional<Intent> Reconciler::find_intent(const std::string& name) const {
   if (auto it = local_intents_.find(name); it != local_intents_.end()) return it->second;
   if (auto cm = d_.cache.intent(name)) {
-    std::string error;
-    if (auto intent = intent_from_configmap(*cm, &error)) return intent;
-    logger().error("ignoring a malformed retry intent", {{"workload", name}, {"error", error}});
+    auto parsed = intent_from_configmap(*cm);
+    if (auto* intent = std::get_if<Intent>(&parsed)) return std::move(*intent);
+    logger().error("ignoring a malformed retry intent",
+                   {{"workload", name}, {"error", std::get<dispatch::ParseError>(parsed).what()}});
   }
   return std::nullopt;
 }
@@ -97,12 +97,12 @@ std::optional<Intent> Reconciler::find_intent(const std::string& name) const {
 awaitable<ReconcileResult> Reconciler::reconcile(std::string name) {
   std::optional<WorkloadView> view;
   const std::optional<json::object> cached = d_.cache.workload(name);
-  if (cached) view = view_of(*cached);
+  if (cached) view = read_view(*cached);
   else task_waits_.erase(name);
   const auto intent = find_intent(name);
   std::optional<WorkloadView> target;
   if (intent && intent->target_name() != name) {
-    if (auto t = d_.cache.workload(intent->target_name())) target = view_of(*t);
+    if (auto t = d_.cache.workload(intent->target_name())) target = read_view(*t);
   }
   const Step step = intent && intent->target_name() != name ? next_step(view, intent, target) : next_step(view, intent);
   logger().debug("reconcile", {{"workload", name}, {"step", to_string(step.kind)}, {"why", step.why}});
@@ -192,7 +192,7 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   // The issue's current lane and id from dispatch (adoption.hpp): the lane label is only a
   // fallback, and a Workload from before 0.3 gets its issue-id.
   json::object wl = co_await refresh_from_dispatch(std::move(*wl_answer), std::move(claimed_view));
-  const FailedWorkload f = read_workload(wl);
+  const WorkloadView f = read_view(wl);
   if (f.phase != "Failed" || f.terminating || !f.bridge_owned) co_return done("not failed any more");
   json::array tasks = std::move(tasks_answer);
   // The issue state was asked for the cached projection's repo and number; the fresh
@@ -259,7 +259,7 @@ awaitable<ReconcileResult> Reconciler::decide(const std::string& name) {
   co_return co_await delete_old(intent);
 }
 
-awaitable<void> Reconciler::ask_github(const FailedWorkload& f, RetryAction& action) {
+awaitable<void> Reconciler::ask_github(const WorkloadView& f, RetryAction& action) {
   BranchEvidence* evidence = branch_of(action);
   if (d_.github == nullptr || evidence == nullptr) co_return;
   const std::string branch = branch_to_check(f, *evidence);
@@ -329,7 +329,7 @@ awaitable<IssueState> Reconciler::issue_state(const std::string& repo, std::int6
 awaitable<std::pair<IssueState, std::pair<std::string, std::int64_t>>> Reconciler::fetch_issue_state(const std::string& name) {
   std::pair<std::string, std::int64_t> key{"", 0};
   if (auto cached = d_.cache.workload(name)) {
-    const FailedWorkload f = read_workload(*cached);
+    const WorkloadView f = read_view(*cached);
     key = {f.repo, f.number};
   }
   if (key.first.empty() || key.second <= 0) co_return std::pair{IssueState::Unknown, key};
@@ -443,7 +443,7 @@ awaitable<ReconcileResult> Reconciler::clear_intent(const std::string& name, con
 }
 
 awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::string& reason) {
-  const FailedWorkload f = read_workload(wl);
+  const WorkloadView f = read_view(wl);
   const std::string& ns = d_.config.workload.namespace_name;
   // Park once: the annotation says the dispatch side is done, so a crash before the
   // delete does not comment twice.
@@ -468,7 +468,7 @@ awaitable<ReconcileResult> Reconciler::park(const json::object& wl, const std::s
   co_return done("park");
 }
 
-awaitable<void> Reconciler::park_issue(const FailedWorkload& f, const std::string& reason) {
+awaitable<void> Reconciler::park_issue(const WorkloadView& f, const std::string& reason) {
   co_await d_.dispatch.set_status(issue_ref(f), "backlog");
   // The label and the comment are independent best-effort calls: a failed label does not
   // skip the comment (the Python bridge's #142).
@@ -490,11 +490,11 @@ awaitable<void> Reconciler::park_issue(const FailedWorkload& f, const std::strin
 // for a closed issue) and stamps terminal-since-Failed in the same merge patch, then arms
 // the prune timer from the object as it now is.
 awaitable<ReconcileResult> Reconciler::tombstone(const json::object& wl, const std::string& reason, std::string_view value) {
-  const FailedWorkload f = read_workload(wl);
-  const TerminalView tv = terminal_view(wl);
+  const WorkloadView f = read_view(wl);
+  const WorkloadView tv = read_view(wl);
   json::object ann;
   if (tv.tombstone != value) ann[kTombstoneKey] = value;
-  if (!parse_stamp(tv.stamp)) ann[terminal_since_key("Failed")] = format_stamp(wall_now());
+  if (!parse_stamp(tv.terminal_since)) ann[terminal_since_key("Failed")] = format_stamp(wall_now());
   if (!ann.empty()) co_await patch_annotations(f.name, ann);
   if (tv.tombstone != value) {
     const bool closed = value == kTombstoneIssueClosed;
@@ -528,7 +528,7 @@ awaitable<ReconcileResult> Reconciler::sweep(const std::string& name, const json
   // the name again, so a failed report or prune is retried, never lost.
   std::string what = "sweep";
   try {
-    const SweepStep s = next_sweep(terminal_view(wl), prune_settings(d_.config), wall_now());
+    const SweepStep s = next_sweep(read_view(wl), prune_settings(d_.config), wall_now());
     what = to_string(s.kind);
     logger().debug("sweep", {{"workload", name}, {"step", what}, {"why", s.why}});
     co_return co_await sweep_step(name, wl);
@@ -543,7 +543,7 @@ awaitable<ReconcileResult> Reconciler::sweep(const std::string& name, const json
 
 awaitable<ReconcileResult> Reconciler::sweep_step(const std::string& name, const json::object& wl) {
   const WallTime now = wall_now();
-  const TerminalView tv = terminal_view(wl);
+  const WorkloadView tv = read_view(wl);
   const SweepStep s = next_sweep(tv, prune_settings(d_.config), now);
   switch (s.kind) {
     case SweepKind::Nothing:
@@ -573,7 +573,7 @@ awaitable<ReconcileResult> Reconciler::report(const std::string& name, const jso
   const WallTime seen = wall_now();
   const json::array tasks = co_await fetch_tasks(name);
   const Report r = completed_report(wl, tasks);
-  const FailedWorkload f = read_workload(wl);
+  const WorkloadView f = read_view(wl);
   const std::string issue = fmt::format("{}#{}", f.repo, f.number);
   json::object ann;
   if (write_stamp) ann[terminal_since_key("Completed")] = format_stamp(seen);
@@ -624,8 +624,8 @@ awaitable<ReconcileResult> Reconciler::report(const std::string& name, const jso
 }
 
 awaitable<ReconcileResult> Reconciler::prune(const json::object& wl, bool reset_issue) {
-  const FailedWorkload f = read_workload(wl);
-  const TerminalView tv = terminal_view(wl);
+  const WorkloadView f = read_view(wl);
+  const WorkloadView tv = read_view(wl);
   // The issue first: if that fails nothing has happened and the queue tries again; if
   // the delete fails after it, the issue is ready but its name still taken by a
   // Workload that is not terminating, which the claim loop does not claim onto.
@@ -648,10 +648,10 @@ awaitable<ReconcileResult> Reconciler::prune(const json::object& wl, bool reset_
   }
   const double hours = tv.phase == "Completed" ? d_.config.prune_completed_after_hours : d_.config.prune_failed_after_hours;
   count_sweep("prune", tv.phase == "Completed" ? "completed" : "failed");
-  logger().info("pruned", {{"workload", f.name}, {"phase", tv.phase}, {"terminal_since", tv.stamp},
+  logger().info("pruned", {{"workload", f.name}, {"phase", tv.phase}, {"terminal_since", tv.terminal_since},
                            {"after_hours", hours}, {"issue_reset", reset_issue}});
   co_await event(wl, "Normal", "Pruned", "Prune",
-                 fmt::format("{} since {}; deleted after {:g} h{}", tv.phase, tv.stamp, hours,
+                 fmt::format("{} since {}; deleted after {:g} h{}", tv.phase, tv.terminal_since, hours,
                              reset_issue ? "; issue set back to ready" : ""));
   co_return done("prune");
 }

@@ -99,7 +99,7 @@ class Reconciler {
  private:
   boost::asio::awaitable<ReconcileResult> decide(const std::string& name);
   // Replaces the tasks' branch evidence of a Retry or InfraRetry with GitHub's answer.
-  boost::asio::awaitable<void> ask_github(const FailedWorkload& f, RetryAction& action);
+  boost::asio::awaitable<void> ask_github(const WorkloadView& f, RetryAction& action);
   boost::asio::awaitable<std::optional<boost::json::object>> fetch_workload(const std::string& name);
   boost::asio::awaitable<boost::json::array> fetch_tasks(const std::string& name);
   // How much longer to wait for the task informer to catch up with the Workload before a
@@ -124,7 +124,7 @@ class Reconciler {
                                                     std::string_view value);
   // Parks the issue of `f` in dispatch: status backlog, then (best effort) label
   // needs-human and the comment.
-  boost::asio::awaitable<void> park_issue(const FailedWorkload& f, const std::string& reason);
+  boost::asio::awaitable<void> park_issue(const WorkloadView& f, const std::string& reason);
   // The sweeps of a terminal Workload the retry flow is done with (operator/sweeps.hpp):
   // stamp, report, wait for the prune deadline, prune.
   boost::asio::awaitable<ReconcileResult> sweep(const std::string& name, const boost::json::object& wl);

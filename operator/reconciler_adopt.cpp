@@ -35,7 +35,7 @@ const log::Logger& logger() {
 awaitable<DispatchView> Reconciler::fetch_claimed_view(const std::string& name) {
   const auto cached = d_.cache.workload(name);
   if (!cached) co_return DispatchView{};
-  const FailedWorkload f = read_workload(*cached);
+  const WorkloadView f = read_view(*cached);
   if (f.repo.empty() || f.number <= 0) co_return DispatchView{};
   json::value answer;
   try {
@@ -53,7 +53,7 @@ awaitable<DispatchView> Reconciler::fetch_claimed_view(const std::string& name) 
 }
 
 awaitable<json::object> Reconciler::refresh_from_dispatch(json::object wl, DispatchView view) {
-  const FailedWorkload f = read_workload(wl);
+  const WorkloadView f = read_view(wl);
   if (f.repo.empty() || f.number <= 0) co_return wl;
   if (f.issue_id.empty() && view.issue_id.empty()) {
     // A Workload from before the issue-id annotation (Python bridge < 0.3), and not in the

@@ -90,18 +90,9 @@ std::vector<std::string> listed_findings(const json::array& findings) {
   return out;
 }
 
-std::int64_t number_from_name(std::string_view name) {
-  const auto dash = name.rfind('-');
-  if (dash == std::string_view::npos) return 0;
-  const auto tail = name.substr(dash + 1);
-  std::int64_t n = 0;
-  const auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), n);
-  return (ec == std::errc() && p == tail.data() + tail.size() && n > 0) ? n : 0;
-}
-
 // The branch of this Workload: foreman/{its own name}/issue-{n} (an adopted Workload's name
 // may differ from workload_name()).
-std::string branch_of(const FailedWorkload& wl) {
+std::string branch_of(const WorkloadView& wl) {
   if (wl.number <= 0) return {};
   return dispatch::branch_of_workload(wl.name.empty() ? dispatch::workload_name(wl.repo, wl.number) : wl.name, wl.number);
 }
@@ -115,35 +106,6 @@ std::string_view action_name(const RetryAction& a) noexcept {
 
 const std::string& action_reason(const RetryAction& a) noexcept {
   return std::visit([](const auto& x) -> const std::string& { return x.reason; }, a);
-}
-
-FailedWorkload read_workload(const json::object& w) {
-  FailedWorkload f;
-  const auto* md = obj(&w, "metadata");
-  const auto* spec = obj(&w, "spec");
-  const auto* labels = obj(md, "labels");
-  const auto* ann = obj(md, "annotations");
-  f.name = str(md, "name");
-  f.repo = str(spec, "repo");
-  f.title = str(spec, "intent");
-  if (spec != nullptr) {
-    if (const auto* issues = spec->if_contains("issues"); issues != nullptr && issues->is_array() &&
-                                                          !issues->get_array().empty()) {
-      const auto& first = issues->get_array().front();
-      if (first.is_int64() && first.get_int64() > 0) f.number = first.get_int64();
-      if (first.is_uint64()) f.number = static_cast<std::int64_t>(first.get_uint64());
-    }
-  }
-  if (f.number == 0) f.number = number_from_name(f.name);
-  f.lane = dispatch::normalize_lane(str(labels, dispatch::kLaneLabel));
-  f.bridge_owned = str(labels, dispatch::kCreatedByLabel) == dispatch::kCreatedByValue;
-  f.issue_id = str(ann, dispatch::kIssueIdAnnotation);
-  f.attempt = dispatch::parse_attempt(str(ann, dispatch::kAttemptAnnotation));
-  f.infra_attempts = dispatch::parse_counter(str(ann, dispatch::kInfraAttemptsAnnotation));
-  f.phase = str(obj(&w, "status"), "phase");
-  f.terminating = md != nullptr && md->if_contains("deletionTimestamp") != nullptr &&
-                  !md->at("deletionTimestamp").is_null();
-  return f;
 }
 
 std::string extract_feedback(Tasks tasks) {
@@ -227,7 +189,7 @@ bool infrastructure_failure(const json::object& workload, Tasks tasks) {
   return false;
 }
 
-BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
+BranchEvidence branch_evidence(const WorkloadView& wl, Tasks tasks) {
   BranchEvidence e;
   e.why = "none";
   for (const auto& t : sorted(tasks)) {
@@ -256,7 +218,7 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks) {
   return e;
 }
 
-std::string branch_to_check(const FailedWorkload& wl, const BranchEvidence& from_tasks) {
+std::string branch_to_check(const WorkloadView& wl, const BranchEvidence& from_tasks) {
   if (!from_tasks.branch.empty()) return from_tasks.branch;
   return wl.repo.empty() ? std::string() : branch_of(wl);
 }
@@ -284,7 +246,7 @@ BranchEvidence* branch_of(RetryAction& a) noexcept {
   return nullptr;
 }
 
-std::optional<dispatch::BuildRequest> rebuild_request(const FailedWorkload& wl, const RetryAction& a) {
+std::optional<dispatch::BuildRequest> rebuild_request(const WorkloadView& wl, const RetryAction& a) {
   dispatch::BuildRequest req;
   req.issue = dispatch::IssueInfo{wl.repo, wl.number, wl.title, wl.lane, wl.issue_id};
   if (const auto* r = std::get_if<action::Retry>(&a)) {
@@ -304,7 +266,7 @@ std::optional<dispatch::BuildRequest> rebuild_request(const FailedWorkload& wl, 
   return std::nullopt;
 }
 
-std::string park_comment(const FailedWorkload& wl, std::string_view reason) {
+std::string park_comment(const WorkloadView& wl, std::string_view reason) {
   std::string out = "Needs a human decision: ";
   out += reason.empty() ? std::string_view("no reason given") : reason;
   out += "\n\nIssue: https://github.com/" + wl.repo + "/issues/" + std::to_string(wl.number);
@@ -314,7 +276,7 @@ std::string park_comment(const FailedWorkload& wl, std::string_view reason) {
 }
 
 RetryAction decide_retry(const json::object& workload, Tasks tasks, IssueState issue, const Config& config) {
-  const FailedWorkload wl = read_workload(workload);
+  const WorkloadView wl = read_view(workload);
   if (!wl.bridge_owned) return action::Nothing{"not a bridge Workload"};
   if (wl.terminating) return action::Nothing{"already being deleted"};
   if (wl.phase != "Failed") return action::Nothing{"phase is " + (wl.phase.empty() ? std::string("(new)") : wl.phase)};

@@ -19,6 +19,7 @@
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/config.hpp"
+#include "operator/foreman_model.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -80,22 +81,7 @@ using RetryAction = std::variant<action::Nothing, action::Park, action::InfraRet
 std::string_view action_name(const RetryAction& a) noexcept;
 const std::string& action_reason(const RetryAction& a) noexcept;
 
-// What the decision reads off a Workload.
-struct FailedWorkload {
-  std::string name;
-  std::string repo;          // spec.repo
-  std::int64_t number = 0;   // spec.issues[0], else the name's numeric suffix
-  std::string title;         // spec.intent
-  std::string lane;          // label lane (aliases applied)
-  std::string issue_id;      // annotation issue-id
-  int attempt = 1;           // annotation attempt (dispatch::parse_attempt)
-  int infra_attempts = 0;    // annotation infra-attempts
-  std::string phase;         // status.phase
-  bool bridge_owned = false; // label created-by=dispatch-bridge
-  bool terminating = false;  // metadata.deletionTimestamp set
-};
-FailedWorkload read_workload(const boost::json::object& workload);
-
+// What the decision reads off a Workload: the typed view (operator/foreman_model.hpp).
 using Tasks = std::span<const boost::json::object* const>;
 
 // The feedback of §5 as note lines ("- …" each, newline-separated), or "" when there is
@@ -121,7 +107,7 @@ bool infrastructure_failure(const boost::json::object& workload, Tasks tasks);
 // Evidence from task results that the branch was pushed: a pullRequestURL, a review task
 // with a reviewer's verdict (GO or NO-GO; not the INCOMPLETE or Skipped Foreman stamps on a
 // review it never ran), a coder GO, or a push rejected as non-fast-forward (PUSH-FAILED).
-BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks);
+BranchEvidence branch_evidence(const WorkloadView& wl, Tasks tasks);
 
 // Branch evidence from GitHub (asked with GITHUB_TOKEN when set, else unauthenticated, as
 // the Python bridge did): the branch to ask about — the one the tasks name, else
@@ -130,7 +116,7 @@ BranchEvidence branch_evidence(const FailedWorkload& wl, Tasks tasks);
 // since: reviseFromBranch would fail the task); unauthenticated it is not (a private
 // repository looks absent), so the tasks' evidence stands, as it does when GitHub could
 // not be asked (nullopt: an error, a rate limit).
-std::string branch_to_check(const FailedWorkload& wl, const BranchEvidence& from_tasks);
+std::string branch_to_check(const WorkloadView& wl, const BranchEvidence& from_tasks);
 BranchEvidence github_branch_evidence(BranchEvidence from_tasks, const std::string& branch, std::optional<bool> exists,
                                       bool authenticated);
 // The branch evidence a Retry or an InfraRetry carries; null for other actions.
@@ -140,11 +126,11 @@ BranchEvidence* branch_of(RetryAction& a) noexcept;
 // same issue, lane and id, the action's attempt, infra count, feedback, and the branch to
 // revise from when one was pushed. Build it with dispatch::build_workload and the
 // *current* configuration.
-std::optional<dispatch::BuildRequest> rebuild_request(const FailedWorkload& wl, const RetryAction& a);
+std::optional<dispatch::BuildRequest> rebuild_request(const WorkloadView& wl, const RetryAction& a);
 
 // The comment posted when an issue is parked: "Needs a human decision", the reason, the
 // issue URL (https://github.com/{repo}/issues/{n}) and the Workload.
-std::string park_comment(const FailedWorkload& wl, std::string_view reason);
+std::string park_comment(const WorkloadView& wl, std::string_view reason);
 
 RetryAction decide_retry(const boost::json::object& workload, Tasks tasks, IssueState issue,
                          const Config& config);

@@ -1,5 +1,7 @@
 #include "operator/retry_flow.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <charconv>
@@ -40,7 +42,7 @@ Step next_step(const std::optional<WorkloadView>& wl, const std::optional<Intent
   }
   if (!wl || !wl->bridge_owned) return {StepKind::Nothing, "not a bridge Workload"};
   if (wl->terminating) return {StepKind::Nothing, "being deleted"};
-  if (wl->phase == "Failed" && wl->tombstoned) return {StepKind::Nothing, "a tombstone, left alone"};
+  if (wl->phase == "Failed" && wl->tombstoned()) return {StepKind::Nothing, "a tombstone, left alone"};
   if (wl->phase == "Failed") return {StepKind::Decide, "Failed"};
   return {StepKind::Nothing, "phase " + (wl->phase.empty() ? std::string("(new)") : wl->phase)};
 }
@@ -54,17 +56,6 @@ Step next_step(const std::optional<WorkloadView>& wl, const std::optional<Intent
   if (!target) return {StepKind::Create, "the old object is gone; the target name is free"};
   if (target->terminating) return {StepKind::AwaitGone, "an object of the target name is being deleted"};
   return {StepKind::ClearIntent, "the new object exists under the target name"};
-}
-
-int parse_attempt(std::string_view text) noexcept {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  if (text.empty()) return 1;
-  long long n = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec == std::errc::result_out_of_range) return text.front() == '-' ? 1 : 1'000'000;
-  if (ec != std::errc() || ptr != text.data() + text.size() || n < 1) return 1;
-  return static_cast<int>(std::min<long long>(n, 1'000'000));
 }
 
 namespace {
@@ -82,40 +73,98 @@ std::string string_at(const json::object* o, std::string_view key) {
 
 }  // namespace
 
-WorkloadView view_of(const json::object& w) {
-  WorkloadView v;
-  const auto* md = object_at(w, "metadata");
-  v.name = string_at(md, "name");
-  v.uid = string_at(md, "uid");
-  v.terminating = md != nullptr && md->if_contains("deletionTimestamp") != nullptr &&
-                  !md->at("deletionTimestamp").is_null();
-  const auto* labels = md ? object_at(*md, "labels") : nullptr;
-  v.bridge_owned = string_at(labels, "created-by") == "dispatch-bridge";
-  const auto* ann = md ? object_at(*md, "annotations") : nullptr;
-  v.attempt = parse_attempt(string_at(ann, "foreman.llmkube.dev/attempt"));
-  v.tombstoned = string_at(ann, "foreman.llmkube.dev/tombstone") == "true";
-  v.phase = string_at(object_at(w, "status"), "phase");
-  return v;
+std::string intent_name(std::string_view workload) { return std::string(kIntentPrefix) + std::string(workload); }
+
+std::string_view to_string(Intent::Kind k) noexcept {
+  switch (k) {
+    case Intent::Kind::Retry: return "retry";
+    case Intent::Kind::Escalate: return "escalate";
+    case Intent::Kind::Claim: return "claim";
+    case Intent::Kind::PrFix: return "prfix";
+  }
+  return "?";
 }
 
-std::string intent_name(std::string_view workload) { return std::string(kIntentPrefix) + std::string(workload); }
+namespace {
+
+// A PR-fix item in the queue's own wire format, so that dispatch::parse_prfix_item (the
+// tolerant reader of queue items) reads it back.
+json::object prfix_item_json(const dispatch::PrFixItem& it) {
+  json::array feedback;
+  for (const auto& f : it.feedback) feedback.emplace_back(f);
+  json::object o{{"id", it.id},       {"repo", it.repo},     {"pr", it.pr},         {"branch", it.branch},
+                 {"url", it.url},     {"title", it.title},   {"headSha", it.head_sha}, {"lane", it.lane},
+                 {"type", it.type},   {"status", it.status}, {"reason", it.reason}, {"feedback", std::move(feedback)}};
+  if (it.issue > 0) o["issue"] = it.issue;
+  if (it.generation > 0) o["generation"] = it.generation;
+  return o;
+}
+
+dispatch::ParseError bad(std::string field, std::string message) { return {std::move(field), std::move(message), -1}; }
+
+std::optional<Intent::Kind> kind_of(std::string_view text) {
+  for (auto k : {Intent::Kind::Retry, Intent::Kind::Escalate, Intent::Kind::Claim, Intent::Kind::PrFix}) {
+    if (text == to_string(k)) return k;
+  }
+  return std::nullopt;
+}
+
+// Retry: the attempt to create (>= 2; >= 1 for an infrastructure retry, which spends none).
+std::optional<dispatch::ParseError> read_retry_attempts(const json::object& data, Intent& i) {
+  const std::string infra = string_at(&data, "infraAttempts");
+  i.infra_attempts = dispatch::parse_counter(infra);
+  const std::string next = string_at(&data, "nextAttempt");
+  i.next_attempt = dispatch::parse_attempt(next);
+  const int min_next = i.infra_attempts > 0 ? 1 : 2;
+  if (next.empty() || std::to_string(i.next_attempt) != next || i.next_attempt < min_next) {
+    return bad("nextAttempt", min_next == 1 ? "must be an integer >= 1"
+                                             : "must be an integer >= 2 (or >= 1 with infraAttempts >= 1)");
+  }
+  return std::nullopt;
+}
+
+std::optional<dispatch::ParseError> read_prfix(const json::object& data, Intent& i) {
+  const std::string text = string_at(&data, "prfixItem");
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec) return bad("prfixItem", "not JSON: " + ec.message());
+  std::string error;
+  auto item = dispatch::parse_prfix_item(v, &error);
+  if (!item) return bad("prfixItem", error);
+  dispatch::PrFixRequest req;
+  req.item = std::move(*item);
+  req.lane = string_at(&data, "lane");
+  if (req.lane != dispatch::kPrFixNormal && req.lane != dispatch::kPrFixEscalated) {
+    return bad("lane", "must be NORMAL or ESCALATED, got \"" + req.lane + "\"");
+  }
+  const std::string next = string_at(&data, "nextAttempt");
+  req.attempt = dispatch::parse_attempt(next);
+  if (std::to_string(req.attempt) != next) return bad("nextAttempt", "must be an integer >= 1");
+  i.next_attempt = req.attempt;
+  i.lane = req.lane;
+  i.prfix = std::move(req);
+  return std::nullopt;
+}
+
+}  // namespace
 
 json::object intent_to_configmap(const Intent& i, std::string_view ns) {
   json::object data;
-  data["kind"] = i.kind == Intent::Kind::Retry ? "retry" : "escalate";
+  data["kind"] = to_string(i.kind);
   data["workload"] = i.workload;
   data["oldUid"] = i.old_uid;
-  data["nextAttempt"] = std::to_string(i.next_attempt);
+  data["nextAttempt"] = std::to_string(i.kind == Intent::Kind::PrFix && i.prfix ? i.prfix->attempt : i.next_attempt);
   data["infraAttempts"] = std::to_string(i.infra_attempts);
   data["issueId"] = i.issue_id;
   data["repo"] = i.repo;
   data["number"] = std::to_string(i.number);
   data["title"] = i.title;
-  data["lane"] = i.lane;
+  data["lane"] = i.kind == Intent::Kind::PrFix && i.prfix ? i.prfix->lane : i.lane;
   data["feedback"] = i.feedback;
   data["branch"] = i.branch;
   data["reason"] = i.reason;
   if (!i.target.empty() && i.target != i.workload) data["target"] = i.target;
+  if (i.kind == Intent::Kind::PrFix && i.prfix) data["prfixItem"] = json::serialize(prfix_item_json(i.prfix->item));
   return json::object{
       {"apiVersion", "v1"},
       {"kind", "ConfigMap"},
@@ -127,40 +176,25 @@ json::object intent_to_configmap(const Intent& i, std::string_view ns) {
   };
 }
 
-std::optional<Intent> intent_from_configmap(const json::object& cm, std::string* error) {
-  auto fail = [&](std::string why) -> std::optional<Intent> {
-    if (error) *error = std::move(why);
-    return std::nullopt;
-  };
+dispatch::Parsed<Intent> intent_from_configmap(const json::object& cm) {
   const auto* data = object_at(cm, "data");
-  if (data == nullptr) return fail("no data");
+  if (data == nullptr) return bad("data", "missing or not an object");
   Intent i;
-  const std::string kind = string_at(data, "kind");
-  if (kind == "retry") i.kind = Intent::Kind::Retry;
-  else if (kind == "escalate") i.kind = Intent::Kind::Escalate;
-  else return fail("data.kind must be retry or escalate");
+  const auto kind = kind_of(string_at(data, "kind"));
+  if (!kind) return bad("kind", "must be retry, escalate, claim or prfix, got \"" + string_at(data, "kind") + "\"");
+  i.kind = *kind;
   i.workload = string_at(data, "workload");
   i.old_uid = string_at(data, "oldUid");
-  if (i.workload.empty() || i.old_uid.empty()) return fail("data.workload and data.oldUid are required");
-  const std::string infra = string_at(data, "infraAttempts");
-  i.infra_attempts = infra.empty() ? 0 : parse_attempt(infra);
-  if (infra == "0") i.infra_attempts = 0;
-  const std::string next = string_at(data, "nextAttempt");
-  i.next_attempt = parse_attempt(next);
-  // A retry spends an attempt (>= 2); an infrastructure retry keeps it (>= 1).
-  const int min_next = i.infra_attempts > 0 ? 1 : 2;
-  if (i.kind == Intent::Kind::Retry &&
-      (next.empty() || std::to_string(i.next_attempt) != next || i.next_attempt < min_next)) {
-    return fail(min_next == 1 ? "data.nextAttempt must be an integer >= 1"
-                              : "data.nextAttempt must be an integer >= 2 (or >= 1 with data.infraAttempts >= 1)");
-  }
+  if (i.workload.empty()) return bad("workload", "required");
+  if (i.old_uid.empty()) return bad("oldUid", "required");
   i.issue_id = string_at(data, "issueId");
   i.repo = string_at(data, "repo");
   const std::string number = string_at(data, "number");
   std::int64_t n = 0;
   const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
-  if (ec != std::errc() || ptr != number.data() + number.size() || n < 1 || i.repo.empty()) {
-    return fail("data.repo and a positive data.number are required");
+  if (i.repo.empty()) return bad("repo", "required");
+  if (ec != std::errc() || ptr != number.data() + number.size() || n < 1) {
+    return bad("number", "must be a positive integer, got \"" + number + "\"");
   }
   i.number = n;
   i.title = string_at(data, "title");
@@ -169,6 +203,14 @@ std::optional<Intent> intent_from_configmap(const json::object& cm, std::string*
   i.branch = string_at(data, "branch");
   i.reason = string_at(data, "reason");
   i.target = string_at(data, "target");
+  std::optional<dispatch::ParseError> error;
+  switch (i.kind) {
+    case Intent::Kind::Retry: error = read_retry_attempts(*data, i); break;
+    case Intent::Kind::Escalate: i.infra_attempts = dispatch::parse_counter(string_at(data, "infraAttempts")); break;
+    case Intent::Kind::Claim: i.next_attempt = 1; break;
+    case Intent::Kind::PrFix: error = read_prfix(*data, i); break;
+  }
+  if (error) return *error;
   return i;
 }
 

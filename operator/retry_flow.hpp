@@ -1,5 +1,6 @@
-// The crash-safe retry flow, as a pure function. A retry (or an escalation) is recorded
-// as an *intent* — a ConfigMap `bridge-intent-<workload>` labelled
+// The crash-safe retry flow, as a pure function. Every replacement of a Workload — a
+// retry, an escalation, a claim that met a terminating object of its name, a PR fix
+// replacing an ended fix — is recorded as an *intent* — a ConfigMap `bridge-intent-<workload>` labelled
 // `foreman.llmkube.dev/retry-intent=true` — before the Workload is deleted, so that a
 // process killed at any point, or a new leader, finishes it exactly once:
 //
@@ -7,9 +8,18 @@
 //        ──▶ watch reports it gone ──▶ create attempt N+1 (or unclaim, for an escalation)
 //        ──▶ clear intent
 //
+// The kinds differ only in what the Create step builds: Retry, attempt N+1 of the issue;
+// Claim, attempt 1 of the issue (the claim round records the intent and moves on: it never
+// waits); PrFix, the PR-fix Workload of the request the intent carries; Escalate creates
+// nothing and unclaims the issue instead.
+//
 // next_step() looks at what the caches hold for one Workload name and says which single
 // step comes next; the reconciler performs it and runs again when something changes.
 #pragma once
+
+#include "dispatch/items.hpp"
+#include "dispatch/prfix.hpp"
+#include "operator/foreman_model.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -20,29 +30,18 @@
 
 namespace fdb::op {
 
-// What the Workload cache holds for a name (absent: no such object).
-struct WorkloadView {
-  std::string name;
-  std::string uid;
-  std::string phase;         // status.phase
-  bool terminating = false;  // metadata.deletionTimestamp is set
-  bool bridge_owned = false; // label created-by=dispatch-bridge
-  int attempt = 1;           // annotation foreman.llmkube.dev/attempt (garbage reads 1)
-  bool tombstoned = false;   // annotation foreman.llmkube.dev/tombstone=true: decided, left alone
-};
-
 struct Intent {
-  enum class Kind { Retry, Escalate };
+  enum class Kind { Retry, Escalate, Claim, PrFix };
   Kind kind = Kind::Retry;
   std::string workload;       // the Workload name (also in the ConfigMap name)
   std::string old_uid;        // the object being replaced: only it may be deleted
-  int next_attempt = 2;       // Retry: the attempt to create
+  int next_attempt = 2;       // Retry: the attempt to create (Claim: 1; PrFix: the request's)
   int infra_attempts = 0;     // Retry: the infra-retry count to write on the new object
   std::string issue_id;
   std::string repo;           // owner/repo
   std::int64_t number = 0;
   std::string title;
-  std::string lane;           // Retry: the lane of the new object; Escalate: the new lane
+  std::string lane;           // Retry, Claim: the lane of the new object; Escalate: the new lane
   std::string feedback;       // Retry: feedback for the pipeline spec (may be empty)
   std::string branch;         // Retry: branch that was pushed (empty when none)
   std::string reason;         // why, for logs and Events
@@ -51,7 +50,12 @@ struct Intent {
   // attempt gets this program's name, once the old object is gone.
   std::string target;
   const std::string& target_name() const noexcept { return target.empty() ? workload : target; }
+  // PrFix: what to create (its item names the pull request; repo and number above are the
+  // item's repo and pull request number).
+  std::optional<dispatch::PrFixRequest> prfix;
 };
+
+std::string_view to_string(Intent::Kind k) noexcept;  // "retry", "escalate", "claim", "prfix"
 
 enum class StepKind {
   Nothing,       // nothing to do for this name
@@ -77,19 +81,14 @@ Step next_step(const std::optional<WorkloadView>& workload, const std::optional<
 Step next_step(const std::optional<WorkloadView>& workload, const std::optional<Intent>& intent,
                const std::optional<WorkloadView>& target);
 
-// Reads the projection fields from a Workload object (full or projected).
-WorkloadView view_of(const boost::json::object& workload);
-
-// "1" → 1; missing, empty, garbage, zero or negative → 1; huge → clamped to 1000000.
-int parse_attempt(std::string_view text) noexcept;
-
 inline constexpr std::string_view kIntentLabel = "foreman.llmkube.dev/retry-intent";
 inline constexpr std::string_view kIntentPrefix = "bridge-intent-";
 
 // The ConfigMap that records an intent (namespace set by the caller), and back. A
-// ConfigMap that is not a well-formed intent reads as nullopt with `error` set.
+// ConfigMap that is not a well-formed intent reads as a ParseError naming the field. A
+// ConfigMap written by 0.x (kinds retry and escalate, no PR-fix fields) still reads.
 boost::json::object intent_to_configmap(const Intent& intent, std::string_view ns);
-std::optional<Intent> intent_from_configmap(const boost::json::object& cm, std::string* error = nullptr);
+dispatch::Parsed<Intent> intent_from_configmap(const boost::json::object& cm);
 std::string intent_name(std::string_view workload);
 
 }  // namespace fdb::op

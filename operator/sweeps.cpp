@@ -84,23 +84,6 @@ std::optional<WallTime> parse_stamp(std::string_view s) noexcept {
   return WallTime(sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + frac - offset);
 }
 
-TerminalView terminal_view(const json::object& w) {
-  TerminalView v;
-  const auto* md = obj(&w, "metadata");
-  const auto* ann = obj(md, "annotations");
-  v.name = str(md, "name");
-  v.phase = str(obj(&w, "status"), "phase");
-  v.bridge_owned = str(obj(md, "labels"), dispatch::kCreatedByLabel) == dispatch::kCreatedByValue;
-  v.terminating = md != nullptr && md->if_contains("deletionTimestamp") != nullptr && !md->at("deletionTimestamp").is_null();
-  v.tombstone = str(ann, kTombstoneKey);
-  v.reported = str(ann, kReportedAnnotation);
-  if (terminal(v.phase)) {
-    v.stamp = str(ann, terminal_since_key(v.phase));
-    if (v.stamp.empty()) v.stamp = str(ann, kTerminalSinceLegacy);
-  }
-  return v;
-}
-
 std::string_view to_string(SweepKind k) noexcept {
   switch (k) {
     case SweepKind::Nothing: return "nothing";
@@ -112,7 +95,7 @@ std::string_view to_string(SweepKind k) noexcept {
   return "?";
 }
 
-SweepStep next_sweep(const TerminalView& v, const PruneSettings& settings, WallTime now) {
+SweepStep next_sweep(const WorkloadView& v, const PruneSettings& settings, WallTime now) {
   SweepStep s;
   if (!v.bridge_owned) {
     s.why = "not a bridge Workload";
@@ -130,7 +113,7 @@ SweepStep next_sweep(const TerminalView& v, const PruneSettings& settings, WallT
     s.why = "Failed and not a tombstone: the retry flow decides";
     return s;
   }
-  const auto stamp = parse_stamp(v.stamp);
+  const auto stamp = parse_stamp(v.terminal_since);
   if (v.phase == "Completed" && v.reported.empty()) {
     s.kind = SweepKind::Report;
     s.write_stamp = !stamp;
@@ -139,7 +122,7 @@ SweepStep next_sweep(const TerminalView& v, const PruneSettings& settings, WallT
   }
   if (!stamp) {
     s.kind = SweepKind::Stamp;
-    s.why = v.stamp.empty() ? "no terminal-since stamp" : "unreadable terminal-since stamp \"" + v.stamp + "\"";
+    s.why = v.terminal_since.empty() ? "no terminal-since stamp" : "unreadable terminal-since stamp \"" + v.terminal_since + "\"";
     return s;
   }
   const double hours_after = v.phase == "Completed" ? settings.completed_after_hours : settings.failed_after_hours;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "dispatch/items.hpp"
+#include "operator/foreman_model.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -53,17 +54,7 @@ std::string format_stamp(WallTime t);
 // a time with an optional fraction, then "Z" or an offset ±hh:mm. Anything else: nullopt.
 std::optional<WallTime> parse_stamp(std::string_view text) noexcept;
 
-// What the terminal sweep reads off a Workload (the cached projection keeps all of it).
-struct TerminalView {
-  std::string name;
-  std::string phase;
-  bool bridge_owned = false;
-  bool terminating = false;
-  std::string tombstone;  // annotation tombstone ("" when absent)
-  std::string reported;   // annotation reported-status ("" when absent)
-  std::string stamp;      // terminal-since-{phase} (or the legacy key), as written
-};
-TerminalView terminal_view(const boost::json::object& workload);
+// What the terminal sweep reads off a Workload: the typed view (operator/foreman_model.hpp).
 
 struct PruneSettings {
   double completed_after_hours = 6;  // 0: never
@@ -89,7 +80,7 @@ struct SweepStep {
 
 // The next step for a Workload the retry flow has nothing to do with. `now` is the wall
 // clock (the stamps are wall-clock times). An unreadable stamp is replaced by a new one.
-SweepStep next_sweep(const TerminalView& workload, const PruneSettings& settings, WallTime now);
+SweepStep next_sweep(const WorkloadView& workload, const PruneSettings& settings, WallTime now);
 
 // What a Completed Workload reports to dispatch.
 struct Report {

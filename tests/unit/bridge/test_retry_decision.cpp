@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_tasks) {
        {task("c", "issue-fix", "NO-GO", R"J({"error":"! [rejected] (non-fast-forward)"})J")}, true, "push rejected"},
       {"verify GATE-FAIL alone", {task("v", "verify", "GATE-FAIL")}, false, "none"},
   };
-  const auto wl = read_workload(failed());
+  const auto wl = read_view(failed());
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) {
       std::vector<const json::object*> ptrs;
@@ -323,13 +323,13 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_tasks) {
 }
 
 BOOST_AUTO_TEST_CASE(branch_evidence_from_github) {
-  const auto wl = read_workload(failed());
+  const auto wl = read_view(failed());
   const BranchEvidence none{false, "", "none"};
   const BranchEvidence pushed{true, "foreman/custom", "coder GO"};
   // The branch asked about: the tasks' one, else the deterministic name; none without an issue.
   BOOST_TEST(branch_to_check(wl, pushed) == "foreman/custom");
   BOOST_TEST(branch_to_check(wl, none) == "foreman/wl-o-r-7/issue-7");
-  FailedWorkload no_issue = wl;
+  WorkloadView no_issue = wl;
   no_issue.number = 0;
   BOOST_TEST(branch_to_check(no_issue, none).empty());
 
@@ -383,7 +383,7 @@ BOOST_AUTO_TEST_CASE(branch_evidence_from_github) {
 }
 
 BOOST_AUTO_TEST_CASE(reading_the_workload) {
-  const auto f = read_workload(failed("2", "escalated", "1"));
+  const auto f = read_view(failed("2", "escalated", "1"));
   BOOST_TEST(f.name == "wl-o-r-7");
   BOOST_TEST(f.repo == "o/r");
   BOOST_TEST(f.number == 7);
@@ -396,7 +396,7 @@ BOOST_AUTO_TEST_CASE(reading_the_workload) {
   BOOST_TEST(f.bridge_owned);
   BOOST_TEST(!f.terminating);
   // Wrong types everywhere: defaults, no throw.
-  const auto g = read_workload(json::parse(R"({"metadata":{"name":5,"labels":[],"annotations":"x"},"spec":{"issues":"7"},
+  const auto g = read_view(json::parse(R"({"metadata":{"name":5,"labels":[],"annotations":"x"},"spec":{"issues":"7"},
                                                "status":{"phase":1}})").as_object());
   BOOST_TEST(g.name.empty());
   BOOST_TEST(g.number == 0);
@@ -406,7 +406,7 @@ BOOST_AUTO_TEST_CASE(reading_the_workload) {
 }
 
 BOOST_AUTO_TEST_CASE(rebuilding_after_a_decision) {
-  const auto wl = read_workload(failed("2", "local", "1"));
+  const auto wl = read_view(failed("2", "local", "1"));
   struct Row {
     const char* given;
     json::array tasks;
@@ -437,7 +437,7 @@ BOOST_AUTO_TEST_CASE(rebuilding_after_a_decision) {
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) {
       const auto a = decide_retry(r.workload, r.tasks, IssueState::Open, config());
-      const auto req = rebuild_request(read_workload(r.workload), a);
+      const auto req = rebuild_request(read_view(r.workload), a);
       BOOST_TEST(req.has_value() == r.rebuild);
       if (!req) continue;
       BOOST_TEST(req->issue.repo == "o/r");

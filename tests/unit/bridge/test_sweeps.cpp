@@ -21,14 +21,14 @@ WallTime at(std::string_view text) {
   return *t;
 }
 
-TerminalView terminal(std::string phase, std::string tombstone = "", std::string reported = "", std::string stamp = "") {
-  TerminalView v;
+WorkloadView terminal(std::string phase, std::string tombstone = "", std::string reported = "", std::string stamp = "") {
+  WorkloadView v;
   v.name = "wl-o-r-7";
   v.phase = std::move(phase);
   v.bridge_owned = true;
   v.tombstone = std::move(tombstone);
   v.reported = std::move(reported);
-  v.stamp = std::move(stamp);
+  v.terminal_since = std::move(stamp);
   return v;
 }
 
@@ -104,25 +104,25 @@ BOOST_AUTO_TEST_CASE(the_view_reads_the_projection) {
                      "foreman.llmkube.dev/terminal-since-Completed":"2020-01-01T00:00:00Z",
                      "foreman.llmkube.dev/reported-status":"in-review"}},
       "status":{"phase":"Failed"}})").as_object();
-  const TerminalView v = terminal_view(w);
+  const WorkloadView v = read_view(w);
   BOOST_TEST(v.name == "wl-o-r-7");
   BOOST_TEST(v.phase == "Failed");
   BOOST_TEST(v.bridge_owned);
   BOOST_TEST(!v.terminating);
   BOOST_TEST(v.tombstone == "true");
   BOOST_TEST(v.reported == "in-review");
-  BOOST_TEST(v.stamp == "2026-01-02T03:04:05Z");  // the stamp of the phase it is in
+  BOOST_TEST(v.terminal_since == "2026-01-02T03:04:05Z");  // the stamp of the phase it is in
 
   // The Python bridge's key without a phase is read when the phase's own is missing.
   const auto legacy = json::parse(R"({"metadata":{"name":"x","deletionTimestamp":"2026-01-01T00:00:00Z",
       "annotations":{"foreman.llmkube.dev/terminal-since":"2026-01-02T03:04:05Z"}},"status":{"phase":"Completed"}})").as_object();
-  const TerminalView l = terminal_view(legacy);
-  BOOST_TEST(l.stamp == "2026-01-02T03:04:05Z");
+  const WorkloadView l = read_view(legacy);
+  BOOST_TEST(l.terminal_since == "2026-01-02T03:04:05Z");
   BOOST_TEST(l.terminating);
   BOOST_TEST(!l.bridge_owned);
   // Not terminal: no stamp is read.
-  BOOST_TEST(terminal_view(json::parse(R"({"metadata":{"annotations":{"foreman.llmkube.dev/terminal-since":"2026-01-02T03:04:05Z"}},
-      "status":{"phase":"Dispatched"}})").as_object()).stamp.empty());
+  BOOST_TEST(read_view(json::parse(R"({"metadata":{"annotations":{"foreman.llmkube.dev/terminal-since":"2026-01-02T03:04:05Z"}},
+      "status":{"phase":"Dispatched"}})").as_object()).terminal_since.empty());
 }
 
 BOOST_AUTO_TEST_CASE(next_sweep_table) {
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(next_sweep_table) {
   terminating.terminating = true;
   struct Row {
     const char* given;
-    TerminalView view;
+    WorkloadView view;
     PruneSettings settings;
     SweepKind kind;
     bool write_stamp = false;

@@ -169,10 +169,18 @@ BOOST_AUTO_TEST_CASE(retry_under_another_name) {
   intent.old_uid = "u-old";
   intent.repo = kLong;
   intent.number = 7;
-  WorkloadView old_live{intent.workload, "u-old", "Failed", false, true, 1, false};
+  WorkloadView old_live;
+  old_live.name = intent.workload;
+  old_live.uid = "u-old";
+  old_live.phase = "Failed";
+  old_live.bridge_owned = true;
   WorkloadView old_terminating = old_live;
   old_terminating.terminating = true;
-  WorkloadView target_live{intent.target, "u-new", "", false, true, 2, false};
+  WorkloadView target_live;
+  target_live.name = intent.target;
+  target_live.uid = "u-new";
+  target_live.bridge_owned = true;
+  target_live.attempt = 2;
   WorkloadView target_terminating = target_live;
   target_terminating.terminating = true;
   struct Row {
@@ -192,13 +200,13 @@ BOOST_AUTO_TEST_CASE(retry_under_another_name) {
   }
   // The target survives the intent ConfigMap (a crash, a new leader).
   const auto back = intent_from_configmap(intent_to_configmap(intent, "llm"));
-  BOOST_REQUIRE(back.has_value());
-  BOOST_TEST(back->target_name() == intent.target);
+  BOOST_REQUIRE(std::holds_alternative<Intent>(back));
+  BOOST_TEST(std::get<Intent>(back).target_name() == intent.target);
   Intent same = intent;
   same.target = same.workload;
   const auto cm = intent_to_configmap(same, "llm");
   BOOST_TEST(!cm.at("data").as_object().contains("target"));
-  BOOST_TEST(intent_from_configmap(cm)->target_name() == same.workload);
+  BOOST_TEST(std::get<Intent>(intent_from_configmap(cm)).target_name() == same.workload);
 }
 
 // Issue 18 item 5 (#146): the lane from dispatch; item 2: the issue id of a pre-0.3
@@ -251,10 +259,10 @@ BOOST_AUTO_TEST_CASE(lane_and_issue_id_from_dispatch) {
   // Applied to the Workload the decision reads: the lane label replaced, a missing id filled,
   // an existing id kept.
   const json::object pre03 = python_workload("o/old.py", 5, "", "Failed", "local");
-  const FailedWorkload f = read_workload(with_dispatch_view(pre03, DispatchView{"escalated", "I_old", "queue"}));
+  const WorkloadView f = read_view(with_dispatch_view(pre03, DispatchView{"escalated", "I_old", "queue"}));
   BOOST_TEST(f.lane == "frontier");
   BOOST_TEST(f.issue_id == "I_old");
-  const FailedWorkload g = read_workload(with_dispatch_view(python_workload("o/r", 1, "I_1"), DispatchView{"", "I_other", "claimed"}));
+  const WorkloadView g = read_view(with_dispatch_view(python_workload("o/r", 1, "I_1"), DispatchView{"", "I_other", "claimed"}));
   BOOST_TEST(g.issue_id == "I_1");
   BOOST_TEST(g.lane == "local");  // dispatch did not say: the label stands
 }
@@ -273,7 +281,7 @@ BOOST_AUTO_TEST_CASE(refreshed_lane_decides_the_escalation) {
   // And the retry is routed by it.
   c.retry_max_attempts = 3;
   const auto a = decide_retry(moved, json::array{}, IssueState::Open, c);
-  const auto req = rebuild_request(read_workload(moved), a);
+  const auto req = rebuild_request(read_view(moved), a);
   BOOST_REQUIRE(req.has_value());
   BOOST_TEST(req->issue.lane == "frontier");
 }
