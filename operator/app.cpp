@@ -261,7 +261,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
   Reconciler::Deps rdeps{kube, dispatch, cfg, caches, &events, &m, {}};
   rdeps.github = gh ? &*gh : nullptr;
   Reconciler reconciler(rdeps);
-  Claimer claimer({kube, dispatch, cfg, caches, gone, &m});
+  Claimer claimer({kube, dispatch, cfg, caches, &m});
   ClaimSweeper sweeper({kube, dispatch, cfg, caches, [&claimer](std::string_view n) { return claimer.creating(n); },
                         [&reconciler](std::string_view n) { return reconciler.retry_in_flight(n); }, &m});
 
@@ -292,7 +292,7 @@ int run_app(const Config& cfg, const AppOptions& options) {
     logger().info("serving", {{"address", s->local_address()}});
   }
 
-  PrFixLoop prfix({kube, dispatch, cfg, gh ? &*gh : nullptr, &m});
+  PrFixLoop prfix({kube, dispatch, cfg, caches, gh ? &*gh : nullptr, &m});
   Runtime rt{cfg, io, queue, reconciler, claimer, sweeper, prfix, m, liveness, {}, false, false};
 
   // Informers run on every replica: followers keep their caches warm.

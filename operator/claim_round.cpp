@@ -50,8 +50,8 @@ ClaimRoundMachine::ClaimRoundMachine(ClaimSettings settings, std::vector<LaneRea
   round_.in_progress = in_progress;
 }
 
-std::vector<ClaimAction> ClaimRoundMachine::next(const CacheView& cache, const ClaimsInFlight& in_flight) {
-  std::vector<ClaimAction> out;
+std::vector<ClaimRoundAction> ClaimRoundMachine::next(const CacheView& cache, const ClaimsInFlight& in_flight) {
+  std::vector<ClaimRoundAction> out;
   const bool capped_by_config = s_.max_in_progress > 0;
   for (; lane_ < lanes_.size(); ++lane_, candidate_ = 0, lane_started_ = false) {
     const LaneRead& lane = lanes_[lane_];
@@ -96,9 +96,9 @@ std::vector<ClaimAction> ClaimRoundMachine::next(const CacheView& cache, const C
   return out;
 }
 
-std::vector<ClaimAction> ClaimRoundMachine::on_claim(const ClaimAnswer& answer) {
+std::vector<ClaimRoundAction> ClaimRoundMachine::on_claim(const ClaimAnswer& answer) {
   if (!answer.result) return {claim::Event{ClaimEvent::ClaimError, current_, answer.error}};
-  std::vector<ClaimAction> out;
+  std::vector<ClaimRoundAction> out;
   const dispatch::ClaimResult& r = *answer.result;
   if (r.checked && r.outcome == dispatch::ClaimOutcome::Claimed) {
     out.push_back(claim::Event{ClaimEvent::SettledByList, current_, {}});
@@ -121,7 +121,7 @@ std::vector<ClaimAction> ClaimRoundMachine::on_claim(const ClaimAnswer& answer) 
   return out;
 }
 
-std::vector<ClaimAction> ClaimRoundMachine::counted_claim(ClaimEvent kind) {
+std::vector<ClaimRoundAction> ClaimRoundMachine::counted_claim(ClaimEvent kind) {
   ++round_.claimed;
   ++round_.in_progress;
   if (kind == ClaimEvent::Deferred) ++round_.deferred;
@@ -130,7 +130,7 @@ std::vector<ClaimAction> ClaimRoundMachine::counted_claim(ClaimEvent kind) {
   return {claim::Event{kind, current_, coder}};
 }
 
-std::vector<ClaimAction> ClaimRoundMachine::on_create(const CreateAnswer& answer) {
+std::vector<ClaimRoundAction> ClaimRoundMachine::on_create(const CreateAnswer& answer) {
   switch (answer.outcome) {
     case CreateOutcome::Created:
     case CreateOutcome::Exists: return counted_claim(ClaimEvent::Claimed);
@@ -140,12 +140,12 @@ std::vector<ClaimAction> ClaimRoundMachine::on_create(const CreateAnswer& answer
   return {claim::Unclaim{current_, "the create failed: " + answer.error}};
 }
 
-std::vector<ClaimAction> ClaimRoundMachine::on_intent(bool recorded, const std::string& error) {
+std::vector<ClaimRoundAction> ClaimRoundMachine::on_intent(bool recorded, const std::string& error) {
   if (recorded) return counted_claim(ClaimEvent::Deferred);
   return {claim::Unclaim{current_, "cannot record the claim's intent: " + error}};
 }
 
-std::vector<ClaimAction> ClaimRoundMachine::on_unclaim(bool released, const std::string& error) {
+std::vector<ClaimRoundAction> ClaimRoundMachine::on_unclaim(bool released, const std::string& error) {
   if (released) {
     ++round_.unclaimed;
     return {claim::Event{ClaimEvent::Unclaimed, current_, {}}};

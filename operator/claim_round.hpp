@@ -107,7 +107,7 @@ struct Unclaim {                 // POST /api/issues/unclaim
 };
 struct Done {};
 }  // namespace claim
-using ClaimAction =
+using ClaimRoundAction =
     std::variant<claim::Event, claim::Claim, claim::CreateWorkload, claim::RecordClaimIntent, claim::Unclaim, claim::Done>;
 
 // The claim call's answer: the outcome, or the call failed (its error text).
@@ -135,16 +135,16 @@ class ClaimRoundMachine {
   ClaimRoundMachine(ClaimSettings settings, std::vector<LaneRead> lanes, int in_progress, dispatch::LoadMap load);
 
   // The next candidate to claim, with the caches and the registry as they are now, or Done.
-  std::vector<ClaimAction> next(const CacheView& cache, const ClaimsInFlight& in_flight);
-  std::vector<ClaimAction> on_claim(const ClaimAnswer& answer);
-  std::vector<ClaimAction> on_create(const CreateAnswer& answer);
-  std::vector<ClaimAction> on_intent(bool recorded, const std::string& error);
-  std::vector<ClaimAction> on_unclaim(bool released, const std::string& error);
+  std::vector<ClaimRoundAction> next(const CacheView& cache, const ClaimsInFlight& in_flight);
+  std::vector<ClaimRoundAction> on_claim(const ClaimAnswer& answer);
+  std::vector<ClaimRoundAction> on_create(const CreateAnswer& answer);
+  std::vector<ClaimRoundAction> on_intent(bool recorded, const std::string& error);
+  std::vector<ClaimRoundAction> on_unclaim(bool released, const std::string& error);
 
   const ClaimRound& round() const noexcept { return round_; }
 
  private:
-  std::vector<ClaimAction> counted_claim(ClaimEvent kind);
+  std::vector<ClaimRoundAction> counted_claim(ClaimEvent kind);
 
   ClaimSettings s_;
   std::vector<LaneRead> lanes_;

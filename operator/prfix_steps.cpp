@@ -1,5 +1,6 @@
 #include "operator/prfix_steps.hpp"
 
+#include "operator/foreman_model.hpp"
 #include "watch/json_access.hpp"
 
 #include <cctype>
@@ -9,16 +10,6 @@ namespace fdb::op {
 namespace json = boost::json;
 
 namespace {
-
-const json::object* metadata(const json::object& o) { return kube::object_field(&o, "metadata"); }
-
-bool terminating(const json::object& w) {
-  const auto* md = metadata(w);
-  const auto* ts = md ? md->if_contains("deletionTimestamp") : nullptr;
-  return ts != nullptr && !ts->is_null();
-}
-
-std::string uid_of(const json::object& w) { return kube::string_field(metadata(w), "uid"); }
 
 std::string name_of(const dispatch::PrFixItem& item) { return dispatch::prfix_workload_name(item.repo, item.pr); }
 
@@ -57,7 +48,7 @@ std::string_view to_string(PrFixResult r) noexcept {
 }
 
 PrFixPlan prfix_first(const PrFixFacts& f) {
-  if (f.fix && terminating(*f.fix)) {
+  if (f.fix && is_terminating(*f.fix)) {
     return {{prfix_step::Wait{"a delete of the fix is in progress"}}, PrFixResult::Waiting};
   }
   if (f.replacing) return {{prfix_step::Wait{"a replace of the fix is in flight (an intent)"}}, PrFixResult::Waiting};
@@ -79,7 +70,7 @@ PrFixPlan prfix_decide(const PrFixFacts& f, const std::optional<dispatch::PrStat
     if (f.fix) plan.steps.push_back(prfix_step::DeleteFix{name});
     plan.result = mark_result(m->status);
   } else if (const auto* r = std::get_if<dispatch::prfix::Retry>(&action)) {
-    plan.steps.push_back(prfix_step::RecordIntent{name, f.fix ? uid_of(*f.fix) : std::string(), r->request, r->reason});
+    plan.steps.push_back(prfix_step::RecordIntent{name, f.fix ? read_view(*f.fix).uid : std::string(), r->request, r->reason});
     plan.result = PrFixResult::Retried;
   } else {
     plan.steps.push_back(prfix_step::Wait{"the fix is running, or the pull request is not ready to judge"});

@@ -53,9 +53,9 @@ std::string label(const ClaimSubject& s) { return fmt::format("{}#{}", s.issue.r
 std::vector<std::string> drive(ClaimRoundMachine& m, const MapCache& cache, const ClaimsInFlight& in_flight,
                                const Script& s) {
   std::vector<std::string> trace;
-  std::vector<ClaimAction> steps = m.next(cache, in_flight);
+  std::vector<ClaimRoundAction> steps = m.next(cache, in_flight);
   for (int guard = 0; guard < 200; ++guard) {
-    std::optional<ClaimAction> call;
+    std::optional<ClaimRoundAction> call;
     for (auto& a : steps) {
       if (const auto* e = std::get_if<claim::Event>(&a)) {
         trace.push_back(fmt::format("{} {}", to_string(e->kind), e->subject.issue.number ? label(e->subject) : e->subject.lane));
