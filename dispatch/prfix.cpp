@@ -45,25 +45,24 @@ bool valid_repo(std::string_view r) {
 
 }  // namespace
 
-std::optional<PrFixItem> parse_prfix_item(const json::value& v, std::string* error) {
-  auto fail = [&](std::string why) -> std::optional<PrFixItem> {
-    if (error != nullptr) *error = std::move(why);
-    return std::nullopt;
+Parsed<PrFixItem> parse_prfix_item(const json::value& v, long index) {
+  auto fail = [index](std::string field, std::string why) -> Parsed<PrFixItem> {
+    return ParseError{std::move(field), std::move(why), index};
   };
-  if (!v.is_object()) return fail("not an object");
+  if (!v.is_object()) return fail("(item)", "not an object");
   const json::object& o = v.get_object();
   PrFixItem i;
   i.repo = str(&o, "repo");
   if (i.repo.empty()) i.repo = str(&o, "repoFullName");
-  if (!valid_repo(i.repo)) return fail("repo is missing or not owner/name");
+  if (!valid_repo(i.repo)) return fail("repo", "missing or not owner/name");
   i.pr = positive(o, "pr");
   if (i.pr == 0) i.pr = positive(o, "number");
-  if (i.pr == 0) return fail("pr is missing or not a positive integer");
+  if (i.pr == 0) return fail("pr", "missing or not a positive integer");
   i.branch = str(&o, "branch");
-  if (i.branch.empty()) return fail("branch is missing");
+  if (i.branch.empty()) return fail("branch", "missing");
   i.lane = upper(str(&o, "lane"));
   if (i.lane.empty()) i.lane = std::string(kPrFixNormal);
-  if (i.lane != kPrFixNormal && i.lane != kPrFixEscalated) return fail("lane is neither NORMAL nor ESCALATED: " + i.lane);
+  if (i.lane != kPrFixNormal && i.lane != kPrFixEscalated) return fail("lane", "neither NORMAL nor ESCALATED: " + i.lane);
   i.issue = positive(o, "issue");
   i.id = str(&o, "id");
   i.url = str(&o, "url");
@@ -83,18 +82,18 @@ std::optional<PrFixItem> parse_prfix_item(const json::value& v, std::string* err
   return i;
 }
 
-std::optional<PrFixQueue> parse_prfix_queue(const json::value& answer) {
+Parsed<PrFixQueue> parse_prfix_queue(const json::value& answer) {
   const json::array* items = nullptr;
   if (answer.is_array()) items = &answer.get_array();
   else if (answer.is_object()) {
     if (const auto* v = answer.get_object().if_contains("items"); v != nullptr && v->is_array()) items = &v->get_array();
   }
-  if (items == nullptr) return std::nullopt;
+  if (items == nullptr) return ParseError{"", "expected an array (or an object with an items array)", -1};
   PrFixQueue q;
   for (std::size_t k = 0; k < items->size(); ++k) {
-    std::string error;
-    if (auto i = parse_prfix_item((*items)[k], &error)) q.items.push_back(std::move(*i));
-    else q.malformed.push_back(fmt::format("item {}: {}", k, error));
+    auto parsed = parse_prfix_item((*items)[k], static_cast<long>(k));
+    if (auto* i = std::get_if<PrFixItem>(&parsed)) q.items.push_back(std::move(*i));
+    else q.malformed.push_back(std::move(std::get<ParseError>(parsed)));
   }
   return q;
 }

@@ -25,6 +25,7 @@
 //    started makes the item STALE (the fix would land on something nobody reviewed).
 #pragma once
 
+#include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
 
 #include <boost/json/object.hpp>
@@ -64,16 +65,17 @@ struct PrFixItem {
   std::int64_t generation = 0;
 };
 
-// One queue answer read item by item: the well-formed items, and a reason for each
-// malformed one (skipped). nullopt when the answer itself is not an array.
+// One queue answer read item by item: the well-formed items, and a ParseError for each
+// malformed one (skipped; its index is its place in the answer). A ParseError for the
+// whole answer when it is neither an array nor an object with an `items` array.
 struct PrFixQueue {
   std::vector<PrFixItem> items;
-  std::vector<std::string> malformed;
+  std::vector<ParseError> malformed;
 };
-std::optional<PrFixQueue> parse_prfix_queue(const boost::json::value& answer);
-// One item; nullopt and `error` set when repo (owner/name), pr (> 0) or branch is missing
-// or of the wrong type, or the lane is neither NORMAL nor ESCALATED.
-std::optional<PrFixItem> parse_prfix_item(const boost::json::value& v, std::string* error);
+Parsed<PrFixQueue> parse_prfix_queue(const boost::json::value& answer);
+// One item; a ParseError naming the field when repo (owner/name), pr (> 0) or branch is
+// missing or of the wrong type, or the lane is neither NORMAL nor ESCALATED.
+Parsed<PrFixItem> parse_prfix_item(const boost::json::value& v, long index = -1);
 
 // `{type}::{8 hex}` or `{type}::no-feedback` (see the header comment).
 std::string failure_signature(const PrFixItem& item);

@@ -3,17 +3,12 @@
 #include "operator/adoption.hpp"
 #include "watch/json_access.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <set>
 
 namespace fdb::op {
 
-namespace asio = boost::asio;
 
 namespace {
 constexpr auto& obj = kube::object_field;
@@ -139,40 +134,6 @@ bool issue_has_workload(const CacheView& cache, std::string_view issue_id, std::
   }
   if (names != nullptr) *names = std::move(all);
   return has;
-}
-
-struct GoneWaiter::Impl {
-  asio::any_io_executor ex;
-  std::multimap<std::string, asio::steady_timer*> waiters;
-};
-
-GoneWaiter::GoneWaiter(asio::any_io_executor ex) : impl_(std::make_unique<Impl>()) { impl_->ex = std::move(ex); }
-GoneWaiter::~GoneWaiter() = default;
-
-void GoneWaiter::notify(const std::string& name) {
-  auto [begin, end] = impl_->waiters.equal_range(name);
-  for (auto it = begin; it != end; ++it) it->second->cancel();
-}
-
-std::size_t GoneWaiter::waiting() const noexcept { return impl_->waiters.size(); }
-
-asio::awaitable<bool> GoneWaiter::wait(std::string name, std::chrono::milliseconds timeout,
-                                       std::function<bool()> present) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  asio::steady_timer timer(impl_->ex);
-  while (present()) {
-    if (std::chrono::steady_clock::now() >= deadline) co_return false;
-    timer.expires_at(deadline);
-    const auto it = impl_->waiters.emplace(name, &timer);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    impl_->waiters.erase(it);
-    // operation_aborted: a notify() (or our cancellation, which the next await surfaces).
-    (void)ec;
-    if (auto cs = co_await asio::this_coro::cancellation_state; cs.cancelled() != asio::cancellation_type::none) {
-      co_return !present();
-    }
-  }
-  co_return true;
 }
 
 }  // namespace fdb::op

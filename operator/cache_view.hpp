@@ -1,12 +1,10 @@
-// What the bridge reads from its watch caches, and how it waits for a Workload to be
-// gone. Both live on the operator's single io_context thread: no locking.
+// What the bridge reads from its watch caches. It lives on the operator's single
+// io_context thread: no locking.
 #pragma once
 
 #include "dispatch/workload.hpp"
 #include "operator/foreman_model.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -93,25 +91,5 @@ inline constexpr std::string_view kInProgressIndex = "in-progress";
 std::vector<std::string> in_progress_index(const boost::json::object& workload);
 CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::less<>>& counts);
 
-// Wakes coroutines waiting for a Workload name to disappear from the cache. The program
-// calls notify() from the informer's delete handler; nothing polls.
-class GoneWaiter {
- public:
-  explicit GoneWaiter(boost::asio::any_io_executor ex);
-  ~GoneWaiter();
-  GoneWaiter(const GoneWaiter&) = delete;
-  GoneWaiter& operator=(const GoneWaiter&) = delete;
-
-  void notify(const std::string& name);
-  // Waits until `present()` is false, re-checking it on each notify() of `name`, for at
-  // most `timeout`. Returns true when gone.
-  boost::asio::awaitable<bool> wait(std::string name, std::chrono::milliseconds timeout,
-                                    std::function<bool()> present);
-  std::size_t waiting() const noexcept;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace fdb::op

@@ -3,7 +3,6 @@
 #include "dispatch/client.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
-#include "operator/adoption.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/metrics.hpp"
 #include "watch/client.hpp"
@@ -17,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <variant>
 
 namespace fdb::op {
@@ -33,30 +31,13 @@ const log::Logger& logger() {
   return l;
 }
 
+std::string issue_label(const dispatch::ClaimedIssue& i) { return fmt::format("{}#{}", i.repo_full_name, i.number); }
+
+dispatch::IssueRef ref_of(const dispatch::ClaimedIssue& i) { return {i.issue_id, i.repo_full_name, i.number}; }
+
 }  // namespace
 
 ClaimSweeper::ClaimSweeper(Deps deps) : d_(std::move(deps)) {}
-
-void ClaimSweeper::count(ClaimSweep which, std::string_view result) {
-  if (d_.metrics) d_.metrics->sweeps_total.labels({to_string(which), result}).inc();
-}
-
-ClaimFacts ClaimSweeper::facts(const dispatch::ClaimedIssue& issue, std::vector<std::string>& names) const {
-  // Every name the issue's Workload may have (operator/adoption.hpp): the cached Workloads
-  // filed under its id or repo and number, this program's name and the Python bridge's.
-  ClaimFacts f;
-  const std::string name = dispatch::workload_name(issue.repo_full_name, issue.number);
-  names = names_for_issue(issue.repo_full_name, issue.number);
-  for (auto& n : d_.cache.workloads_for_issue(issue.issue_id, issue.repo_full_name, issue.number)) {
-    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
-  }
-  for (const auto& n : names) {
-    f.workload_live = f.workload_live || d_.cache.workload(n).has_value();
-    f.retry_in_flight = f.retry_in_flight || d_.cache.intent(n).has_value() || (d_.retry_in_flight && d_.retry_in_flight(n));
-  }
-  f.create_in_flight = d_.create_in_flight && d_.create_in_flight(name);
-  return f;
-}
 
 awaitable<bool> ClaimSweeper::workload_exists(const std::string& name) {
   const auto get = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).get(name);
@@ -97,93 +78,114 @@ awaitable<ClaimSweepRound> ClaimSweeper::run_once() {
 }
 
 awaitable<void> ClaimSweeper::sweep(ClaimSweep which, ClaimSweepRound& round) {
-  const std::string sweep_name(to_string(which));
-  json::value answer;
+  ClaimSweepMachine m(which);
+  ClaimedListRead list{std::string()};
   try {
-    answer = co_await d_.dispatch.claimed(which == ClaimSweep::Stuck ? "ready" : "");
+    list.answer = co_await d_.dispatch.claimed(which == ClaimSweep::Stuck ? "ready" : "");
   } catch (const dispatch::DispatchError& e) {
-    ++round.errors;
-    count(which, "list-error");
-    logger().warn("cannot list claimed issues; trying again at the next pass", {{"sweep", sweep_name}, {"error", e.what()}});
-    co_return;
+    list.answer = std::string(e.what());
   }
-  auto parsed = dispatch::parse_claimed(answer);
-  if (const auto* bad = std::get_if<dispatch::ParseError>(&parsed)) {
-    ++round.errors;
-    count(which, "list-error");
-    logger().warn("malformed claimed-issues answer; trying again at the next pass", {{"sweep", sweep_name}, {"error", bad->what()}});
-    co_return;
+  const InFlightFacts in_flight{d_.create_in_flight, d_.retry_in_flight};
+  const CacheView& cache = d_.cache;
+  const ClaimSweepMachine::FactsOf facts_of = [&cache, &in_flight](const dispatch::ClaimedIssue& issue) {
+    return read_claim_facts(cache, in_flight, issue);
+  };
+  std::vector<SweepAction> steps = m.start(list);
+  for (;;) {
+    std::optional<SweepAction> call;
+    for (auto& a : steps) {
+      if (const auto* e = std::get_if<sweep::Event>(&a)) report(which, *e);
+      else call = std::move(a);
+    }
+    if (!call) {
+      steps = m.next(facts_of);
+    } else if (const auto* ask = std::get_if<sweep::AskServer>(&*call)) {
+      const ServerAnswer answer = co_await ask_server(*ask);
+      // What this process knows is read again: it may have changed while the GET was out.
+      steps = m.on_server(answer, facts_of(ask->issue));
+    } else if (const auto* r = std::get_if<sweep::ResetToReady>(&*call)) {
+      const std::optional<std::string> error = co_await reset(*r);
+      steps = m.on_action(!error, error.value_or(""));
+    } else if (const auto* u = std::get_if<sweep::Unclaim>(&*call)) {
+      const std::optional<std::string> error = co_await release(*u);
+      steps = m.on_action(!error, error.value_or(""));
+    } else {
+      break;  // Done
+    }
   }
-  const auto& claimed = std::get<dispatch::ClaimedAnswer>(parsed);
-  for (const auto& m : claimed.malformed) {
-    ++round.malformed;
-    count(which, "malformed");
-    logger().warn("skipping a malformed claimed issue", {{"sweep", sweep_name}, {"error", m.what()}});
-  }
-  round.listed += static_cast<int>(claimed.items.size());
+  const ClaimSweepRound& r = m.round();
+  round.listed += r.listed;
+  round.reset += r.reset;
+  round.unclaimed += r.unclaimed;
+  round.in_flight += r.in_flight;
+  round.errors += r.errors;
+  round.malformed += r.malformed;
+}
 
-  for (const auto& issue : claimed.items) {
-    const std::string name = dispatch::workload_name(issue.repo_full_name, issue.number);
-    const std::string label = fmt::format("{}#{}", issue.repo_full_name, issue.number);
-    std::vector<std::string> names;
-    ClaimFacts f = facts(issue, names);
-    ClaimAction a = classify_claim(which, issue, f);
-    if (a.kind == ClaimActionKind::Leave) {
-      const ClaimFacts settled{f.workload_live, false, false};
-      if (classify_claim(which, issue, settled).kind != ClaimActionKind::Leave) {
-        ++round.in_flight;
-        count(which, "in-flight");
-        logger().debug("left alone while in flight", {{"sweep", sweep_name}, {"issue", label}, {"why", a.why}});
-      }
-      continue;
+awaitable<ServerAnswer> ClaimSweeper::ask_server(const sweep::AskServer& ask) {
+  ServerAnswer answer;
+  try {
+    for (const auto& n : ask.names) {
+      if (!answer.live) answer.live = co_await workload_exists(n);
     }
-    // The cache says there is no Workload; the API server has the last word (the cache
-    // may not show a create yet). Then what this process knows is read again: it may
-    // have changed while the GET was out.
-    bool live = false;
-    try {
-      // Under this program's name or the Python bridge's (the cache may lag for either).
-      for (const auto& n : names_for_issue(issue.repo_full_name, issue.number)) {
-        if (!live) live = co_await workload_exists(n);
-      }
-    } catch (const kube::ApiError& e) {
-      if (e.kind() == kube::ErrorKind::Cancelled) throw;
-      ++round.errors;
-      count(which, "error");
-      logger().warn("cannot read the Workload; trying again at the next pass", {{"sweep", sweep_name}, {"issue", label},
-                    {"workload", name}, {"error", e.what()}});
-      continue;
-    }
-    f = facts(issue, names);
-    f.workload_live = f.workload_live || live;
-    a = classify_claim(which, issue, f);
-    if (a.kind == ClaimActionKind::Leave) {
-      logger().debug("not stranded after all", {{"sweep", sweep_name}, {"issue", label}, {"why", a.why}});
-      continue;
-    }
-    const dispatch::IssueRef ref{issue.issue_id, issue.repo_full_name, issue.number};
-    try {
-      if (a.kind == ClaimActionKind::ResetToReady) {
-        // The label first: if the status fails after it, the issue is still in-progress
-        // and the next pass finishes; the other way round, needs-human would stay.
-        if (a.unlabel_needs_human) co_await d_.dispatch.unlabel(ref, "needs-human");
-        co_await d_.dispatch.set_status(ref, "ready");
-        ++round.reset;
-        count(which, "reset");
-        logger().info("stranded claim set back to ready", {{"issue", label}, {"workload", name}, {"why", a.why},
-                      {"removed_needs_human", a.unlabel_needs_human}});
-      } else {
-        co_await d_.dispatch.unclaim(ref);
-        ++round.unclaimed;
-        count(which, "unclaimed");
-        logger().info("stuck claim released", {{"issue", label}, {"workload", name}, {"why", a.why}});
-      }
-    } catch (const dispatch::DispatchError& e) {
-      ++round.errors;
-      count(which, "error");
-      logger().warn("sweep action failed; trying again at the next pass", {{"sweep", sweep_name}, {"issue", label},
-                    {"error", e.what()}});
-    }
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ErrorKind::Cancelled) throw;
+    answer.error = e.what();
+  }
+  co_return answer;
+}
+
+awaitable<std::optional<std::string>> ClaimSweeper::reset(const sweep::ResetToReady& r) {
+  const dispatch::IssueRef ref = ref_of(r.issue);
+  try {
+    // The label first: if the status fails after it, the issue is still in-progress
+    // and the next pass finishes; the other way round, needs-human would stay.
+    if (r.unlabel_needs_human) co_await d_.dispatch.unlabel(ref, "needs-human");
+    co_await d_.dispatch.set_status(ref, "ready");
+  } catch (const dispatch::DispatchError& e) {
+    co_return std::string(e.what());
+  }
+  logger().info("stranded claim set back to ready", {{"issue", issue_label(r.issue)},
+                {"workload", dispatch::workload_name(r.issue.repo_full_name, r.issue.number)}, {"why", r.why},
+                {"removed_needs_human", r.unlabel_needs_human}});
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<std::string>> ClaimSweeper::release(const sweep::Unclaim& u) {
+  try {
+    co_await d_.dispatch.unclaim(ref_of(u.issue));
+  } catch (const dispatch::DispatchError& e) {
+    co_return std::string(e.what());
+  }
+  logger().info("stuck claim released", {{"issue", issue_label(u.issue)},
+                {"workload", dispatch::workload_name(u.issue.repo_full_name, u.issue.number)}, {"why", u.why}});
+  co_return std::nullopt;
+}
+
+void ClaimSweeper::report(ClaimSweep which, const sweep::Event& e) {
+  const std::string_view sweep_name = to_string(which);
+  switch (e.kind) {
+    case SweepEvent::ListError:
+      logger().warn("cannot read the claimed issues; trying again at the next pass", {{"sweep", sweep_name}, {"error", e.detail}});
+      break;
+    case SweepEvent::Malformed:
+      logger().warn("skipping a malformed claimed issue", {{"sweep", sweep_name}, {"error", e.detail}});
+      break;
+    case SweepEvent::InFlight:
+      logger().debug("left alone while in flight", {{"sweep", sweep_name}, {"issue", issue_label(e.issue)}, {"why", e.detail}});
+      break;
+    case SweepEvent::NotStranded:
+      logger().debug("not stranded after all", {{"sweep", sweep_name}, {"issue", issue_label(e.issue)}, {"why", e.detail}});
+      break;
+    case SweepEvent::Error:
+      logger().warn("sweep step failed; trying again at the next pass", {{"sweep", sweep_name}, {"issue", issue_label(e.issue)},
+                    {"error", e.detail}});
+      break;
+    case SweepEvent::Reset:
+    case SweepEvent::Unclaimed: break;  // logged by the call, with its reason
+  }
+  if (const auto result = sweeps_result(e.kind); !result.empty() && d_.metrics) {
+    d_.metrics->sweeps_total.labels({sweep_name, result}).inc();
   }
 }
 

@@ -14,16 +14,19 @@
 // by its issue (operator/adoption.hpp), so one the Python bridge named is recognised.
 // When all of that says "nothing", the API server
 // is asked for the Workload itself (the cache may lag), and the in-process facts are read
-// again after that answer, before acting. The decisions are operator/sweeps.hpp's.
+// again after that answer, before acting. The decisions are operator/sweeps.hpp's, the
+// pass is operator/claim_sweep_steps.hpp's step machine; this is its thin I/O layer.
 // Failures are logged and counted; the issue is looked at again at the next pass.
 #pragma once
 
 #include "operator/config.hpp"
+#include "operator/claim_sweep_steps.hpp"
 #include "operator/sweeps.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,15 +44,6 @@ struct BridgeMetrics;
 namespace fdb::op {
 
 class CacheView;
-
-struct ClaimSweepRound {
-  int listed = 0;      // claimed issues answered, both sweeps
-  int reset = 0;       // stranded: set back to ready
-  int unclaimed = 0;   // stuck: released
-  int in_flight = 0;   // would have been acted on, but a create or a retry was in flight
-  int errors = 0;      // a list, a GET or an action failed (retried at the next pass)
-  int malformed = 0;   // claimed items that could not be read
-};
 
 class ClaimSweeper {
  public:
@@ -74,11 +68,12 @@ class ClaimSweeper {
 
  private:
   boost::asio::awaitable<void> sweep(ClaimSweep which, ClaimSweepRound& round);
+  boost::asio::awaitable<ServerAnswer> ask_server(const sweep::AskServer& ask);
   boost::asio::awaitable<bool> workload_exists(const std::string& name);
-  // What this process knows of the issue's Workload, under every name it may have
-  // (`names` receives them).
-  ClaimFacts facts(const dispatch::ClaimedIssue& issue, std::vector<std::string>& names) const;
-  void count(ClaimSweep which, std::string_view result);
+  // The dispatch calls the machine asks for: nullopt when done, else the error text.
+  boost::asio::awaitable<std::optional<std::string>> reset(const sweep::ResetToReady& r);
+  boost::asio::awaitable<std::optional<std::string>> release(const sweep::Unclaim& u);
+  void report(ClaimSweep which, const sweep::Event& e);
 
   Deps d_;
 };

@@ -1,10 +1,10 @@
 #include "operator/claimer.hpp"
 
-
 #include "dispatch/candidates.hpp"
 #include "dispatch/client.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"
+#include "operator/foreman_model.hpp"
 #include "operator/metrics.hpp"
 #include "operator/retry_flow.hpp"
 #include "watch/client.hpp"
@@ -18,7 +18,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <fmt/format.h>
@@ -32,7 +31,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::awaitable;
 using asio::use_awaitable;
-using namespace std::chrono_literals;
 
 namespace {
 
@@ -41,44 +39,41 @@ const log::Logger& logger() {
   return l;
 }
 
-struct LaneResult {
-  std::string lane;
-  std::optional<dispatch::Selection> selection;  // nullopt: the lane failed
-  std::string error;
-};
-
 // Fetches one lane; never throws (but for cancellation): a failure fails that lane only.
-awaitable<void> fetch_lane(dispatch::Client& client, LaneResult& out) {
+awaitable<void> fetch_lane(dispatch::Client& client, LaneRead& out) {
   try {
     const json::value answer = co_await client.queue(out.lane);
     auto parsed = dispatch::select_candidates(answer, out.lane);
     if (auto* sel = std::get_if<dispatch::Selection>(&parsed)) {
-      out.selection = std::move(*sel);
+      out.answer = std::move(*sel);
     } else {
-      out.error = std::get<dispatch::ParseError>(parsed).what();
+      out.answer = LaneFailure{std::get<dispatch::ParseError>(parsed).what()};
     }
   } catch (const dispatch::DispatchError& e) {
-    out.error = e.what();
+    out.answer = LaneFailure{e.what()};
   }
 }
 
-// Holds a name in a set for the life of a scope.
-class InFlight {
- public:
-  InFlight(std::set<std::string, std::less<>>& set, std::string name) : set_(set), name_(std::move(name)) {
-    set_.insert(name_);
-  }
-  ~InFlight() { set_.erase(name_); }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-
- private:
-  std::set<std::string, std::less<>>& set_;
-  std::string name_;
-};
-
 // How long a create may go unseen by the cache before the API server is asked.
 constexpr std::chrono::seconds kUnseenAfter{2};
+
+std::string issue_label(const ClaimSubject& s) { return fmt::format("{}#{}", s.issue.repo_full_name, s.issue.number); }
+
+// The intent that creates attempt 1 of the issue once the terminating object is gone.
+Intent claim_intent(const claim::RecordClaimIntent& c) {
+  Intent i;
+  i.kind = Intent::Kind::Claim;
+  i.workload = c.subject.name;
+  i.old_uid = c.old_uid;
+  i.next_attempt = 1;
+  i.issue_id = c.subject.issue.issue_id;
+  i.repo = c.subject.issue.repo_full_name;
+  i.number = c.subject.issue.number;
+  i.title = c.subject.title;
+  i.lane = c.subject.lane;
+  i.reason = "claimed while the old Workload of that name was terminating";
+  return i;
+}
 
 }  // namespace
 
@@ -93,8 +88,8 @@ awaitable<void> Claimer::run() {
       const ClaimRound r = co_await run_once();
       if (r.claimed || r.unclaimed || r.lanes_failed || r.malformed) {
         logger().info("claim round", {{"claimed", r.claimed}, {"taken", r.taken}, {"unclaimed", r.unclaimed},
-                                      {"lanes_failed", r.lanes_failed}, {"malformed", r.malformed},
-                                      {"in_progress", r.in_progress}, {"capped", r.capped}});
+                                      {"deferred", r.deferred}, {"lanes_failed", r.lanes_failed},
+                                      {"malformed", r.malformed}, {"in_progress", r.in_progress}, {"capped", r.capped}});
       }
     } else {
       // Not synced yet: look again soon rather than a whole interval later.
@@ -108,25 +103,23 @@ awaitable<void> Claimer::run() {
   }
 }
 
-awaitable<ClaimRound> Claimer::run_once() {
-  ClaimRound round;
-  const auto& s = d_.config.workload;
-
-  // In progress: the cache, plus creates it has not shown yet.
+awaitable<void> Claimer::settle_pending() {
   // A create the cache still does not show a while later may have come and gone between
   // two rounds (a Workload that failed and was escalated, parked or pruned within a
   // round): the API server says. Left pending, it would count as in progress and keep its
   // issue from being claimed again, for ever.
-  const auto now = std::chrono::steady_clock::now();
-  std::vector<std::string> unseen;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (d_.cache.workload(it->first)) {
-      it = pending_.erase(it);
-      continue;
+  const CacheView& cache = d_.cache;
+  auto cached = [&cache](std::string_view name) {
+    ClaimsInFlight::Cached c;
+    if (auto w = cache.workload(name)) {
+      c.workload = true;
+      c.workload_terminating = is_terminating(*w);
     }
-    if (now - it->second >= kUnseenAfter) unseen.push_back(it->first);
-    ++it;
-  }
+    c.intent = cache.intent(name).has_value();
+    return c;
+  };
+  const std::chrono::milliseconds deferred_ttl = std::chrono::seconds(d_.config.delete_workload_timeout_s);
+  const auto unseen = in_flight_.settle(cached, std::chrono::steady_clock::now(), kUnseenAfter, deferred_ttl);
   for (const auto& name : unseen) {
     bool exists = true;
     try {
@@ -139,118 +132,164 @@ awaitable<ClaimRound> Claimer::run_once() {
     }
     if (!exists && !d_.cache.workload(name)) {
       logger().info("a Workload created here is gone already", {{"workload", name}});
-      pending_.erase(name);
+      in_flight_.forget(name);
     }
   }
-  CacheView::Load cached = d_.cache.load();
-  dispatch::LoadMap load = std::move(cached.by_coder);
-  int in_progress = static_cast<int>(pending_.size()) + cached.in_progress;
-
-  // Every lane at once; each fails alone.
-  std::vector<LaneResult> lanes;
-  for (const auto& lane : d_.config.dispatch_lanes) lanes.push_back({lane, std::nullopt, {}});
-  {
-    auto ex = co_await asio::this_coro::executor;
-    using Op = decltype(asio::co_spawn(ex, fetch_lane(d_.dispatch, lanes[0]), asio::deferred));
-    std::vector<Op> ops;
-    for (auto& l : lanes) ops.push_back(asio::co_spawn(ex, fetch_lane(d_.dispatch, l), asio::deferred));
-    auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
-                               .async_wait(asio::experimental::wait_for_all(), use_awaitable);
-    for (const auto& e : errors) {
-      if (e) std::rethrow_exception(e);  // only cancellation gets here
-    }
-  }
-
-  const bool capped_by_config = d_.config.max_in_progress > 0;
-  for (auto& lane : lanes) {
-    if (!lane.selection) {
-      ++round.lanes_failed;
-      logger().warn("lane failed; the other lanes go on", {{"lane", lane.lane}, {"error", lane.error}});
-      if (d_.metrics) d_.metrics->claims_total.labels({lane.lane, "lane-error"}).inc();
-      continue;
-    }
-    ++round.lanes_ok;
-    for (const auto& bad : lane.selection->malformed) {
-      ++round.malformed;
-      logger().warn("skipping a malformed queue item", {{"lane", lane.lane}, {"error", bad.what()}});
-      if (d_.metrics) d_.metrics->dispatch_malformed_items_total.labels({lane.lane}).inc();
-    }
-    for (const auto& item : lane.selection->candidates) {
-      if (capped_by_config && in_progress >= d_.config.max_in_progress) {
-        round.capped = true;
-        break;
-      }
-      if (dispatch::lane_coders_saturated(s, lane.lane, load)) break;
-
-      const std::string name = dispatch::workload_name(item.repo_full_name, item.number);
-      // The issue's Workload may carry another name (one the Python bridge made, say):
-      // looked up by issue, not by name alone (operator/adoption.hpp).
-      if (issue_has_workload(d_.cache, item.issue_id, item.repo_full_name, item.number)) {
-        if (!d_.cache.workload(name)) {
-          logger().debug("the issue has a Workload under another name; not claimed",
-                         {{"issue", fmt::format("{}#{}", item.repo_full_name, item.number)}, {"workload", name}});
-        }
-        continue;
-      }
-      if (pending_.find(name) != pending_.end()) continue;
-
-      const dispatch::IssueRef ref{item.issue_id, item.repo_full_name, item.number};
-      // From the claim until the create is settled (and its object cached, see pending_),
-      // the issue is claimed with no Workload to show for it: not stranded.
-      const InFlight in_flight(in_flight_, name);
-      dispatch::ClaimResult claim;
-      try {
-        claim = co_await d_.dispatch.claim(ref);
-      } catch (const dispatch::DispatchError& e) {
-        logger().warn("claim failed; trying the next candidate", {{"lane", lane.lane}, {"issue", fmt::format("{}#{}", item.repo_full_name, item.number)}, {"error", e.what()}});
-        if (d_.metrics) d_.metrics->claims_total.labels({lane.lane, "error"}).inc();
-        continue;
-      }
-      if (claim.checked && claim.outcome == dispatch::ClaimOutcome::Claimed) {
-        logger().info("a claim whose answer was lost (or a 409) is ours in dispatch's list of claims",
-                      {{"lane", lane.lane}, {"issue", fmt::format("{}#{}", item.repo_full_name, item.number)}});
-      }
-      if (claim.outcome != dispatch::ClaimOutcome::Claimed) {
-        const char* result = claim.outcome == dispatch::ClaimOutcome::Taken ? "taken"
-                             : claim.outcome == dispatch::ClaimOutcome::Closed ? "closed" : "unknown";
-        if (claim.outcome == dispatch::ClaimOutcome::Taken) ++round.taken;
-        if (d_.metrics) d_.metrics->claims_total.labels({lane.lane, result}).inc();
-        continue;
-      }
-
-      dispatch::BuildRequest build;
-      build.issue = {item.repo_full_name, item.number, item.title, lane.lane, item.issue_id};
-      build.attempt = 1;
-      const json::object manifest = dispatch::build_workload(build, s, load);
-      const bool ok = co_await create(name, json::serialize(manifest));
-      if (ok) {
-        ++round.claimed;
-        ++in_progress;
-        if (auto coder = coder_of(manifest); !coder.empty()) ++load[coder];
-        if (d_.metrics) {
-          d_.metrics->claims_total.labels({lane.lane, "claimed"}).inc();
-          d_.metrics->workloads_created_total.labels({lane.lane}).inc();
-        }
-        logger().info("claimed; Workload created", {{"workload", name}, {"issue", fmt::format("{}#{}", item.repo_full_name, item.number)},
-                                                     {"lane", lane.lane}, {"coder", coder_of(manifest)}});
-        continue;
-      }
-      // Not stranded: give the claim back.
-      try {
-        co_await d_.dispatch.unclaim(ref);
-        ++round.unclaimed;
-        if (d_.metrics) d_.metrics->claims_total.labels({lane.lane, "unclaimed"}).inc();
-      } catch (const dispatch::DispatchError& e) {
-        logger().error("cannot unclaim after a failed create; the stranded-claims sweep will", {{"workload", name}, {"error", e.what()}});
-        if (d_.metrics) d_.metrics->claims_total.labels({lane.lane, "stranded"}).inc();
-      }
-    }
-  }
-  round.in_progress = in_progress;
-  co_return round;
 }
 
-awaitable<bool> Claimer::create(const std::string& name, const std::string& body) {
+awaitable<std::vector<LaneRead>> Claimer::read_lanes() {
+  // Every lane at once; each fails alone.
+  std::vector<LaneRead> lanes;
+  for (const auto& lane : d_.config.dispatch_lanes) lanes.push_back({lane, LaneFailure{"not read"}});
+  if (lanes.empty()) co_return lanes;
+  auto ex = co_await asio::this_coro::executor;
+  using Op = decltype(asio::co_spawn(ex, fetch_lane(d_.dispatch, lanes[0]), asio::deferred));
+  std::vector<Op> ops;
+  for (auto& l : lanes) ops.push_back(asio::co_spawn(ex, fetch_lane(d_.dispatch, l), asio::deferred));
+  auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                             .async_wait(asio::experimental::wait_for_all(), use_awaitable);
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);  // only cancellation gets here
+  }
+  co_return lanes;
+}
+
+awaitable<ClaimRound> Claimer::run_once() {
+  co_await settle_pending();
+  // In progress: the cache, plus creates it has not shown yet.
+  CacheView::Load cached = d_.cache.load();
+  const int in_progress = static_cast<int>(in_flight_.pending_creates()) + cached.in_progress;
+  ClaimRoundMachine m({d_.config.workload, d_.config.max_in_progress}, co_await read_lanes(), in_progress,
+                      std::move(cached.by_coder));
+
+  std::optional<std::string> claiming;  // the name held in the registry from its claim until settled
+  std::vector<ClaimRoundAction> steps = m.next(d_.cache, in_flight_);
+  for (;;) {
+    std::optional<ClaimRoundAction> call;
+    for (auto& a : steps) {
+      if (const auto* e = std::get_if<claim::Event>(&a)) report(*e);
+      else call = std::move(a);
+    }
+    if (!call || std::holds_alternative<claim::Claim>(*call) || std::holds_alternative<claim::Done>(*call)) {
+      if (claiming) in_flight_.end_claim(*claiming);  // the last candidate is settled
+      claiming.reset();
+    }
+    if (!call) {
+      steps = m.next(d_.cache, in_flight_);
+    } else if (const auto* c = std::get_if<claim::Claim>(&*call)) {
+      claiming = c->subject.name;
+      in_flight_.begin_claim(c->subject.name);
+      steps = co_await claim(m, *c);
+    } else if (const auto* w = std::get_if<claim::CreateWorkload>(&*call)) {
+      steps = co_await create(m, *w);
+    } else if (const auto* i = std::get_if<claim::RecordClaimIntent>(&*call)) {
+      steps = co_await record_intent(m, *i);
+    } else if (const auto* u = std::get_if<claim::Unclaim>(&*call)) {
+      steps = co_await unclaim(m, *u);
+    } else {
+      break;  // Done
+    }
+  }
+  co_return m.round();
+}
+
+awaitable<std::vector<ClaimRoundAction>> Claimer::claim(ClaimRoundMachine& m, const claim::Claim& c) {
+  ClaimAnswer answer;
+  try {
+    answer.result = co_await d_.dispatch.claim(c.subject.issue);
+  } catch (const dispatch::DispatchError& e) {
+    answer.error = e.what();
+  }
+  co_return m.on_claim(answer);
+}
+
+awaitable<std::vector<ClaimRoundAction>> Claimer::create(ClaimRoundMachine& m, const claim::CreateWorkload& c) {
+  const CreateAnswer answer = co_await create_workload(c.subject.name, json::serialize(c.manifest));
+  if (answer.outcome == CreateOutcome::Created) in_flight_.created(c.subject.name, std::chrono::steady_clock::now());
+  co_return m.on_create(answer);
+}
+
+awaitable<std::vector<ClaimRoundAction>> Claimer::record_intent(ClaimRoundMachine& m, const claim::RecordClaimIntent& c) {
+  logger().info("a Workload of that name is terminating; the claim is recorded as an intent and the round goes on",
+                {{"workload", c.subject.name}, {"old_uid", c.old_uid}});
+  const Intent intent = claim_intent(c);
+  const auto& ns = d_.config.workload.namespace_name;
+  const auto req = kube::Requests(kube::config_maps(), ns).create(json::serialize(intent_to_configmap(intent, ns)));
+  bool recorded = false;
+  std::string error;
+  try {
+    co_await d_.kube.call(req);
+    recorded = true;
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == kube::ErrorKind::Cancelled) throw;
+    // An intent of that name exists already: the reconciler creates what it says.
+    recorded = e.kind() == kube::ErrorKind::AlreadyExists;
+    error = e.what();
+  }
+  if (recorded) in_flight_.deferred(c.subject.name, std::chrono::steady_clock::now());
+  co_return m.on_intent(recorded, error);
+}
+
+awaitable<std::vector<ClaimRoundAction>> Claimer::unclaim(ClaimRoundMachine& m, const claim::Unclaim& c) {
+  // Not stranded: give the claim back.
+  logger().warn("the claim is given back", {{"workload", c.subject.name}, {"why", c.why}});
+  bool released = false;
+  std::string error;
+  try {
+    co_await d_.dispatch.unclaim(c.subject.issue);
+    released = true;
+  } catch (const dispatch::DispatchError& e) {
+    error = e.what();
+  }
+  co_return m.on_unclaim(released, error);
+}
+
+void Claimer::report(const claim::Event& e) {
+  const std::string& lane = e.subject.lane;
+  switch (e.kind) {
+    case ClaimEvent::LaneError:
+      logger().warn("lane failed; the other lanes go on", {{"lane", lane}, {"error", e.detail}});
+      break;
+    case ClaimEvent::Malformed:
+      logger().warn("skipping a malformed queue item", {{"lane", lane}, {"error", e.detail}});
+      if (d_.metrics) d_.metrics->dispatch_malformed_items_total.labels({lane}).inc();
+      break;
+    case ClaimEvent::Capped: logger().debug("MAX_IN_PROGRESS reached; no more claims this round", {{"lane", lane}}); break;
+    case ClaimEvent::OtherName:
+      logger().debug("the issue has a Workload under another name; not claimed",
+                     {{"issue", issue_label(e.subject)}, {"workload", e.subject.name}});
+      break;
+    case ClaimEvent::ClaimError:
+      logger().warn("claim failed; trying the next candidate", {{"lane", lane}, {"issue", issue_label(e.subject)}, {"error", e.detail}});
+      break;
+    case ClaimEvent::SettledByList:
+      logger().info("a claim whose answer was lost (or a 409) is ours in dispatch's list of claims",
+                    {{"lane", lane}, {"issue", issue_label(e.subject)}});
+      break;
+    case ClaimEvent::Claimed:
+      if (d_.metrics) d_.metrics->workloads_created_total.labels({lane}).inc();
+      logger().info("claimed; Workload created", {{"workload", e.subject.name}, {"issue", issue_label(e.subject)},
+                                                   {"lane", lane}, {"coder", e.detail}});
+      break;
+    case ClaimEvent::Deferred:
+      logger().info("claimed; the Workload is created once the old one is gone",
+                    {{"workload", e.subject.name}, {"issue", issue_label(e.subject)}, {"lane", lane}});
+      break;
+    case ClaimEvent::Stranded:
+      logger().error("cannot unclaim after a failed create; the stranded-claims sweep will",
+                     {{"workload", e.subject.name}, {"error", e.detail}});
+      break;
+    case ClaimEvent::Taken:
+    case ClaimEvent::Closed:
+    case ClaimEvent::Unknown:
+    case ClaimEvent::Unclaimed: break;
+  }
+  if (const auto result = claims_result(e.kind); !result.empty() && d_.metrics) {
+    d_.metrics->claims_total.labels({lane, result}).inc();
+  }
+}
+
+awaitable<CreateAnswer> Claimer::create_workload(const std::string& name, const std::string& body) {
   const auto& ns = d_.config.workload.namespace_name;
   auto ex = co_await asio::this_coro::executor;
   const auto req = kube::Requests(kube::workloads(), ns).create(body);
@@ -260,15 +299,14 @@ awaitable<bool> Claimer::create(const std::string& name, const std::string& body
     bool exists = false;
     try {
       co_await d_.kube.call(req);
-      pending_.insert_or_assign(name, std::chrono::steady_clock::now());
-      co_return true;
+      co_return CreateAnswer{CreateOutcome::Created, {}, {}};
     } catch (const kube::ApiError& e) {
       if (e.kind() == kube::ErrorKind::Cancelled) throw;
       if (e.kind() == kube::ErrorKind::AlreadyExists) {
         exists = true;
       } else if (!e.retryable() || attempt == kAttempts) {
         logger().error("cannot create the Workload", {{"workload", name}, {"error", e.what()}});
-        co_return false;
+        co_return CreateAnswer{CreateOutcome::Failed, {}, e.what()};
       } else {
         if (e.retry_after()) wait = std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after());
         logger().warn("create failed; retrying", {{"workload", name}, {"attempt", attempt}, {"error", e.what()}});
@@ -276,28 +314,19 @@ awaitable<bool> Claimer::create(const std::string& name, const std::string& body
     }
     if (exists) {
       // It exists: ours already (the same issue maps to the same name), unless it is on
-      // its way out — then wait for the watch to report it gone, and create.
+      // its way out — then the machine records an intent.
       std::optional<json::object> existing = d_.cache.workload(name);
       if (!existing || !is_terminating(*existing)) {
         existing = co_await get_workload(name);
         if (!existing) continue;  // gone between the two calls: create again
       }
-      if (!is_terminating(*existing)) co_return true;
-      logger().info("a Workload of that name is terminating; waiting until it is gone", {{"workload", name}});
-      const CacheView& cache = d_.cache;
-      const std::function<bool()> present = [&cache, name] { return cache.workload(name).has_value(); };
-      const std::chrono::milliseconds timeout = std::chrono::seconds(d_.config.delete_workload_timeout_s);
-      const bool gone = co_await d_.gone.wait(name, timeout, present);
-      if (!gone) {
-        logger().warn("the old Workload was not gone in time", {{"workload", name}});
-        co_return false;
-      }
-      continue;
+      if (!is_terminating(*existing)) co_return CreateAnswer{CreateOutcome::Exists, {}, {}};
+      co_return CreateAnswer{CreateOutcome::ExistsTerminating, read_view(*existing).uid, {}};
     }
     asio::steady_timer t(ex, wait);
     co_await t.async_wait(use_awaitable);
   }
-  co_return false;
+  co_return CreateAnswer{CreateOutcome::Failed, {}, "the Workload kept being deleted and recreated"};
 }
 
 awaitable<std::optional<json::object>> Claimer::get_workload(const std::string& name) {

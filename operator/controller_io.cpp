@@ -98,23 +98,24 @@ void report(metrics::BridgeMetrics& m, const char* resource, const kube::Informe
 
 }  // namespace
 
-// The actors that act on what the informers see. Built in this one place (their
-// constructors are being reshaped: adapt here).
+// The actors that act on what the informers see, built in this one place around one
+// in-flight registry.
 struct Actors {
+  InFlight in_flight;  // the one registry of what is under way (operator/in_flight.hpp)
   EventRecorder events;
   Reconciler reconciler;
   Claimer claimer;
   ClaimSweeper sweeper;
   PrFixLoop prfix;
 
-  Actors(const ControllerDeps& d, const CacheView& caches, GoneWaiter& gone)
+  Actors(const ControllerDeps& d, const CacheView& caches)
       : events(d.kube, d.config.workload.namespace_name, d.config.identity),
         reconciler(Reconciler::Deps{d.kube, d.dispatch, d.config, caches, &events, &d.metrics,
-                                    d.observers.on_retry_done, std::chrono::milliseconds(2000), d.github}),
-        claimer({d.kube, d.dispatch, d.config, caches, gone, &d.metrics}),
-        sweeper({d.kube, d.dispatch, d.config, caches, [this](std::string_view n) { return claimer.creating(n); },
-                 [this](std::string_view n) { return reconciler.retry_in_flight(n); }, &d.metrics}),
-        prfix({d.kube, d.dispatch, d.config, d.github, &d.metrics}) {}
+                                    d.observers.on_retry_done, std::chrono::milliseconds(2000), d.github, &in_flight}),
+        claimer({d.kube, d.dispatch, d.config, caches, in_flight.claims(), &d.metrics}),
+        sweeper({d.kube, d.dispatch, d.config, caches, [this](std::string_view n) { return in_flight.creating(n); },
+                 [this](std::string_view n) { return in_flight.retry_in_flight(n); }, &d.metrics}),
+        prfix({d.kube, d.dispatch, d.config, caches, d.github, &d.metrics}) {}
 };
 
 struct Controller::Parts {
@@ -124,7 +125,6 @@ struct Controller::Parts {
   kube::WatchCache intents;
   kube::WatchCache tasks;
   InformerCaches caches;
-  GoneWaiter gone;
   kube::WorkQueue queue;
   Actors actors;
   asio::cancellation_signal leader_cancel;
@@ -146,9 +146,8 @@ struct Controller::Parts {
         intents(ex, d.kube, intent_informer_options(d.config.workload.namespace_name)),
         tasks(ex, d.kube, task_informer_options(d.config.workload.namespace_name)),
         caches(workloads, intents, &tasks, d.config.workload.namespace_name),
-        gone(ex),
         queue(ex),
-        actors(d, caches, gone) {}
+        actors(d, caches) {}
 
   void wire_informers();
   void wire_metrics();
@@ -160,7 +159,6 @@ void Controller::Parts::wire_informers() {
   const auto workload_event = [this](WorkloadChange change, const json::object& o) {
     if (d.observers.on_workload) d.observers.on_workload(change, o);
     const std::string name = name_of(o);
-    if (change == WorkloadChange::Deleted) gone.notify(name);
     queue.add(name);
   };
   // Handlers look at the new state only (on_modified): no previous version is decoded.
@@ -245,7 +243,7 @@ void Controller::Parts::stop_leading() {
   d.metrics.leader_election_master_status.labels({d.config.lease_name}).set(0);
   // Stop writing at once: in-flight requests are cancelled.
   leader_cancel.emit(asio::cancellation_type::terminal);
-  actors.reconciler.forget_local_state();
+  actors.in_flight.forget();  // the retries and claims under way: the next leader finishes them from the caches
   logger().info("not leading: stopped claiming and retrying");
 }
 

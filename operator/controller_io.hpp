@@ -2,8 +2,7 @@
 // retry-bench and the tests, so that what is measured and tested is what runs.
 //
 //   informer            event                      → work queue (key: the Workload name)
-//   Workloads           added, modified, deleted   → the Workload's name (deleted: the gone
-//                                                     notification first)
+//   Workloads           added, modified, deleted   → the Workload's name
 //                       resync (every 10 min)      → the name of the cache key
 //   retry intents       added, modified, deleted   → the Workload the intent is about
 //   AgenticTasks        added, modified            → the task's Workload

@@ -50,39 +50,11 @@ void InFlight::task_wait_end(std::string_view name) {
   if (auto it = task_waits_.find(name); it != task_waits_.end()) task_waits_.erase(it);
 }
 
-void InFlight::claim_started(std::string_view name) { claiming_.emplace(name); }
-
-void InFlight::claim_settled(std::string_view name) {
-  if (auto it = claiming_.find(name); it != claiming_.end()) claiming_.erase(it);
-}
-
-void InFlight::created(std::string_view name, SteadyTime now) { pending_.insert_or_assign(std::string(name), now); }
-
-void InFlight::seen(std::string_view name) {
-  if (auto it = pending_.find(name); it != pending_.end()) pending_.erase(it);
-}
-
-std::vector<std::string> InFlight::unseen_since(SteadyTime now, std::chrono::milliseconds after) const {
-  std::vector<std::string> out;
-  for (const auto& [name, at] : pending_) {
-    if (now - at >= after) out.push_back(name);
-  }
-  return out;
-}
-
-std::vector<std::string> InFlight::pending_names() const {
-  std::vector<std::string> out;
-  out.reserve(pending_.size());
-  for (const auto& [name, at] : pending_) out.push_back(name);
-  return out;
-}
-
 void InFlight::forget() {
   intents_.clear();
   timings_.clear();
   task_waits_.clear();
-  claiming_.clear();
-  pending_.clear();
+  claims_ = ClaimsInFlight();
 }
 
 }  // namespace fdb::op

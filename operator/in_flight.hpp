@@ -6,10 +6,11 @@
 //   retries  an intent written here and not cleared yet (the intent cache may lag), with the
 //            timestamps of its steps (latency figures; the Delete step's "sent already" test)
 //   tasks    since when a decision has waited for the task informer to catch up
-//   claims   from the claim call until the create is settled (in_flight), then until the
-//            cache shows the created object (pending: counted as in progress)
+//   claims   from the claim call until the create is settled, then until the cache shows
+//            the created object or the intent it was deferred to (counted as in progress)
 #pragma once
 
+#include "operator/claim_in_flight.hpp"
 #include "operator/retry_flow.hpp"
 
 #include <chrono>
@@ -58,21 +59,12 @@ class InFlight {
   void task_wait_end(std::string_view name);
   bool task_waiting(std::string_view name) const { return task_waits_.find(name) != task_waits_.end(); }
 
-  // --- Claims (the claim loop) ------------------------------------------------------------
-  void claim_started(std::string_view name);  // the claim call is about to go out
-  void claim_settled(std::string_view name);  // claimed and created, or given up
-  // Created at `now`; counted as in progress until seen() (the cache shows it) or gone().
-  void created(std::string_view name, SteadyTime now);
-  void seen(std::string_view name);
-  void gone(std::string_view name) { seen(name); }
-  // Created names the cache has not shown for at least `after` (ask the API server).
-  std::vector<std::string> unseen_since(SteadyTime now, std::chrono::milliseconds after) const;
-  std::vector<std::string> pending_names() const;
-  std::size_t pending_creates() const noexcept { return pending_.size(); }
+  // --- Claims (the claim loop: operator/claim_in_flight.hpp) ------------------------------
+  ClaimsInFlight& claims() noexcept { return claims_; }
+  const ClaimsInFlight& claims() const noexcept { return claims_; }
+  std::size_t pending_creates() const noexcept { return claims_.pending_creates(); }
   // True from the claim call until the create is settled and its object cached.
-  bool creating(std::string_view name) const {
-    return claiming_.find(name) != claiming_.end() || pending_.find(name) != pending_.end();
-  }
+  bool creating(std::string_view name) const { return claims_.creating(name); }
 
   // Drops everything (on losing leadership).
   void forget();
@@ -81,8 +73,7 @@ class InFlight {
   std::map<std::string, Intent, std::less<>> intents_;
   std::map<std::string, RetryTimings, std::less<>> timings_;
   std::map<std::string, SteadyTime, std::less<>> task_waits_;
-  std::set<std::string, std::less<>> claiming_;
-  std::map<std::string, SteadyTime, std::less<>> pending_;
+  ClaimsInFlight claims_;
 };
 
 }  // namespace fdb::op

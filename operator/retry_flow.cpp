@@ -128,11 +128,10 @@ std::optional<dispatch::ParseError> read_prfix(const json::object& data, Intent&
   boost::system::error_code ec;
   const json::value v = json::parse(text, ec);
   if (ec) return bad("prfixItem", "not JSON: " + ec.message());
-  std::string error;
-  auto item = dispatch::parse_prfix_item(v, &error);
-  if (!item) return bad("prfixItem", error);
+  auto item = dispatch::parse_prfix_item(v);
+  if (const auto* e = std::get_if<dispatch::ParseError>(&item)) return bad("prfixItem", e->what());
   dispatch::PrFixRequest req;
-  req.item = std::move(*item);
+  req.item = std::move(std::get<dispatch::PrFixItem>(item));
   req.lane = string_at(&data, "lane");
   if (req.lane != dispatch::kPrFixNormal && req.lane != dispatch::kPrFixEscalated) {
     return bad("lane", "must be NORMAL or ESCALATED, got \"" + req.lane + "\"");

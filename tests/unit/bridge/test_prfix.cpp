@@ -21,10 +21,9 @@ const char* kItem = R"J({"id":"o/r#12","repo":"o/r","pr":12,"issue":7,"branch":"
   "feedback":["Handle the empty input (line 42)","Rename tmp2"],"generation":3})J";
 
 PrFixItem item() {
-  std::string error;
-  auto i = parse_prfix_item(json::parse(kItem), &error);
-  BOOST_REQUIRE_MESSAGE(i.has_value(), error);
-  return *i;
+  auto i = parse_prfix_item(json::parse(kItem));
+  if (const auto* bad = std::get_if<ParseError>(&i)) BOOST_FAIL(bad->what());
+  return std::get<PrFixItem>(i);
 }
 
 std::string hash8(const std::string& key) {
@@ -57,7 +56,7 @@ BOOST_AUTO_TEST_CASE(items_are_read_tolerantly_and_malformed_ones_named) {
       {"aliases and a string pr", R"({"repoFullName":"o/r","number":"12","branch":"b","lane":"escalated"})", true, ""},
       {"no lane is NORMAL", R"({"repo":"o/r","pr":1,"branch":"b"})", true, ""},
       {"feedback as one string", R"({"repo":"o/r","pr":1,"branch":"b","feedback":"one"})", true, ""},
-      {"not an object", "[1]", false, "not an object"},
+      {"not an object", "[1]", false, "(item): not an object"},
       {"no repo", R"({"pr":1,"branch":"b"})", false, "repo"},
       {"repo not owner/name", R"({"repo":"o/r/x","pr":1,"branch":"b"})", false, "repo"},
       {"pr zero", R"({"repo":"o/r","pr":0,"branch":"b"})", false, "pr"},
@@ -69,28 +68,34 @@ BOOST_AUTO_TEST_CASE(items_are_read_tolerantly_and_malformed_ones_named) {
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.given) {
-      std::string error;
-      const auto got = parse_prfix_item(json::parse(r.json), &error);
-      BOOST_TEST(got.has_value() == r.ok);
-      if (!r.ok) BOOST_TEST(error.find(r.error) != std::string::npos, error);
+      const auto got = parse_prfix_item(json::parse(r.json));
+      BOOST_TEST(std::holds_alternative<PrFixItem>(got) == r.ok);
+      if (!r.ok) {
+        const ParseError& e = std::get<ParseError>(got);
+        BOOST_TEST(e.what().find(r.error) != std::string::npos, e.what());
+        BOOST_TEST(e.index == -1);
+      }
     }
   }
-  const auto esc = parse_prfix_item(json::parse(rows[0].json), nullptr);
-  BOOST_TEST(esc->lane == "ESCALATED");
-  BOOST_TEST(esc->pr == 12);
+  const auto esc = std::get<PrFixItem>(parse_prfix_item(json::parse(rows[0].json)));
+  BOOST_TEST(esc.lane == "ESCALATED");
+  BOOST_TEST(esc.pr == 12);
 
   // A queue: the good items kept in order, each malformed one named; a non-array refused.
   const auto q = parse_prfix_queue(json::parse(R"([{"repo":"o/r","pr":1,"branch":"b"}, 5, {"repo":"o/r"},
                                                    {"repo":"o/r","pr":2,"branch":"c"}])"));
-  BOOST_REQUIRE(q.has_value());
-  BOOST_TEST(q->items.size() == 2u);
-  BOOST_TEST(q->items[1].pr == 2);
-  BOOST_REQUIRE(q->malformed.size() == 2u);
-  BOOST_TEST(q->malformed[0] == "item 1: not an object");
-  BOOST_TEST(q->malformed[1].rfind("item 2: ", 0) == 0u);
-  BOOST_TEST(parse_prfix_queue(json::parse(R"({"items":[]})")).has_value());
-  BOOST_TEST(!parse_prfix_queue(json::parse(R"({"error":"x"})")).has_value());
-  BOOST_TEST(!parse_prfix_queue(json::parse("null")).has_value());
+  BOOST_REQUIRE(std::holds_alternative<PrFixQueue>(q));
+  const auto& queue = std::get<PrFixQueue>(q);
+  BOOST_TEST(queue.items.size() == 2u);
+  BOOST_TEST(queue.items[1].pr == 2);
+  BOOST_REQUIRE(queue.malformed.size() == 2u);
+  BOOST_TEST(queue.malformed[0].what() == "item 1: (item): not an object");
+  BOOST_TEST(queue.malformed[0].index == 1);
+  BOOST_TEST(queue.malformed[1].what() == "item 2: pr: missing or not a positive integer");
+  BOOST_TEST(std::holds_alternative<PrFixQueue>(parse_prfix_queue(json::parse(R"({"items":[]})"))));
+  BOOST_TEST(std::holds_alternative<ParseError>(parse_prfix_queue(json::parse(R"({"error":"x"})"))));
+  BOOST_TEST(std::get<ParseError>(parse_prfix_queue(json::parse("null"))).what() ==
+             "answer: expected an array (or an object with an items array)");
 }
 
 BOOST_AUTO_TEST_CASE(failure_signatures) {

@@ -139,44 +139,4 @@ BOOST_AUTO_TEST_CASE(cached_tasks_stand_in_only_when_complete) {
   BOOST_TEST(!tasks_countable(json::object{}));
 }
 
-BOOST_AUTO_TEST_CASE(gone_waiter_wakes_on_notify_not_by_polling) {
-  asio::io_context io;
-  GoneWaiter gone(io.get_executor());
-  bool present = true;
-  int checks = 0;
-  bool result = false;
-  auto waiter = [&]() -> asio::awaitable<void> {
-    result = co_await gone.wait("wl-a", 10s, [&] {
-      ++checks;
-      return present;
-    });
-  };
-  auto deleter = [&]() -> asio::awaitable<void> {
-    asio::steady_timer t(io, 20ms);
-    co_await t.async_wait(asio::use_awaitable);
-    gone.notify("wl-b");  // another name: no wake-up
-    co_await t.async_wait(asio::use_awaitable);
-    present = false;
-    gone.notify("wl-a");
-  };
-  asio::co_spawn(io, waiter(), asio::detached);
-  asio::co_spawn(io, deleter(), asio::detached);
-  const auto start = std::chrono::steady_clock::now();
-  io.run_for(15s);
-  BOOST_TEST(result);
-  BOOST_TEST(checks == 2);  // once at the start, once after the notify of its name
-  BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));
-  BOOST_TEST(gone.waiting() == 0u);
-}
-
-BOOST_AUTO_TEST_CASE(gone_waiter_times_out) {
-  asio::io_context io;
-  GoneWaiter gone(io.get_executor());
-  bool result = true;
-  auto waiter = [&]() -> asio::awaitable<void> { result = co_await gone.wait("wl-a", 50ms, [] { return true; }); };
-  asio::co_spawn(io, waiter(), asio::detached);
-  io.run_for(10s);
-  BOOST_TEST(!result);
-}
-
 BOOST_AUTO_TEST_SUITE_END()
