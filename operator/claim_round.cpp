@@ -132,10 +132,10 @@ std::vector<ClaimRoundAction> ClaimRoundMachine::counted_claim(ClaimEvent kind) 
 
 std::vector<ClaimRoundAction> ClaimRoundMachine::on_create(const CreateAnswer& answer) {
   switch (answer.outcome) {
-    case CreateOutcome::Created:
-    case CreateOutcome::Exists: return counted_claim(ClaimEvent::Claimed);
-    case CreateOutcome::ExistsTerminating: return {claim::RecordClaimIntent{current_, answer.old_uid}};
-    case CreateOutcome::Failed: break;
+    case ClaimCreateOutcome::Created:
+    case ClaimCreateOutcome::Exists: return counted_claim(ClaimEvent::Claimed);
+    case ClaimCreateOutcome::ExistsTerminating: return {claim::RecordClaimIntent{current_, answer.old_uid}};
+    case ClaimCreateOutcome::Failed: break;
   }
   return {claim::Unclaim{current_, "the create failed: " + answer.error}};
 }

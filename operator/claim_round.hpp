@@ -116,9 +116,9 @@ struct ClaimAnswer {
   std::string error;
 };
 // The create's answer, after the I/O layer's retries and, on a 409, its look at the object.
-enum class CreateOutcome { Created, Exists, ExistsTerminating, Failed };
+enum class ClaimCreateOutcome { Created, Exists, ExistsTerminating, Failed };
 struct CreateAnswer {
-  CreateOutcome outcome = CreateOutcome::Created;
+  ClaimCreateOutcome outcome = ClaimCreateOutcome::Created;
   std::string old_uid;  // ExistsTerminating: the object on its way out
   std::string error;    // Failed
 };

@@ -205,7 +205,7 @@ awaitable<std::vector<ClaimRoundAction>> Claimer::claim(ClaimRoundMachine& m, co
 
 awaitable<std::vector<ClaimRoundAction>> Claimer::create(ClaimRoundMachine& m, const claim::CreateWorkload& c) {
   const CreateAnswer answer = co_await create_workload(c.subject.name, json::serialize(c.manifest));
-  if (answer.outcome == CreateOutcome::Created) in_flight_.created(c.subject.name, std::chrono::steady_clock::now());
+  if (answer.outcome == ClaimCreateOutcome::Created) in_flight_.created(c.subject.name, std::chrono::steady_clock::now());
   co_return m.on_create(answer);
 }
 
@@ -299,14 +299,14 @@ awaitable<CreateAnswer> Claimer::create_workload(const std::string& name, const 
     bool exists = false;
     try {
       co_await d_.kube.call(req);
-      co_return CreateAnswer{CreateOutcome::Created, {}, {}};
+      co_return CreateAnswer{ClaimCreateOutcome::Created, {}, {}};
     } catch (const kube::ApiError& e) {
       if (e.kind() == kube::ErrorKind::Cancelled) throw;
       if (e.kind() == kube::ErrorKind::AlreadyExists) {
         exists = true;
       } else if (!e.retryable() || attempt == kAttempts) {
         logger().error("cannot create the Workload", {{"workload", name}, {"error", e.what()}});
-        co_return CreateAnswer{CreateOutcome::Failed, {}, e.what()};
+        co_return CreateAnswer{ClaimCreateOutcome::Failed, {}, e.what()};
       } else {
         if (e.retry_after()) wait = std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after());
         logger().warn("create failed; retrying", {{"workload", name}, {"attempt", attempt}, {"error", e.what()}});
@@ -320,13 +320,13 @@ awaitable<CreateAnswer> Claimer::create_workload(const std::string& name, const 
         existing = co_await get_workload(name);
         if (!existing) continue;  // gone between the two calls: create again
       }
-      if (!is_terminating(*existing)) co_return CreateAnswer{CreateOutcome::Exists, {}, {}};
-      co_return CreateAnswer{CreateOutcome::ExistsTerminating, read_view(*existing).uid, {}};
+      if (!is_terminating(*existing)) co_return CreateAnswer{ClaimCreateOutcome::Exists, {}, {}};
+      co_return CreateAnswer{ClaimCreateOutcome::ExistsTerminating, read_view(*existing).uid, {}};
     }
     asio::steady_timer t(ex, wait);
     co_await t.async_wait(use_awaitable);
   }
-  co_return CreateAnswer{CreateOutcome::Failed, {}, "the Workload kept being deleted and recreated"};
+  co_return CreateAnswer{ClaimCreateOutcome::Failed, {}, "the Workload kept being deleted and recreated"};
 }
 
 awaitable<std::optional<json::object>> Claimer::get_workload(const std::string& name) {

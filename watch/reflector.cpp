@@ -76,10 +76,12 @@ void object_key(const json::object& o, std::string& out) {
 std::string resource_version_of(const json::object& o) { return std::string(md_string(o, "resourceVersion")); }
 
 Reflector::Reflector(ReflectorConfig config, std::function<double()> random)
-    : config_(std::move(config)), random_(std::move(random)) {}
+    : config_(std::move(config)),
+      random_(std::move(random)),
+      backoff_(BackoffPolicy{config_.initial_backoff, config_.max_backoff, 2.0, Jitter::Over, 0.5},
+               config_.backoff_reset_after) {}
 
-Actions Reflector::start(Clock::time_point now) {
-  healthy_since_ = now;
+Actions Reflector::start(Clock::time_point /*now*/) {
   list_reason_ = ListReason::Initial;
   // The first list is served from the server's watch cache, as client-go does.
   return begin_list(std::string("0"));
@@ -191,7 +193,7 @@ Actions Reflector::on_list_page(Clock::time_point now, std::vector<json::object>
   }
   last_rv_ = std::move(rv);
   synced_ = true;
-  if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+  backoff_.healthy(now);
   out.emplace_back(ListDone{list_});
   out.emplace_back(listed());
   auto w = begin_watch(now);
@@ -235,7 +237,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
         phase_ = Phase::Watching;
         watch_started_ = now;
         watch_events_ = 1;  // the stream carried the list: not a short watch
-        if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+        backoff_.healthy(now);
         Actions out;
         out.emplace_back(ListDone{list_});
         out.emplace_back(listed());
@@ -256,7 +258,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
     case EventType::Deleted: {
       // Assigned, not made anew: the string's buffer is reused event after event.
       if (auto rv = md_string(ev.object, "resourceVersion"); !rv.empty()) last_rv_.assign(rv);
-      if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+      backoff_.healthy(now);
       // Moved into the vector: a braced list would copy the object (initializer_list
       // elements are const), which is most of the cost of an event.
       Actions out;
@@ -300,7 +302,7 @@ Actions Reflector::on_watch_ended(Clock::time_point now) {
                         " ms: backing off before the next",
                     wait(now, std::nullopt));
   }
-  if (now - healthy_since_ >= config_.backoff_reset_after) backoff_ = std::chrono::milliseconds(0);
+  backoff_.healthy(now);
   return reported(InformerEventKind::WatchEnded, {}, begin_watch(now));
 }
 
@@ -315,11 +317,9 @@ Actions Reflector::on_watch_failed(Clock::time_point now, const ApiError& error)
 
 Actions Reflector::wait(Clock::time_point now, std::optional<std::chrono::seconds> retry_after) {
   phase_ = Phase::Waiting;
-  healthy_since_ = now;  // the healthy period starts again after this failure
-  backoff_ = backoff_.count() == 0 ? config_.initial_backoff : std::min(backoff_ * 2, config_.max_backoff);
-  // Jitter: between the backoff and 1.5 times it (never below the server's Retry-After).
-  auto d = std::chrono::milliseconds(
-      static_cast<std::int64_t>(static_cast<double>(backoff_.count()) * (1.0 + 0.5 * random_())));
+  // Doubling from initial_backoff to max_backoff, jittered up to 1.5 times (never below the
+  // server's Retry-After); forgotten after backoff_reset_after of health.
+  auto d = backoff_.failed(now, random_());
   if (retry_after) d = std::max<std::chrono::milliseconds>(d, *retry_after);
   return {Sleep{d}};
 }

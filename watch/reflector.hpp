@@ -32,6 +32,7 @@
 // the reflector synced only at its ListDone.
 #pragma once
 
+#include "watch/backoff.hpp"
 #include "watch/errors.hpp"
 #include "watch/event_stream.hpp"
 #include "watch/informer_event.hpp"
@@ -141,7 +142,7 @@ class Reflector {
   std::uint64_t watch_restarts() const noexcept { return watch_restarts_; }
   // Watches that ended very short (and so backed off).
   std::uint64_t short_watches() const noexcept { return short_watches_; }
-  std::chrono::milliseconds current_backoff() const noexcept { return backoff_; }
+  std::chrono::milliseconds current_backoff() const noexcept { return backoff_.current(); }
 
  private:
   // The options every list page and every watch asks with (selectors, page size, bookmarks).
@@ -173,8 +174,7 @@ class Reflector {
   bool streaming_off_ = false;
   // What to do when the wait ends.
   enum class After { List, Watch } after_ = After::List;
-  std::chrono::milliseconds backoff_{0};
-  Clock::time_point healthy_since_{};
+  Backoff<Clock> backoff_;
   std::uint64_t relists_ = 0;
   std::uint64_t watch_restarts_ = 0;
   std::uint64_t short_watches_ = 0;

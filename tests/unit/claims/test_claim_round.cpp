@@ -113,8 +113,8 @@ struct Row {
 BOOST_AUTO_TEST_SUITE(claim_round)
 
 BOOST_AUTO_TEST_CASE(table) {
-  const CreateAnswer terminating{CreateOutcome::ExistsTerminating, "u-9", {}};
-  const CreateAnswer failed{CreateOutcome::Failed, {}, "422 Invalid"};
+  const CreateAnswer terminating{ClaimCreateOutcome::ExistsTerminating, "u-9", {}};
+  const CreateAnswer failed{ClaimCreateOutcome::Failed, {}, "422 Invalid"};
   const Row rows[] = {
       {"two candidates, no cap: both claimed and created in queue order",
        {lane("normal", {item(1), item(2)})}, {},
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(table) {
        {lane("normal", {item(1)})}, {.checked = {{1, true}}},
        {"claim o/r#1", "settled-by-list o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
       {"the create meets our own Workload (409, not terminating): claimed",
-       {lane("normal", {item(1)})}, {.create = {{1, CreateAnswer{CreateOutcome::Exists, {}, {}}}}},
+       {lane("normal", {item(1)})}, {.create = {{1, CreateAnswer{ClaimCreateOutcome::Exists, {}, {}}}}},
        {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
       {"the create meets a terminating object: an intent of kind Claim, never a wait; the round goes on",
        {lane("normal", {item(1), item(2)})}, {.create = {{1, terminating}}},
@@ -210,8 +210,8 @@ BOOST_AUTO_TEST_CASE(round_counts) {
   dispatch::WorkloadSettings ws;
   Script s;
   s.claim[2] = dispatch::ClaimOutcome::Taken;
-  s.create[3] = {CreateOutcome::ExistsTerminating, "u-3", {}};
-  s.create[4] = {CreateOutcome::Failed, {}, "500"};
+  s.create[3] = {ClaimCreateOutcome::ExistsTerminating, "u-3", {}};
+  s.create[4] = {ClaimCreateOutcome::Failed, {}, "500"};
   ClaimRoundMachine m({ws, 0}, {lane("normal", {item(1), item(2), item(3), item(4)}, 1), LaneRead{"x", LaneFailure{"no"}}}, 0, {});
   drive(m, cache, in_flight, s);
   const ClaimRound& r = m.round();
