@@ -1,13 +1,13 @@
 #include "operator/app.hpp"
 
-#include "dispatch/client.hpp"
-#include "dispatch/github.hpp"
+#include "dispatch/client_io.hpp"
+#include "dispatch/github_io.hpp"
 #include "operator/controller_io.hpp"
-#include "operator/http_server.hpp"
+#include "operator/http_server_io.hpp"
 #include "operator/liveness.hpp"
 #include "operator/metrics.hpp"
 #include "operator/version.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/config.hpp"
 #include "watch/log.hpp"
 

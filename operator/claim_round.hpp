@@ -1,5 +1,5 @@
 // One claim round (SPEC §4) as a step machine: pure, nothing here awaits. The I/O layer
-// (operator/claimer.cpp) reads the lanes, then steps the machine: each step returns the
+// (operator/claimer_io.cpp) reads the lanes, then steps the machine: each step returns the
 // events to count and log, and at most one call to make (last); the call's answer is the
 // next step's input. Behaviour is the claimer's before issue 19, but for the one
 // difference the issue asks: a create that meets a terminating object of the same name
@@ -19,7 +19,7 @@
 #pragma once
 
 #include "dispatch/candidates.hpp"
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "dispatch/workload.hpp"
 
 #include <boost/json/object.hpp>

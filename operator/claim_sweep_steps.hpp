@@ -1,5 +1,5 @@
 // One pass of the stranded-claims or stuck-claims sweep (SPEC §6) as a step machine:
-// pure, nothing here awaits. The I/O layer (operator/claim_sweeps.cpp) lists dispatch's
+// pure, nothing here awaits. The I/O layer (operator/claim_sweeps_io.cpp) lists dispatch's
 // claimed issues, then steps the machine: each step returns the events to count and log,
 // and at most one call to make (last); the call's answer is the next step's input.
 //

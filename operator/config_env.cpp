@@ -234,7 +234,7 @@ void read_url(const Raw& r, std::string& out) {
   const auto hostport = at == std::string_view::npos ? authority : authority.substr(at + 1);
   if (v.find_first_of(" \t") != std::string::npos) bad("expected an http:// or https:// URL without blanks");
   if (hostport.empty() || hostport.front() == ':') bad("expected an http:// or https:// URL with a host");
-  // What the HTTP client will parse (watch/client.cpp): refuse here what it would refuse.
+  // What the HTTP client will parse (watch/client_io.cpp): refuse here what it would refuse.
   const auto parsed = boost::urls::parse_uri(v);
   if (!parsed) bad("expected a valid http:// or https:// URL");
   if (parsed->has_port()) {

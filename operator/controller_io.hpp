@@ -16,8 +16,8 @@
 // program's io_context thread.
 #pragma once
 
-#include "operator/http_server.hpp"
-#include "operator/reconciler.hpp"
+#include "operator/http_server_io.hpp"
+#include "operator/reconciler_io.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>

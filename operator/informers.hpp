@@ -4,7 +4,7 @@
 #pragma once
 
 #include "operator/cache_view.hpp"
-#include "watch/watch_cache.hpp"
+#include "watch/watch_cache_io.hpp"
 
 #include <boost/json/object.hpp>
 

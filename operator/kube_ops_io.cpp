@@ -1,6 +1,6 @@
 #include "operator/kube_ops_io.hpp"
 
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/json_access.hpp"
 #include "watch/json_input.hpp"

@@ -10,7 +10,7 @@
 // Answers that never came (transport failures, timeouts) say nothing about the token.
 #pragma once
 
-#include "operator/http_server.hpp"
+#include "operator/http_server_io.hpp"
 
 #include <chrono>
 #include <optional>

@@ -1,5 +1,5 @@
 // One PR-fix queue item (issue 8; the decisions are dispatch/prfix.hpp's) as a step
-// machine: pure, nothing here awaits. The I/O layer (operator/prfix_loop.cpp) reads the
+// machine: pure, nothing here awaits. The I/O layer (operator/prfix_loop_io.cpp) reads the
 // facts — the queued item, its fix Workload as the Workload cache holds it, whether a
 // replace of it is in flight (an intent), a ladder ConfigMap left by 0.x — and runs the
 // steps in order; a step that fails ends the item for this round (tried again next round).

@@ -2,21 +2,21 @@
 // for a name, asks steps::plan() what to do, and runs the actions in order — kube writes
 // through operator/kube_ops_io.hpp, dispatch calls, Events, typed metrics. No decisions
 // here: what to do is retry_steps.cpp's; how a read is made is reconciler.cpp's.
-#include "operator/reconciler.hpp"
+#include "operator/reconciler_io.hpp"
 
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/prfix.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"
-#include "operator/events.hpp"
+#include "operator/events_io.hpp"
 #include "operator/kube_ops_io.hpp"
 #include "operator/metrics.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
-#include "watch/work_queue.hpp"
+#include "watch/work_queue_io.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -255,7 +255,7 @@ awaitable<void> Reconciler::create_claim(const Intent& intent) {
     co_await unclaim(intent);
     co_return;
   }
-  in_flight_.created(intent.target_name(), std::chrono::steady_clock::now());
+  in_flight_.claims().created(intent.target_name(), std::chrono::steady_clock::now());
   if (created.created && d_.metrics) d_.metrics->workloads_created_total.labels({intent.lane}).inc();
   logger().info(created.created ? "claimed; Workload created once the old one was gone" : "the claimed issue's Workload exists already",
                 {{"workload", intent.target_name()}, {"issue", fmt::format("{}#{}", intent.repo, intent.number)},

@@ -1,4 +1,4 @@
-// The API client's connections (watch/client.cpp's internals; includes Beast, so it is
+// The API client's connections (watch/client_io.cpp's internals; includes Beast, so it is
 // included only by the client's own sources): the server's address parsed from the
 // kubeconfig, one plain or TLS connection with its read buffer, the TLS context made from
 // the cluster config, and the helpers that turn a socket's failure into an ApiError. No

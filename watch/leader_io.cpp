@@ -1,7 +1,7 @@
 // The leader elector: the coroutine driver of the LeaseMachine against the API server.
 #include "watch/leader_io.hpp"
 
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"

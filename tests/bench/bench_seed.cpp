@@ -2,7 +2,7 @@
 
 #include "sim/seed.hpp"
 
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/request.hpp"
 

@@ -9,7 +9,7 @@
 // CronJob tick and polled the delete once a second.
 //
 //   retry-bench --sim PATH/kube-sim [--cached 10000] [--failures 200]
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/config.hpp"
 #include "operator/controller_io.hpp"
@@ -18,11 +18,11 @@
 #include "operator/metrics.hpp"
 #include "support/process.hpp"
 #include "support/sim_client.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/config.hpp"
 #include "watch/log.hpp"
-#include "watch/watch_cache.hpp"
-#include "watch/work_queue.hpp"
+#include "watch/watch_cache_io.hpp"
+#include "watch/work_queue_io.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -14,10 +14,10 @@
 // other than kube-sim (tests/bench/bench_seed.hpp).
 #include "operator/informers.hpp"
 #include "tests/bench/bench_seed.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/config.hpp"
 #include "watch/event_stream.hpp"
-#include "watch/watch_cache.hpp"
+#include "watch/watch_cache_io.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

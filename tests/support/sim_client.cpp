@@ -1,6 +1,6 @@
 #include "support/sim_client.hpp"
 
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

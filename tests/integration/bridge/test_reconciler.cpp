@@ -1,16 +1,16 @@
 // The reconciler against scripted API and dispatch servers and a cache the test controls:
 // the exact requests of each step of a retry, the cap, a closed issue, and a process that
 // restarts between the delete and the create.
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "dispatch/prfix.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/config.hpp"
-#include "operator/events.hpp"
-#include "operator/reconciler.hpp"
+#include "operator/events_io.hpp"
+#include "operator/reconciler_io.hpp"
 #include "operator/retry_flow.hpp"
 #include "operator/sweeps.hpp"
 #include "support/test_server.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -3,9 +3,9 @@
 // what its step machine decides. No sleeps: every call is answered at once.
 #include "world.hpp"
 
-#include "operator/claim_sweeps.hpp"
-#include "operator/claimer.hpp"
-#include "operator/prfix_loop.hpp"
+#include "operator/claim_sweeps_io.hpp"
+#include "operator/claimer_io.hpp"
+#include "operator/prfix_loop_io.hpp"
 #include "support/run_coroutine.hpp"
 
 #include <boost/json/parse.hpp>

@@ -4,11 +4,11 @@
 #pragma once
 
 #include "../../unit/claims/fake_cache.hpp"
-#include "dispatch/client.hpp"
-#include "dispatch/github.hpp"
+#include "dispatch/client_io.hpp"
+#include "dispatch/github_io.hpp"
 #include "operator/config.hpp"
 #include "support/test_server.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 
 #include <boost/asio/io_context.hpp>
 

@@ -3,7 +3,7 @@
 // certificate, bearer tokens and rotation, timeouts, and watch streaming.
 #include "support/pki.hpp"
 #include "support/test_server.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "support/run_coroutine.hpp"
 

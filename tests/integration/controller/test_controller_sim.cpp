@@ -2,14 +2,14 @@
 // come from the informers' typed events. foreman_bridge_watch_relists_total counts the
 // first list of every informer, and the relist after a 410 of every informer (Workloads,
 // intents, tasks): this test fails if either is missed for any of them.
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "operator/config.hpp"
 #include "operator/controller_io.hpp"
 #include "operator/liveness.hpp"
 #include "operator/metrics.hpp"
 #include "support/process.hpp"
 #include "support/sim_client.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/config.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -1,7 +1,7 @@
 // The dispatch client against a scripted server over loopback: the exact paths, bodies
 // and headers of SPEC §2, the status outcomes, retries with backoff and Retry-After,
 // timeouts, and the token kept out of errors.
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "support/test_server.hpp"
 #include "support/run_coroutine.hpp"
 

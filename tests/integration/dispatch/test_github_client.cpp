@@ -2,7 +2,7 @@
 // with a path prefix), headers, 200/404 as answers, retries of transient statuses and rate
 // limits, refusals that are final, timeouts, malformed pull requests, the token kept out of
 // errors. And parse_pull_request as a table.
-#include "dispatch/github.hpp"
+#include "dispatch/github_io.hpp"
 #include "support/test_server.hpp"
 #include "support/run_coroutine.hpp"
 

@@ -5,9 +5,9 @@
 // mask; and streaming refused by the server at first, so the informer falls back to pages.
 #include "support/process.hpp"
 #include "support/sim_client.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/config.hpp"
-#include "watch/watch_cache.hpp"
+#include "watch/watch_cache_io.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>

@@ -2,10 +2,10 @@
 // made during the test: a ConfigError naming the configuration source when the material
 // cannot be loaded, an ApiError of kind Transport naming the handshake when verification
 // fails, and a DispatchError for the dispatch service.
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "support/pki.hpp"
 #include "support/test_server.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/config.hpp"
 #include "watch/errors.hpp"
 #include "watch/request.hpp"

@@ -3,15 +3,15 @@
 // error (ApiError Decode, DispatchError, ParseError) with a clear message, or is skipped
 // and reported (a malformed queue item) — never a crash, never silently accepted.
 #include "dispatch/candidates.hpp"
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "dispatch/items.hpp"
 #include "support/test_server.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/event_stream.hpp"
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"
-#include "watch/watch_cache.hpp"
+#include "watch/watch_cache_io.hpp"
 #include "support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -1,4 +1,4 @@
-#include "watch/watch_cache.hpp"
+#include "watch/watch_cache_io.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

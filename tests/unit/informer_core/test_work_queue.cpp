@@ -1,5 +1,5 @@
 // The work queue's pure core over a fake clock.
-#include "watch/work_queue.hpp"
+#include "watch/work_queue_io.hpp"
 
 #include <boost/test/unit_test.hpp>
 

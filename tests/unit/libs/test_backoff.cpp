@@ -1,7 +1,7 @@
 // The one backoff (watch/backoff.hpp) as tables: nominal delays, each jitter policy at the
 // ends of its draw, the stateful Backoff's reset after a healthy period, and the service
 // clients' retry delay with and without Retry-After.
-#include "dispatch/service_http.hpp"
+#include "dispatch/service_http_io.hpp"
 #include "watch/backoff.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,7 +1,7 @@
 // URLs through Boost.URL (watch/url.hpp) as tables: request targets with label and field
 // selectors and continue tokens (byte for byte what the hand-written encoder sent), and
 // redaction of user-info and credentials in the query.
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "watch/request.hpp"
 #include "watch/url.hpp"
 

@@ -2,7 +2,7 @@
 // against fakes: an in-memory CacheView and an executor that records the actions it is
 // given. No sockets, no HTTP server.
 #include "operator/cache_view.hpp"
-#include "operator/reconciler.hpp"
+#include "operator/reconciler_io.hpp"
 #include "operator/retry_steps.hpp"
 #include "watch/errors.hpp"
 

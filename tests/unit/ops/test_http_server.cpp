@@ -1,6 +1,6 @@
 // The operations HTTP server over loopback: routes, methods, HEAD, keep-alive, limits,
 // timeouts, the connection cap (the oldest idle connection makes way) and a graceful stop.
-#include "operator/http_server.hpp"
+#include "operator/http_server_io.hpp"
 #include "operator/metrics.hpp"
 #include "support/prom_parser.hpp"
 

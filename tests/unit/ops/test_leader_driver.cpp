@@ -2,7 +2,7 @@
 // resourceVersions and optimistic concurrency (409 on a stale update, 409 AlreadyExists on
 // a second create). Short durations; the assertions are on what was sent, never on time.
 #include "support/test_server.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/leader.hpp"
 
 #include <boost/asio/co_spawn.hpp>

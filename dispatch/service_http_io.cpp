@@ -1,4 +1,4 @@
-#include "dispatch/service_http.hpp"
+#include "dispatch/service_http_io.hpp"
 
 #include "watch/errors.hpp"
 

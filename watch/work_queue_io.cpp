@@ -1,4 +1,4 @@
-#include "watch/work_queue.hpp"
+#include "watch/work_queue_io.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

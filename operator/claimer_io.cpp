@@ -1,13 +1,13 @@
-#include "operator/claimer.hpp"
+#include "operator/claimer_io.hpp"
 
 #include "dispatch/candidates.hpp"
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/foreman_model.hpp"
 #include "operator/metrics.hpp"
 #include "operator/retry_flow.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
@@ -77,7 +77,7 @@ Intent claim_intent(const claim::RecordClaimIntent& c) {
 
 }  // namespace
 
-Claimer::Claimer(Deps deps) : d_(std::move(deps)) {}
+Claimer::Claimer(Deps deps) : d_(std::move(deps)), in_flight_(d_.in_flight) {}
 
 awaitable<void> Claimer::run() {
   auto ex = co_await asio::this_coro::executor;

@@ -1,8 +1,8 @@
-#include "dispatch/github.hpp"
+#include "dispatch/github_io.hpp"
 
-#include "dispatch/service_http.hpp"
+#include "dispatch/service_http_io.hpp"
 
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/json_access.hpp"
 #include "watch/json_input.hpp"
 #include "watch/request.hpp"

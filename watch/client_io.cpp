@@ -1,7 +1,7 @@
 // The asynchronous API client: the connection pool, requests with their deadlines, and
 // watch streams. This file, client_conn.* and the HTTP server sources are the only places
 // that include Beast; Asio itself is compiled once in asio_impl.cpp.
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 
 #include "watch/base64.hpp"
 #include "watch/client_conn.hpp"

@@ -1,7 +1,7 @@
-#include "operator/events.hpp"
+#include "operator/events_io.hpp"
 
 #include "dispatch/workload.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/leader.hpp"
 #include "watch/log.hpp"

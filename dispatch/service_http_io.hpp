@@ -6,7 +6,7 @@
 #pragma once
 
 #include "watch/backoff.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

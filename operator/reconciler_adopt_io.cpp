@@ -1,9 +1,9 @@
 // The reconciler's reads of dispatch before a decision (operator/adoption.hpp): the
 // issue's current lane and, for a Workload without one, its issue id. Coroutines of the
 // Reconciler; the rules are adoption.cpp's pure functions.
-#include "operator/reconciler.hpp"
+#include "operator/reconciler_io.hpp"
 
-#include "dispatch/client.hpp"
+#include "dispatch/client_io.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"

@@ -1,4 +1,4 @@
-#include "operator/http_server.hpp"
+#include "operator/http_server_io.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

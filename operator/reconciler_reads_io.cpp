@@ -1,24 +1,24 @@
-#include "operator/reconciler.hpp"
+#include "operator/reconciler_io.hpp"
 
 #include "operator/informers.hpp"
 
-#include "dispatch/client.hpp"
-#include "dispatch/github.hpp"
+#include "dispatch/client_io.hpp"
+#include "dispatch/github_io.hpp"
 #include "dispatch/items.hpp"
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"
-#include "operator/events.hpp"
+#include "operator/events_io.hpp"
 #include "operator/kube_ops_io.hpp"
 #include "operator/metrics.hpp"
 #include "operator/retry_decision.hpp"
 #include "operator/sweeps.hpp"
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/json_input.hpp"
 #include "watch/json_access.hpp"
 #include "watch/log.hpp"
 #include "watch/request.hpp"
-#include "watch/work_queue.hpp"
+#include "watch/work_queue_io.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/parse.hpp>

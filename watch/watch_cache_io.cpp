@@ -1,6 +1,6 @@
-#include "watch/watch_cache.hpp"
+#include "watch/watch_cache_io.hpp"
 
-#include "watch/client.hpp"
+#include "watch/client_io.hpp"
 #include "watch/json_access.hpp"
 #include "watch/packed_json.hpp"
 #include "watch/json_input.hpp"
