@@ -2,7 +2,6 @@
 // typed errors, timeouts, bearer tokens and rotation, extra headers. (TLS:
 // test_client_tls.cpp; watch streaming: test_client_stream.cpp.)
 #include "client_fixture.hpp"
-#include "support/pki.hpp"
 #include "support/test_server.hpp"
 #include "watch/client_io.hpp"
 #include "watch/errors.hpp"
@@ -23,7 +22,6 @@
 
 namespace asio = boost::asio;
 using asio::awaitable;
-using asio::use_awaitable;
 using namespace fdb;
 using namespace fdb::kube;
 using namespace std::chrono_literals;
@@ -32,11 +30,9 @@ using test::TestRequest;
 using test::TestServer;
 
 using fdb::test::run;
-using test::ca;
 using test::config_for;
 using test::json;
 using test::kind_of;
-using test::server_cert;
 
 BOOST_AUTO_TEST_SUITE(client_http)
 

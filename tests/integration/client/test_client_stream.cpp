@@ -1,7 +1,6 @@
 // The API client's watch streaming against a scripted server: lines as they are sent,
 // an idle stream's timeout, error answers and oversized lines, cancellation.
 #include "client_fixture.hpp"
-#include "support/pki.hpp"
 #include "support/test_server.hpp"
 #include "watch/client_io.hpp"
 #include "watch/errors.hpp"
@@ -15,11 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <random>
-
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
@@ -31,11 +25,9 @@ using test::TestRequest;
 using test::TestServer;
 
 using fdb::test::run;
-using test::ca;
 using test::config_for;
 using test::json;
 using test::kind_of;
-using test::server_cert;
 
 BOOST_AUTO_TEST_SUITE(client_stream)
 

@@ -15,18 +15,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <random>
-
 namespace asio = boost::asio;
 using asio::awaitable;
-using asio::use_awaitable;
 using namespace fdb;
 using namespace fdb::kube;
 using namespace std::chrono_literals;
-using test::TestReply;
 using test::TestRequest;
 using test::TestServer;
 

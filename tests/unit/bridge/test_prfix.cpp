@@ -3,15 +3,15 @@
 // of the decision.
 #include "crd_schema.hpp"
 #include "dispatch/prfix.hpp"
+#include "workload_fixture.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <cstdio>
-
 using namespace fdb::dispatch;
 namespace json = boost::json;
+using fdb::test::hash8;
 
 namespace {
 
@@ -24,12 +24,6 @@ PrFixItem item() {
   auto i = parse_prfix_item(json::parse(kItem));
   if (const auto* bad = std::get_if<ParseError>(&i)) BOOST_FAIL(bad->what());
   return std::get<PrFixItem>(i);
-}
-
-std::string hash8(const std::string& key) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(key)));
-  return std::string(hex, 8);
 }
 
 }  // namespace

@@ -2,24 +2,17 @@
 // batch and the pipeline (with feedback), their variants, overwrite, the prompt cut, and
 // the schema checker itself.
 #include "workload_fixture.hpp"
-#include "dispatch/prfix.hpp"
 #include "dispatch/workload.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <cstdio>
-#include <set>
-
 using namespace fdb::dispatch;
 namespace json = boost::json;
 using fdb::test::at;
 using fdb::test::expect_valid;
-using fdb::test::hash8;
-using fdb::test::is_dns_label;
 using fdb::test::issue;
-using fdb::test::prfix_name_of;
 
 BOOST_AUTO_TEST_SUITE(bridge_workload)
 
