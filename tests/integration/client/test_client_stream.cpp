@@ -20,14 +20,7 @@ using asio::use_awaitable;
 using namespace fdb;
 using namespace fdb::kube;
 using namespace std::chrono_literals;
-using test::TestReply;
-using test::TestRequest;
-using test::TestServer;
-
-using fdb::test::run;
-using test::config_for;
-using test::json;
-using test::kind_of;
+using namespace fdb::test;
 
 BOOST_AUTO_TEST_SUITE(client_stream)
 

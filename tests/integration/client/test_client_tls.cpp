@@ -20,15 +20,7 @@ using asio::awaitable;
 using namespace fdb;
 using namespace fdb::kube;
 using namespace std::chrono_literals;
-using test::TestRequest;
-using test::TestServer;
-
-using fdb::test::run;
-using test::ca;
-using test::config_for;
-using test::json;
-using test::kind_of;
-using test::server_cert;
+using namespace fdb::test;
 
 BOOST_AUTO_TEST_SUITE(client_tls)
 
