@@ -3,10 +3,11 @@
 // Every answer is scripted per request; nothing sleeps.
 #pragma once
 
-#include "../../unit/claims/fake_cache.hpp"
 #include "dispatch/client_io.hpp"
 #include "dispatch/github_io.hpp"
 #include "operator/config.hpp"
+#include "support/fixture_servers.hpp"
+#include "support/foreman_fixtures.hpp"
 #include "support/test_server.hpp"
 #include "watch/client_io.hpp"
 
@@ -30,8 +31,8 @@ struct World {
   TestServer api{io, [this](const TestRequest& r) { return answer(api_script, r, 201, "{}"); }};
   TestServer dispatch_server{io, [this](const TestRequest& r) { return answer(dispatch_script, r, 200, R"({"success":true})"); }};
   TestServer github_server{io, [this](const TestRequest& r) { return answer(github_script, r, 404, "{}"); }};
-  kube::Client kube{io.get_executor(), cluster()};
-  dispatch::Client dispatch{io.get_executor(), dispatch_options()};
+  kube::Client kube{io.get_executor(), cluster_at(api.url())};
+  dispatch::Client dispatch{io.get_executor(), dispatch_at(dispatch_server.url())};
   github::Client github{io.get_executor(), github_options()};
   op::Config config = make_config();
   MapCache cache;
@@ -42,18 +43,6 @@ struct World {
     }
     return reply(status, std::move(body));
   }
-  kube::ClusterConfig cluster() {
-    kube::ClusterConfig c;
-    c.server = api.url();
-    return c;
-  }
-  dispatch::ClientOptions dispatch_options() {
-    dispatch::ClientOptions o;
-    o.url = dispatch_server.url();
-    o.token = "t";
-    o.base_backoff = std::chrono::milliseconds(1);
-    return o;
-  }
   github::ClientOptions github_options() {
     github::ClientOptions o;
     o.base_url = github_server.url();
@@ -62,25 +51,10 @@ struct World {
     return o;
   }
   static op::Config make_config() {
-    op::LoadOptions lo;
-    lo.env = [](std::string_view n) -> std::optional<std::string> {
-      if (n == "DISPATCH_AGENT_TOKEN") return "t";
-      if (n == "DISPATCH_LANES") return "normal";
-      if (n == "PR_FIX_ENABLED") return "true";
-      return std::nullopt;
-    };
-    return op::load_config(std::vector<std::string>{}, lo);
+    return config_from_env({{"DISPATCH_AGENT_TOKEN", "t"}, {"DISPATCH_LANES", "normal"}, {"PR_FIX_ENABLED", "true"}});
   }
   // "METHOD path" of each request since `from` (events excluded).
-  static std::vector<std::string> log(const TestServer& s, std::size_t from = 0) {
-    std::vector<std::string> out;
-    for (std::size_t i = from; i < s.requests().size(); ++i) {
-      const auto& r = s.requests()[i];
-      if (r.target.find("/events") != std::string::npos) continue;
-      out.push_back(r.method + " " + r.target.substr(0, r.target.find('?')));
-    }
-    return out;
-  }
+  static std::vector<std::string> log(const TestServer& s, std::size_t from = 0) { return request_log(s, from); }
 };
 
 }  // namespace fdb::test

@@ -3,15 +3,15 @@
 // of the decision.
 #include "crd_schema.hpp"
 #include "dispatch/prfix.hpp"
+#include "workload_fixture.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <cstdio>
-
 using namespace fdb::dispatch;
 namespace json = boost::json;
+using fdb::test::hash8;
 
 namespace {
 
@@ -24,12 +24,6 @@ PrFixItem item() {
   auto i = parse_prfix_item(json::parse(kItem));
   if (const auto* bad = std::get_if<ParseError>(&i)) BOOST_FAIL(bad->what());
   return std::get<PrFixItem>(i);
-}
-
-std::string hash8(const std::string& key) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(key)));
-  return std::string(hex, 8);
 }
 
 }  // namespace
@@ -252,99 +246,132 @@ BOOST_AUTO_TEST_CASE(merge_status_as_the_python_read_it) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
+namespace {
+
+// The fix Workload a row of the decision table meets: its phase, lane, attempt and recorded
+// failure signature (nullptr: the item's own).
+struct FixRow {
+  const char* phase;
+  const char* lane;
+  int attempt;
+  const char* signature = nullptr;
+};
+
+std::optional<PrFixWorkload> fix_workload(const std::optional<FixRow>& f, const std::string& item_signature) {
+  if (!f) return std::nullopt;
+  return PrFixWorkload{f->phase, f->lane, f->attempt, f->signature ? std::string(f->signature) : item_signature};
+}
+
+const std::optional<PrState> kOpen = PrState{true, false, "abc123", "clean", ChecksState::None};
+const std::optional<PrState> kUnknown;
+
+struct DecisionRow {
+  const char* given;
+  std::optional<FixRow> fix;
+  std::optional<PrState> pr;
+  std::string kind;    // create, mark, retry, wait
+  std::string status;  // mark: the status
+  std::string lane;    // create/retry: the lane
+  int attempt;         // create/retry: the attempt
+};
+
+const DecisionRow kDecisions[] = {
+    {"nothing yet, PR open", std::nullopt, kOpen, "create", "", "NORMAL", 1},
+    {"nothing yet, PR state unknown (no GitHub token)", std::nullopt, kUnknown, "create", "", "NORMAL", 1},
+    {"PR merged: nothing left to fix", std::nullopt, PrState{false, true, "abc123"}, "mark", "FIXED", "", 0},
+    {"PR merged while a fix runs", FixRow{"Dispatched", "NORMAL", 1}, PrState{false, true, "abc123"}, "mark", "FIXED",
+     "", 0},
+    {"PR closed", FixRow{"Dispatched", "NORMAL", 1}, PrState{false, false, "abc123"}, "mark", "STALE", "", 0},
+    {"PR head moved before any fix", std::nullopt, PrState{true, false, "def456"}, "mark", "STALE", "", 0},
+    {"a fix running (its own push moves the head)", FixRow{"Dispatched", "NORMAL", 1}, PrState{true, false, "def456"},
+     "wait", "", "", 0},
+    // Issue 18 item 7: FIXED only when the PR is mergeable and its checks pass.
+    {"fixed, no checks", FixRow{"Completed", "NORMAL", 1}, kOpen, "mark", "FIXED", "", 0},
+    {"fixed, checks passed", FixRow{"Completed", "NORMAL", 1}, PrState{true, false, "abc123", "clean", ChecksState::Passed},
+     "mark", "FIXED", "", 0},
+    {"completed, PR state unknown: not verified, waits", FixRow{"Completed", "ESCALATED", 2}, kUnknown, "wait", "", "", 0},
+    {"completed, PR unknown at the cap: the ladder", FixRow{"Completed", "NORMAL", 3}, kUnknown, "retry", "", "ESCALATED", 1},
+    {"completed, checks pending: waits", FixRow{"Completed", "NORMAL", 1},
+     PrState{true, false, "abc123", "unstable", ChecksState::Pending}, "wait", "", "", 0},
+    {"completed, check runs unreadable: waits", FixRow{"Completed", "NORMAL", 1},
+     PrState{true, false, "abc123", "clean", std::nullopt}, "wait", "", "", 0},
+    {"completed, blocked for a review: waits", FixRow{"Completed", "NORMAL", 2},
+     PrState{true, false, "abc123", "blocked", ChecksState::Passed}, "wait", "", "", 0},
+    {"completed, blocked at the cap in ESCALATED", FixRow{"Completed", "ESCALATED", 3},
+     PrState{true, false, "abc123", "blocked", ChecksState::None}, "mark", "BLOCKED", "", 0},
+    {"completed, checks failed: a failed fix", FixRow{"Completed", "NORMAL", 1},
+     PrState{true, false, "abc123", "unstable", ChecksState::Failed}, "retry", "", "NORMAL", 2},
+    {"completed, merge conflict", FixRow{"Completed", "NORMAL", 1}, PrState{true, false, "abc123", "dirty", ChecksState::Passed},
+     "mark", "BLOCKED", "", 0},
+    {"failed, merge conflict", FixRow{"Failed", "NORMAL", 1}, PrState{true, false, "abc123", "dirty", std::nullopt}, "mark",
+     "BLOCKED", "", 0},
+    {"failed, checks pending, budget left: waits", FixRow{"Failed", "NORMAL", 1},
+     PrState{true, false, "abc123", "clean", ChecksState::Pending}, "wait", "", "", 0},
+    {"failed, budget left", FixRow{"Failed", "NORMAL", 1}, kOpen, "retry", "", "NORMAL", 2},
+    {"failed at the cap in NORMAL: escalated", FixRow{"Failed", "NORMAL", 3}, kOpen, "retry", "", "ESCALATED", 1},
+    {"failed, budget left in ESCALATED", FixRow{"Failed", "ESCALATED", 2}, kOpen, "retry", "", "ESCALATED", 3},
+    {"failed at the cap in ESCALATED", FixRow{"Failed", "ESCALATED", 3}, kOpen, "mark", "BLOCKED", "", 0},
+    {"failed for another signature: a fresh budget", FixRow{"Failed", "ESCALATED", 3, "review-feedback::00000000"}, kOpen,
+     "retry", "", "NORMAL", 1},
+    {"failed, no signature recorded", FixRow{"Failed", "NORMAL", 3, ""}, kOpen, "retry", "", "NORMAL", 1},
+};
+
+// The action `a` is the row's: its kind, and the status, lane and attempt it names.
+void check_decision(const PrFixAction& a, const DecisionRow& r) {
+  if (r.kind == "create") {
+    BOOST_REQUIRE(std::holds_alternative<prfix::Create>(a));
+    BOOST_TEST(std::get<prfix::Create>(a).request.lane == r.lane);
+    BOOST_TEST(std::get<prfix::Create>(a).request.attempt == r.attempt);
+  } else if (r.kind == "mark") {
+    BOOST_REQUIRE(std::holds_alternative<prfix::Mark>(a));
+    BOOST_TEST(std::get<prfix::Mark>(a).status == r.status);
+    BOOST_TEST(!std::get<prfix::Mark>(a).note.empty());
+  } else if (r.kind == "retry") {
+    BOOST_REQUIRE(std::holds_alternative<prfix::Retry>(a));
+    BOOST_TEST(std::get<prfix::Retry>(a).request.lane == r.lane);
+    BOOST_TEST(std::get<prfix::Retry>(a).request.attempt == r.attempt);
+    BOOST_TEST(!std::get<prfix::Retry>(a).reason.empty());
+  } else {
+    BOOST_TEST(std::holds_alternative<prfix::Wait>(a));
+  }
+}
+
+PrFixSettings three_attempts() {
   PrFixSettings s;
   s.max_attempts = 3;
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_branch_of_the_decision) {
+  const PrFixSettings s = three_attempts();
   const PrFixItem it = item();
   const std::string sig = failure_signature(it);
-  auto fix = [&](std::string phase, std::string lane, int attempt, std::string signature) {
-    return std::optional<PrFixWorkload>(PrFixWorkload{std::move(phase), std::move(lane), attempt, std::move(signature)});
-  };
-  const std::optional<PrState> open = PrState{true, false, "abc123", "clean", ChecksState::None};
-  const std::optional<PrState> unknown;
-  struct Row {
-    const char* given;
-    std::optional<PrFixWorkload> fix;
-    std::optional<PrState> pr;
-    std::string kind;    // create, mark, retry, wait
-    std::string status;  // mark: the status
-    std::string lane;    // create/retry: the lane
-    int attempt;         // create/retry: the attempt
-  };
-  const Row rows[] = {
-      {"nothing yet, PR open", std::nullopt, open, "create", "", "NORMAL", 1},
-      {"nothing yet, PR state unknown (no GitHub token)", std::nullopt, unknown, "create", "", "NORMAL", 1},
-      {"PR merged: nothing left to fix", std::nullopt, PrState{false, true, "abc123"}, "mark", "FIXED", "", 0},
-      {"PR merged while a fix runs", fix("Dispatched", "NORMAL", 1, sig), PrState{false, true, "abc123"}, "mark", "FIXED",
-       "", 0},
-      {"PR closed", fix("Dispatched", "NORMAL", 1, sig), PrState{false, false, "abc123"}, "mark", "STALE", "", 0},
-      {"PR head moved before any fix", std::nullopt, PrState{true, false, "def456"}, "mark", "STALE", "", 0},
-      {"a fix running (its own push moves the head)", fix("Dispatched", "NORMAL", 1, sig), PrState{true, false, "def456"},
-       "wait", "", "", 0},
-      // Issue 18 item 7: FIXED only when the PR is mergeable and its checks pass.
-      {"fixed, no checks", fix("Completed", "NORMAL", 1, sig), open, "mark", "FIXED", "", 0},
-      {"fixed, checks passed", fix("Completed", "NORMAL", 1, sig), PrState{true, false, "abc123", "clean", ChecksState::Passed},
-       "mark", "FIXED", "", 0},
-      {"completed, PR state unknown: not verified, waits", fix("Completed", "ESCALATED", 2, sig), unknown, "wait", "", "", 0},
-      {"completed, PR unknown at the cap: the ladder", fix("Completed", "NORMAL", 3, sig), unknown, "retry", "", "ESCALATED", 1},
-      {"completed, checks pending: waits", fix("Completed", "NORMAL", 1, sig),
-       PrState{true, false, "abc123", "unstable", ChecksState::Pending}, "wait", "", "", 0},
-      {"completed, check runs unreadable: waits", fix("Completed", "NORMAL", 1, sig),
-       PrState{true, false, "abc123", "clean", std::nullopt}, "wait", "", "", 0},
-      {"completed, blocked for a review: waits", fix("Completed", "NORMAL", 2, sig),
-       PrState{true, false, "abc123", "blocked", ChecksState::Passed}, "wait", "", "", 0},
-      {"completed, blocked at the cap in ESCALATED", fix("Completed", "ESCALATED", 3, sig),
-       PrState{true, false, "abc123", "blocked", ChecksState::None}, "mark", "BLOCKED", "", 0},
-      {"completed, checks failed: a failed fix", fix("Completed", "NORMAL", 1, sig),
-       PrState{true, false, "abc123", "unstable", ChecksState::Failed}, "retry", "", "NORMAL", 2},
-      {"completed, merge conflict", fix("Completed", "NORMAL", 1, sig), PrState{true, false, "abc123", "dirty", ChecksState::Passed},
-       "mark", "BLOCKED", "", 0},
-      {"failed, merge conflict", fix("Failed", "NORMAL", 1, sig), PrState{true, false, "abc123", "dirty", std::nullopt}, "mark",
-       "BLOCKED", "", 0},
-      {"failed, checks pending, budget left: waits", fix("Failed", "NORMAL", 1, sig),
-       PrState{true, false, "abc123", "clean", ChecksState::Pending}, "wait", "", "", 0},
-      {"failed, budget left", fix("Failed", "NORMAL", 1, sig), open, "retry", "", "NORMAL", 2},
-      {"failed at the cap in NORMAL: escalated", fix("Failed", "NORMAL", 3, sig), open, "retry", "", "ESCALATED", 1},
-      {"failed, budget left in ESCALATED", fix("Failed", "ESCALATED", 2, sig), open, "retry", "", "ESCALATED", 3},
-      {"failed at the cap in ESCALATED", fix("Failed", "ESCALATED", 3, sig), open, "mark", "BLOCKED", "", 0},
-      {"failed for another signature: a fresh budget", fix("Failed", "ESCALATED", 3, "review-feedback::00000000"), open,
-       "retry", "", "NORMAL", 1},
-      {"failed, no signature recorded", fix("Failed", "NORMAL", 3, ""), open, "retry", "", "NORMAL", 1},
-  };
-  for (const auto& r : rows) {
-    BOOST_TEST_CONTEXT(r.given) {
-      const PrFixAction a = decide_prfix(it, r.fix, std::nullopt, r.pr, s);
-      if (r.kind == "create") {
-        BOOST_REQUIRE(std::holds_alternative<prfix::Create>(a));
-        BOOST_TEST(std::get<prfix::Create>(a).request.lane == r.lane);
-        BOOST_TEST(std::get<prfix::Create>(a).request.attempt == r.attempt);
-      } else if (r.kind == "mark") {
-        BOOST_REQUIRE(std::holds_alternative<prfix::Mark>(a));
-        BOOST_TEST(std::get<prfix::Mark>(a).status == r.status);
-        BOOST_TEST(!std::get<prfix::Mark>(a).note.empty());
-      } else if (r.kind == "retry") {
-        BOOST_REQUIRE(std::holds_alternative<prfix::Retry>(a));
-        BOOST_TEST(std::get<prfix::Retry>(a).request.lane == r.lane);
-        BOOST_TEST(std::get<prfix::Retry>(a).request.attempt == r.attempt);
-        BOOST_TEST(!std::get<prfix::Retry>(a).reason.empty());
-      } else {
-        BOOST_TEST(std::holds_alternative<prfix::Wait>(a));
-      }
-    }
+  for (const auto& r : kDecisions) {
+    BOOST_TEST_CONTEXT(r.given) { check_decision(decide_prfix(it, fix_workload(r.fix, sig), std::nullopt, r.pr, s), r); }
   }
-  // An item queued in ESCALATED starts there.
-  PrFixItem esc = it;
+}
+
+// An item queued in ESCALATED starts there.
+BOOST_AUTO_TEST_CASE(an_item_queued_in_escalated_starts_there) {
+  PrFixItem esc = item();
   esc.lane = "ESCALATED";
-  const PrFixAction a = decide_prfix(esc, std::nullopt, std::nullopt, unknown, s);
+  const PrFixAction a = decide_prfix(esc, std::nullopt, std::nullopt, kUnknown, three_attempts());
   BOOST_TEST(std::get<prfix::Create>(a).request.lane == "ESCALATED");
-  // After a retry's delete, the recorded ladder position is where the next fix starts —
-  // for the same signature only.
-  const auto pending = fix("", "ESCALATED", 2, sig);
-  const PrFixAction b = decide_prfix(it, std::nullopt, pending, open, s);
+}
+
+// After a retry's delete, the recorded ladder position is where the next fix starts —
+// for the same signature only.
+BOOST_AUTO_TEST_CASE(a_recorded_ladder_position_is_where_the_next_fix_starts) {
+  const PrFixSettings s = three_attempts();
+  const PrFixItem it = item();
+  const auto pending = fix_workload(FixRow{"", "ESCALATED", 2}, failure_signature(it));
+  const PrFixAction b = decide_prfix(it, std::nullopt, pending, kOpen, s);
   BOOST_TEST(std::get<prfix::Create>(b).request.lane == "ESCALATED");
   BOOST_TEST(std::get<prfix::Create>(b).request.attempt == 2);
-  const auto other = fix("", "ESCALATED", 2, "review-feedback::00000000");
-  const PrFixAction c = decide_prfix(it, std::nullopt, other, open, s);
+  const auto other = fix_workload(FixRow{"", "ESCALATED", 2, "review-feedback::00000000"}, failure_signature(it));
+  const PrFixAction c = decide_prfix(it, std::nullopt, other, kOpen, s);
   BOOST_TEST(std::get<prfix::Create>(c).request.lane == "NORMAL");
   BOOST_TEST(std::get<prfix::Create>(c).request.attempt == 1);
 }

@@ -67,35 +67,40 @@ json::value real_review_no_go(std::string findings) {
 const json::value kCoderIncomplete =
     task("wl-o-r-7-code-7", "issue-fix", "INCOMPLETE", R"({"error":"ran out of turns","outcome":"INCOMPLETE"})");
 
-}  // namespace
+// failed() changed in one place, for the guards.
+json::object failed_with(const std::function<void(json::object&)>& change) {
+  json::object w = failed();
+  change(w);
+  return w;
+}
 
-BOOST_AUTO_TEST_SUITE(bridge_retry_decision)
+// A row of every_branch: a Workload, its tasks, its issue's state and the configuration;
+// the action decide_retry must choose and what must hold of it.
+struct BranchRow {
+  const char* given;
+  json::object workload;
+  json::array tasks;
+  IssueState issue;
+  Config cfg;
+  std::string action;
+  std::function<void(const RetryAction&)> check;
+};
 
-BOOST_AUTO_TEST_CASE(every_branch) {
-  struct Row {
-    const char* given;
-    json::object workload;
-    json::array tasks;
-    IssueState issue;
-    Config cfg;
-    std::string action;
-    std::function<void(const RetryAction&)> check;
-  };
-  auto no_check = [](const RetryAction&) {};
-  json::object running = failed();
-  running["status"].as_object()["phase"] = "Dispatched";
-  json::object foreign = failed();
-  foreign["metadata"].as_object()["labels"].as_object()["created-by"] = "someone";
-  json::object deleting = failed();
-  deleting["metadata"].as_object()["deletionTimestamp"] = "2026-01-01T00:00:00Z";
-  json::object executor_error = failed();
-  executor_error["status"].as_object()["conditions"] =
-      json::parse(R"([{"type":"Completed","status":"False","reason":"ExecutorError"}])");
-  json::object no_issue = failed();
-  no_issue["spec"].as_object().erase("issues");
-  no_issue["metadata"].as_object()["name"] = "wl-o-r";
+const auto no_check = [](const RetryAction&) {};
+const json::object running = failed_with([](json::object& w) { w["status"].as_object()["phase"] = "Dispatched"; });
+const json::object foreign =
+    failed_with([](json::object& w) { w["metadata"].as_object()["labels"].as_object()["created-by"] = "someone"; });
+const json::object deleting =
+    failed_with([](json::object& w) { w["metadata"].as_object()["deletionTimestamp"] = "2026-01-01T00:00:00Z"; });
+const json::object executor_error = failed_with([](json::object& w) {
+  w["status"].as_object()["conditions"] = json::parse(R"([{"type":"Completed","status":"False","reason":"ExecutorError"}])");
+});
+const json::object no_issue = failed_with([](json::object& w) {
+  w["spec"].as_object().erase("issues");
+  w["metadata"].as_object()["name"] = "wl-o-r";
+});
 
-  const Row rows[] = {
+const BranchRow kEveryBranch[] = {
       // Guards.
       {"not Failed", running, {}, IssueState::Open, config(), "nothing", no_check},
       {"not a bridge Workload", foreign, {}, IssueState::Open, config(), "nothing", no_check},
@@ -210,8 +215,14 @@ BOOST_AUTO_TEST_CASE(every_branch) {
          w["spec"].as_object().erase("issues");
          return w;
        }(), {}, IssueState::Open, config(), "retry", no_check},
-  };
-  for (const auto& r : rows) {
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(bridge_retry_decision)
+
+BOOST_AUTO_TEST_CASE(every_branch) {
+  for (const auto& r : kEveryBranch) {
     BOOST_TEST_CONTEXT(r.given) {
       const auto a = decide_retry(r.workload, r.tasks, r.issue, r.cfg);
       BOOST_TEST(action_name(a) == r.action, "reason: " << action_reason(a));

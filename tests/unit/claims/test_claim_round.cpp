@@ -3,7 +3,7 @@
 // actions the machine asks for. No sockets, no clocks.
 #include "operator/claim_in_flight.hpp"
 #include "operator/claim_round.hpp"
-#include "fake_cache.hpp"
+#include "support/foreman_fixtures.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -108,87 +108,89 @@ struct Row {
   std::function<void(MapCache&, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&)> setup = {};
 };
 
+const CreateAnswer kTerminating{ClaimCreateOutcome::ExistsTerminating, "u-9", {}};
+const CreateAnswer kFailed{ClaimCreateOutcome::Failed, {}, "422 Invalid"};
+
+const Row kRows[] = {
+    {"two candidates, no cap: both claimed and created in queue order",
+     {lane("normal", {item(1), item(2)})}, {},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "claim o/r#2", "create wl-o-r-2 coder=coder",
+      "claimed o/r#2", "done"}, 2},
+    {"MAX_IN_PROGRESS counts what is in progress already; capped once, every lane after it too",
+     {lane("normal", {item(1), item(2)}), lane("escalated", {item(3)})}, {},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "capped normal", "done"}, 3, 3, 2},
+    {"a lane that failed is reported; the others go on",
+     {LaneRead{"normal", LaneFailure{"503"}}, lane("escalated", {item(3)})}, {},
+     {"lane-error normal", "claim o/r#3", "create wl-o-r-3 coder=coder", "claimed o/r#3", "done"}, 1},
+    {"malformed items are reported, the well-formed ones claimed",
+     {lane("normal", {item(1)}, 2)}, {},
+     {"malformed normal", "malformed normal", "claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
+    {"409 taken, 400 closed, 404 unknown, a failed call: each moves on to the next candidate",
+     {lane("normal", {item(1), item(2), item(3), item(4), item(5)})},
+     {.claim = {{1, dispatch::ClaimOutcome::Taken}, {2, dispatch::ClaimOutcome::Closed},
+                {3, dispatch::ClaimOutcome::Unknown}, {4, std::nullopt}}},
+     {"claim o/r#1", "taken o/r#1", "claim o/r#2", "closed o/r#2", "claim o/r#3", "unknown o/r#3", "claim o/r#4",
+      "error o/r#4", "claim o/r#5", "create wl-o-r-5 coder=coder", "claimed o/r#5", "done"}, 1},
+    {"a lost answer settled by dispatch's list of claims is ours: created",
+     {lane("normal", {item(1)})}, {.checked = {{1, true}}},
+     {"claim o/r#1", "settled-by-list o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
+    {"the create meets our own Workload (409, not terminating): claimed",
+     {lane("normal", {item(1)})}, {.create = {{1, CreateAnswer{ClaimCreateOutcome::Exists, {}, {}}}}},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
+    {"the create meets a terminating object: an intent of kind Claim, never a wait; the round goes on",
+     {lane("normal", {item(1), item(2)})}, {.create = {{1, kTerminating}}},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "intent wl-o-r-1 u-9", "deferred o/r#1", "claim o/r#2",
+      "create wl-o-r-2 coder=coder", "claimed o/r#2", "done"}, 2},
+    {"the intent cannot be written: the claim is given back",
+     {lane("normal", {item(1)})}, {.create = {{1, kTerminating}}, .intent_ok = false},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "intent wl-o-r-1 u-9", "unclaim o/r#1", "unclaimed o/r#1", "done"}, 0},
+    {"a create that failed after its retries: unclaimed",
+     {lane("normal", {item(1)})}, {.create = {{1, kFailed}}},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "unclaim o/r#1", "unclaimed o/r#1", "done"}, 0},
+    {"the unclaim fails too: stranded (the sweep releases it)",
+     {lane("normal", {item(1)})}, {.create = {{1, kFailed}}, .unclaim_ok = false},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "unclaim o/r#1", "stranded o/r#1", "done"}, 0},
+    {"an issue with a Workload under another name is not claimed (reported); under its own name, silently",
+     {lane("normal", {item(1), item(2), item(3)})}, {},
+     {"other-name o/r#1", "claim o/r#3", "create wl-o-r-3 coder=coder", "claimed o/r#3", "done"}, 1, 0, 0,
+     [](MapCache& c, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
+       c.workloads["wl-o-r-1-py"] = bridge_workload("wl-o-r-1-py", "o/r", 1);
+       c.workloads["wl-o-r-2"] = bridge_workload("wl-o-r-2", "o/r", 2);
+     }},
+    {"an intent under the issue's name (a retry in flight): not claimed",
+     {lane("normal", {item(1)})}, {}, {"other-name o/r#1", "done"}, 0, 0, 0,
+     [](MapCache& c, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
+       c.intents["wl-o-r-1"] = boost::json::object{};
+     }},
+    {"a terminating Workload of its name (no intent) does not hold the issue: claimed, then the intent",
+     {lane("normal", {item(1)})}, {.create = {{1, kTerminating}}},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder", "intent wl-o-r-1 u-9", "deferred o/r#1", "done"}, 1, 0, 0,
+     [](MapCache& c, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
+       c.workloads["wl-o-r-1"] = bridge_workload("wl-o-r-1", "o/r", 1, "coder", true);
+     }},
+    {"a name created (or deferred) here and not cached yet: not claimed again",
+     {lane("normal", {item(1), item(2)})}, {},
+     {"claim o/r#2", "create wl-o-r-2 coder=coder", "claimed o/r#2", "done"}, 1, 0, 0,
+     [](MapCache&, ClaimsInFlight& f, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
+       f.created("wl-o-r-1", ClaimsInFlight::TimePoint{});
+     }},
+    {"coder slots: the lane's coder is full after one claim; the next lane's coder is free",
+     {lane("normal", {item(1), item(2)}), lane("escalated", {item(3)})}, {},
+     {"claim o/r#1", "create wl-o-r-1 coder=coder-a", "claimed o/r#1", "claim o/r#3", "create wl-o-r-3 coder=coder-b",
+      "claimed o/r#3", "done"}, 2, 0, 0,
+     [](MapCache&, ClaimsInFlight&, dispatch::WorkloadSettings& s, dispatch::LoadMap& load) {
+       s.lane_coder_agents = {{"local", {"coder-a"}}, {"frontier", {"coder-b"}}};
+       s.coder_agent_slots = {{"coder-a", 2}, {"coder-b", 1}};
+       load["coder-a"] = 1;
+     }},
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(claim_round)
 
 BOOST_AUTO_TEST_CASE(table) {
-  const CreateAnswer terminating{ClaimCreateOutcome::ExistsTerminating, "u-9", {}};
-  const CreateAnswer failed{ClaimCreateOutcome::Failed, {}, "422 Invalid"};
-  const Row rows[] = {
-      {"two candidates, no cap: both claimed and created in queue order",
-       {lane("normal", {item(1), item(2)})}, {},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "claim o/r#2", "create wl-o-r-2 coder=coder",
-        "claimed o/r#2", "done"}, 2},
-      {"MAX_IN_PROGRESS counts what is in progress already; capped once, every lane after it too",
-       {lane("normal", {item(1), item(2)}), lane("escalated", {item(3)})}, {},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "capped normal", "done"}, 3, 3, 2},
-      {"a lane that failed is reported; the others go on",
-       {LaneRead{"normal", LaneFailure{"503"}}, lane("escalated", {item(3)})}, {},
-       {"lane-error normal", "claim o/r#3", "create wl-o-r-3 coder=coder", "claimed o/r#3", "done"}, 1},
-      {"malformed items are reported, the well-formed ones claimed",
-       {lane("normal", {item(1)}, 2)}, {},
-       {"malformed normal", "malformed normal", "claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
-      {"409 taken, 400 closed, 404 unknown, a failed call: each moves on to the next candidate",
-       {lane("normal", {item(1), item(2), item(3), item(4), item(5)})},
-       {.claim = {{1, dispatch::ClaimOutcome::Taken}, {2, dispatch::ClaimOutcome::Closed},
-                  {3, dispatch::ClaimOutcome::Unknown}, {4, std::nullopt}}},
-       {"claim o/r#1", "taken o/r#1", "claim o/r#2", "closed o/r#2", "claim o/r#3", "unknown o/r#3", "claim o/r#4",
-        "error o/r#4", "claim o/r#5", "create wl-o-r-5 coder=coder", "claimed o/r#5", "done"}, 1},
-      {"a lost answer settled by dispatch's list of claims is ours: created",
-       {lane("normal", {item(1)})}, {.checked = {{1, true}}},
-       {"claim o/r#1", "settled-by-list o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
-      {"the create meets our own Workload (409, not terminating): claimed",
-       {lane("normal", {item(1)})}, {.create = {{1, CreateAnswer{ClaimCreateOutcome::Exists, {}, {}}}}},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "claimed o/r#1", "done"}, 1},
-      {"the create meets a terminating object: an intent of kind Claim, never a wait; the round goes on",
-       {lane("normal", {item(1), item(2)})}, {.create = {{1, terminating}}},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "intent wl-o-r-1 u-9", "deferred o/r#1", "claim o/r#2",
-        "create wl-o-r-2 coder=coder", "claimed o/r#2", "done"}, 2},
-      {"the intent cannot be written: the claim is given back",
-       {lane("normal", {item(1)})}, {.create = {{1, terminating}}, .intent_ok = false},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "intent wl-o-r-1 u-9", "unclaim o/r#1", "unclaimed o/r#1", "done"}, 0},
-      {"a create that failed after its retries: unclaimed",
-       {lane("normal", {item(1)})}, {.create = {{1, failed}}},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "unclaim o/r#1", "unclaimed o/r#1", "done"}, 0},
-      {"the unclaim fails too: stranded (the sweep releases it)",
-       {lane("normal", {item(1)})}, {.create = {{1, failed}}, .unclaim_ok = false},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "unclaim o/r#1", "stranded o/r#1", "done"}, 0},
-      {"an issue with a Workload under another name is not claimed (reported); under its own name, silently",
-       {lane("normal", {item(1), item(2), item(3)})}, {},
-       {"other-name o/r#1", "claim o/r#3", "create wl-o-r-3 coder=coder", "claimed o/r#3", "done"}, 1, 0, 0,
-       [](MapCache& c, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
-         c.workloads["wl-o-r-1-py"] = bridge_workload("wl-o-r-1-py", "o/r", 1);
-         c.workloads["wl-o-r-2"] = bridge_workload("wl-o-r-2", "o/r", 2);
-       }},
-      {"an intent under the issue's name (a retry in flight): not claimed",
-       {lane("normal", {item(1)})}, {}, {"other-name o/r#1", "done"}, 0, 0, 0,
-       [](MapCache& c, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
-         c.intents["wl-o-r-1"] = boost::json::object{};
-       }},
-      {"a terminating Workload of its name (no intent) does not hold the issue: claimed, then the intent",
-       {lane("normal", {item(1)})}, {.create = {{1, terminating}}},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder", "intent wl-o-r-1 u-9", "deferred o/r#1", "done"}, 1, 0, 0,
-       [](MapCache& c, ClaimsInFlight&, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
-         c.workloads["wl-o-r-1"] = bridge_workload("wl-o-r-1", "o/r", 1, "coder", true);
-       }},
-      {"a name created (or deferred) here and not cached yet: not claimed again",
-       {lane("normal", {item(1), item(2)})}, {},
-       {"claim o/r#2", "create wl-o-r-2 coder=coder", "claimed o/r#2", "done"}, 1, 0, 0,
-       [](MapCache&, ClaimsInFlight& f, dispatch::WorkloadSettings&, dispatch::LoadMap&) {
-         f.created("wl-o-r-1", ClaimsInFlight::TimePoint{});
-       }},
-      {"coder slots: the lane's coder is full after one claim; the next lane's coder is free",
-       {lane("normal", {item(1), item(2)}), lane("escalated", {item(3)})}, {},
-       {"claim o/r#1", "create wl-o-r-1 coder=coder-a", "claimed o/r#1", "claim o/r#3", "create wl-o-r-3 coder=coder-b",
-        "claimed o/r#3", "done"}, 2, 0, 0,
-       [](MapCache&, ClaimsInFlight&, dispatch::WorkloadSettings& s, dispatch::LoadMap& load) {
-         s.lane_coder_agents = {{"local", {"coder-a"}}, {"frontier", {"coder-b"}}};
-         s.coder_agent_slots = {{"coder-a", 2}, {"coder-b", 1}};
-         load["coder-a"] = 1;
-       }},
-  };
-  for (const auto& r : rows) {
+  for (const auto& r : kRows) {
     BOOST_TEST_CONTEXT(r.given) {
       MapCache cache;
       ClaimsInFlight in_flight;

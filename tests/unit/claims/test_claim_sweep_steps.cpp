@@ -3,7 +3,7 @@
 // knows (before and after the API server's answer) and the answers of each call, and
 // expects the trace of actions. No sockets, no clocks.
 #include "operator/claim_sweep_steps.hpp"
-#include "fake_cache.hpp"
+#include "support/foreman_fixtures.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,9 +1,10 @@
 // The reconciler's executor loop (run_steps) and its read of the caches (steps::observe)
-// against fakes: an in-memory CacheView and an executor that records the actions it is
-// given. No sockets, no HTTP server.
+// against fakes: the in-memory CacheView of support/foreman_fixtures.hpp and an executor
+// that records the actions it is given. No sockets, no HTTP server.
 #include "operator/cache_view.hpp"
 #include "operator/reconciler_io.hpp"
 #include "operator/retry_steps.hpp"
+#include "support/foreman_fixtures.hpp"
 #include "watch/errors.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -18,28 +19,11 @@ using namespace fdb::op;
 namespace json = boost::json;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using fdb::test::MapCache;
 
 BOOST_AUTO_TEST_SUITE(step_runner)
 
 namespace {
-
-class MapCache final : public CacheView {
- public:
-  std::map<std::string, json::object, std::less<>> workloads;
-  std::map<std::string, json::object, std::less<>> intents;
-  std::optional<json::object> workload(std::string_view n) const override {
-    auto it = workloads.find(n);
-    return it == workloads.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::optional<json::object> intent(std::string_view n) const override {
-    auto it = intents.find(n);
-    return it == intents.end() ? std::nullopt : std::optional(it->second);
-  }
-  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
-    for (const auto& [k, v] : workloads) f(v);
-  }
-  bool synced() const override { return true; }
-};
 
 // Records each action; answers a Decide with `decision`, ends on Done, Requeue, a retry's
 // DeleteWorkload, ClearIntent, Report and Prune (as the Reconciler does); throws for the
@@ -80,12 +64,17 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
+// A Failed bridge Workload of o/r#1, attempt 1, in lane local.
 json::object failed_workload(const char* uid) {
-  return json::parse(std::string(R"({"metadata":{"name":"wl-o-r-1","namespace":"llm","uid":")") + uid +
-                     R"(","labels":{"created-by":"dispatch-bridge","lane":"local"},
-        "annotations":{"foreman.llmkube.dev/attempt":"1","foreman.llmkube.dev/issue-id":"I_1"}},
-        "spec":{"repo":"o/r","issues":[1]},"status":{"phase":"Failed"}})")
-      .as_object();
+  fdb::test::WorkloadFields f;
+  f.name = "wl-o-r-1";
+  f.number = 1;
+  f.uid = uid;
+  f.lane = "local";
+  f.attempt = "1";
+  f.issue_id = "I_1";
+  f.phase = "Failed";
+  return fdb::test::workload_object(f);
 }
 
 const steps::Settings kSettings{};

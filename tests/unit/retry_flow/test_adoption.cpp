@@ -6,6 +6,7 @@
 #include "operator/cache_view.hpp"
 #include "operator/retry_decision.hpp"
 #include "operator/retry_flow.hpp"
+#include "support/foreman_fixtures.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -16,49 +17,19 @@ namespace json = boost::json;
 using namespace fdb::op;
 using fdb::dispatch::python_workload_name;
 using fdb::dispatch::workload_name;
+using fdb::test::MapCache;
 
 namespace {
 
-// A Workload the way the Python bridge 0.7 made it: its name, labels, annotations (no
-// issue-id before 0.3), spec repo and issues.
+// A Workload the way the Python bridge 0.7 made it (support/foreman_fixtures.hpp), with a
+// uid and a phase.
 json::object python_workload(const std::string& repo, std::int64_t n, const std::string& issue_id,
                              const std::string& phase = "Failed", const std::string& lane = "local") {
-  json::object ann{{"foreman.llmkube.dev/attempt", "1"}, {"foreman.llmkube.dev/agent-name", "foreman/coder"}};
-  if (!issue_id.empty()) ann["foreman.llmkube.dev/issue-id"] = issue_id;
-  return json::object{
-      {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
-      {"kind", "Workload"},
-      {"metadata", json::object{{"name", python_workload_name(repo, n)},
-                                {"namespace", "llm"},
-                                {"uid", "u-" + std::to_string(n)},
-                                {"labels", json::object{{"created-by", "dispatch-bridge"}, {"lane", lane}}},
-                                {"annotations", std::move(ann)}}},
-      {"spec", json::object{{"intent", "Fix it"}, {"repo", repo}, {"issues", json::array{n}},
-                            {"coderAgentRef", json::object{{"name", "coder"}}}}},
-      {"status", json::object{{"phase", phase}}}};
+  auto f = fdb::test::python_workload_fields(python_workload_name(repo, n), repo, n, issue_id, "foreman/coder", lane);
+  f.uid = "u-" + std::to_string(n);
+  f.phase = phase;
+  return fdb::test::workload_object(f);
 }
-
-class MapCache final : public CacheView {
- public:
-  std::map<std::string, json::object, std::less<>> workloads;
-  std::map<std::string, json::object, std::less<>> intents;
-  void add(json::object w) {
-    const std::string name(w.at("metadata").at("name").as_string());
-    workloads[name] = std::move(w);
-  }
-  std::optional<json::object> workload(std::string_view n) const override {
-    auto it = workloads.find(n);
-    return it == workloads.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::optional<json::object> intent(std::string_view n) const override {
-    auto it = intents.find(n);
-    return it == intents.end() ? std::nullopt : std::optional(it->second);
-  }
-  void for_each_workload(const std::function<void(const json::object&)>& f) const override {
-    for (const auto& [k, v] : workloads) f(v);
-  }
-  bool synced() const override { return true; }
-};
 
 const std::string kLong = "o/" + std::string(60, 'r');  // the Python's name: 67 characters
 
