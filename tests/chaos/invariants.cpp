@@ -26,6 +26,14 @@ int attempt_of(const std::string& s) {
 
 }  // namespace
 
+bool work_left(const Inputs& in) {
+  if (!in.intents_left.empty()) return true;
+  return std::any_of(in.live.begin(), in.live.end(), [&](const LiveWorkload& w) {
+    return w.terminating || (w.phase != "Completed" && w.phase != "Failed") ||
+           (w.phase == "Failed" && w.attempt < in.max_attempts);
+  });
+}
+
 Verdict check(const Inputs& in) {
   Verdict v;
   for (const char* name : {"created-while-live", "attempt-over-cap", "two-live-workloads", "retry-lost", "claim-lost",

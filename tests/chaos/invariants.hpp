@@ -79,6 +79,10 @@ struct Verdict {
 //  memory-growth        no surviving replica grew by more than half (and 16 MB) after half-way
 Verdict check(const Inputs& in);
 
+// Work still to do, so not settled yet: a retry intent left, a Workload terminating or not
+// terminal, or a Failed Workload below the cap (its retry is to come).
+bool work_left(const Inputs& in);
+
 // Parsing of the simulators' answers (kube-sim /_sim/records, a Workload list, dispatch's
 // /_sim/dispatch/state); malformed entries are skipped.
 std::vector<Record> records_from(const boost::json::value& records);

@@ -118,4 +118,25 @@ BOOST_AUTO_TEST_CASE(parsing_the_simulators_answers) {
   BOOST_TEST(issues[0].needs_human);
 }
 
+// The soak waits while there is work left; a healthy end has none.
+BOOST_AUTO_TEST_CASE(work_left_until_every_workload_is_terminal_and_no_retry_is_due) {
+  BOOST_TEST(!work_left(healthy()));
+  const std::vector<std::pair<std::string, void (*)(Inputs&)>> busy = {
+      {"an intent left", [](Inputs& in) { in.intents_left.push_back("wl-o-r-1-retry"); }},
+      {"a Workload terminating", [](Inputs& in) { in.live[0].terminating = true; }},
+      {"a Workload running", [](Inputs& in) { in.live[0].phase = "Running"; }},
+      {"a Workload not started", [](Inputs& in) { in.live[0].phase = ""; }},
+      {"a Failed Workload below the cap", [](Inputs& in) { in.live[1].attempt = 2; }},
+      {"a Failed Workload, the cap raised", [](Inputs& in) { in.max_attempts = 4; }},
+  };
+  for (const auto& [what, change] : busy) {
+    Inputs in = healthy();
+    change(in);
+    BOOST_TEST_CONTEXT(what) { BOOST_TEST(work_left(in)); }
+  }
+  Inputs done = healthy();
+  done.live.clear();
+  BOOST_TEST(!work_left(done));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
