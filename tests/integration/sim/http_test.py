@@ -181,6 +181,38 @@ def test_slow_watcher(binary):
         assert "dropping a watcher" in f.read()
 
 
+def test_quiet_watcher_keeps_its_stream(binary):
+    """A watcher that reads keeps a small backlog: bookmarks every 20 ms through a quiet
+    second, then one event, and the stream goes on to its timeout with no drop logged."""
+    sim = Sim(binary, "--bookmark-ms", "20", "--watcher-buffer-mb", "1")
+    rv = call(sim.url, "GET", WL)[1]["metadata"]["resourceVersion"]
+    result = {}
+
+    def watch():
+        conn = http.client.HTTPConnection(sim.url.split("//")[1], timeout=20)
+        conn.request("GET", WL + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=" + rv)
+        r = conn.getresponse()
+        try:
+            result["data"], result["complete"] = r.read(), True
+        except http.client.IncompleteRead as e:
+            result["data"], result["complete"] = e.partial, False
+    th = threading.Thread(target=watch)
+    th.start()
+    wait_until("the watcher", lambda: call(sim.url, "GET", "/_sim/records")[1]["requests"].get("GET workloads", 0) >= 2)
+    time.sleep(1.0)  # quiet: bookmarks only
+    assert call(sim.url, "POST", WL, wl("wl-after-quiet"))[0] == 201
+    th.join(20)
+    assert not th.is_alive()
+    events = [json.loads(l) for l in result["data"].decode().splitlines() if l.strip()]
+    added = [e for e in events if e["type"] == "ADDED"]
+    assert result["complete"] and [e["object"]["metadata"]["name"] for e in added] == ["wl-after-quiet"], result
+    assert sum(e["type"] == "BOOKMARK" for e in events) >= 10, events
+    sim.stop()
+    with open(os.path.join(sim.dir, "stderr.log")) as f:
+        log = f.read()
+    assert "dropping a watcher" not in log, log
+
+
 def test_crds(binary):
     """With the CRDs (FDB_CRDS_DIR), unknown fields are pruned and enums/required enforced."""
     crds = os.environ.get("FDB_CRDS_DIR")
@@ -223,6 +255,7 @@ def main():
     test_cli(sys.argv[1])
     test_api(sys.argv[1])
     test_slow_watcher(sys.argv[1])
+    test_quiet_watcher_keeps_its_stream(sys.argv[1])
     test_crds(sys.argv[1])
     print("kube-sim over HTTP: ok")
     return 0
