@@ -44,6 +44,7 @@ const Store::Table* Store::table_if(const ResourceInfo& r) const {
 Object Store::store_object(const ResourceInfo& r, json::object obj, const std::string& type,
                            const std::optional<Meta>& old) {
   ++rv_;
+  normalize_meta(obj);
   obj_at(obj, "metadata")["resourceVersion"] = std::to_string(rv_);
   Object o;
   o.res = &r;
@@ -199,6 +200,7 @@ Result Store::write_update(const ResourceInfo& r, const std::string& key, const 
     return res;
   }
   // A no-op write does not change the resourceVersion, as on the real server.
+  normalize_meta(out);
   {
     json::object cmp = out;
     obj_at(cmp, "metadata")["resourceVersion"] = std::to_string(cur.meta.rv);

@@ -62,6 +62,17 @@ Meta read_meta(const json::object& o) {
   return m;
 }
 
+void normalize_meta(json::object& obj) {
+  auto* mdv = obj.if_contains("metadata");
+  if (mdv == nullptr || !mdv->is_object()) return;
+  auto& md = mdv->as_object();
+  for (const char* k : {"labels", "annotations", "finalizers", "ownerReferences", "managedFields"}) {
+    const auto* v = md.if_contains(k);
+    if (v != nullptr && (v->is_null() || (v->is_object() && v->as_object().empty()) || (v->is_array() && v->as_array().empty())))
+      md.erase(k);
+  }
+}
+
 std::string key_of(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
 namespace {
