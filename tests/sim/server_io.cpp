@@ -2,7 +2,7 @@
 // API), watch streaming with fan-out, the GC/Foreman ticker, and the command line.
 #include "sim/api.hpp"
 #include "sim/github.hpp"
-#include "sim/listener_stall.hpp"
+#include "sim/listener_stall_io.hpp"
 #include "sim/options.hpp"
 #include "sim/seed.hpp"
 #include "sim/watch_backlog.hpp"
