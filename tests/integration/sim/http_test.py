@@ -238,6 +238,26 @@ def test_quiet_watcher_keeps_its_stream(binary):
     assert "dropping a watcher" not in log, log
 
 
+def test_no_op_patch(binary):
+    """A patch that changes nothing (the same label, an empty finalizers list) keeps the
+    resourceVersion and sends no watch event; a patch that changes the object sends one.
+    Foreman is held still (its first step after 100 s) so that it writes nothing."""
+    sim = Sim(binary, "--foreman-step-ms", "100000")
+    code, created, _ = call(sim.url, "POST", WL, wl("wl-noop"))
+    assert code == 201, created
+    rv = created["metadata"]["resourceVersion"]
+    for body in ({"metadata": {"annotations": {"sim.llmkube.dev/outcome": "hang"}}}, {"metadata": {"finalizers": []}},
+                 {"metadata": {"labels": {}}}):
+        code, patched, _ = call(sim.url, "PATCH", WL + "/wl-noop", body, ctype="application/merge-patch+json")
+        assert code == 200 and patched["metadata"]["resourceVersion"] == rv, (body, patched)
+        assert "finalizers" not in patched["metadata"] and "labels" not in patched["metadata"], patched
+    code, patched, _ = call(sim.url, "PATCH", WL + "/wl-noop", {"metadata": {"labels": {"x": "1"}}}, ctype="application/merge-patch+json")
+    assert code == 200 and int(patched["metadata"]["resourceVersion"]) == int(rv) + 1, patched
+    ev = sim.watch_lines(WL + "?watch=true&timeoutSeconds=1&resourceVersion=" + rv, 1)
+    assert [e["type"] for e in ev] == ["MODIFIED"] and ev[0]["object"]["metadata"]["labels"] == {"x": "1"}, ev
+    sim.stop()
+
+
 def test_crds(binary):
     """With the CRDs (FDB_CRDS_DIR), unknown fields are pruned and enums/required enforced."""
     crds = os.environ.get("FDB_CRDS_DIR")
@@ -281,6 +301,7 @@ def main():
     test_api(sys.argv[1])
     test_slow_watcher(sys.argv[1])
     test_quiet_watcher_keeps_its_stream(sys.argv[1])
+    test_no_op_patch(sys.argv[1])
     test_crds(sys.argv[1])
     print("kube-sim over HTTP: ok")
     return 0
