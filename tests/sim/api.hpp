@@ -81,9 +81,30 @@ class Api {
   const std::vector<WorkloadRecord>& records() const { return records_; }
 
  private:
+  // The control API (api_control.cpp): a route table, one handler per route.
+  struct ControlRoute;
   Answer control(const Request& req, Clock::time_point now);
+  Answer control_dispatch(const Request& req, const boost::json::object& body, Clock::time_point now);
+  Answer control_records(const Request& req, const boost::json::object& body, Clock::time_point now);
+  Answer control_clear_faults(const Request& req, const boost::json::object& body, Clock::time_point now);
+  Answer control_faults(const Request& req, const boost::json::object& body, Clock::time_point now);
+  Answer control_foreman(const Request& req, const boost::json::object& body, Clock::time_point now);
+  Answer control_churn(const Request& req, const boost::json::object& body, Clock::time_point now);
+
+  // The resource paths (api_resource.cpp): a route table, one handler per route.
+  struct ResourceCall;
+  struct ResourceRoute;
   Answer resource(const Request& req, const ResourceInfo& r, const std::optional<std::string>& ns,
                   const std::string& name, const std::string& sub, Clock::time_point now);
+  Answer list_or_watch(const ResourceCall& c);
+  Answer create_object(const ResourceCall& c);
+  void record_create_conflict(const ResourceCall& c, const std::string& name, const std::string& attempt);
+  Answer delete_collection(const ResourceCall& c);
+  Answer get_object(const ResourceCall& c);
+  Answer replace_object(const ResourceCall& c);
+  Answer patch_object(const ResourceCall& c);
+  Answer delete_object(const ResourceCall& c);
+
   Answer discovery(const std::string& path) const;
 
   Store& store_;

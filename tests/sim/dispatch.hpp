@@ -93,6 +93,30 @@ class Dispatch {
   std::size_t request_count() const { return requests_; }
 
  private:
+  // The dispatch API's routes (dispatch_routes.cpp): one handler per method + path pattern.
+  struct Call;
+  struct Route;
+  struct FaultEffect {
+    int delay_ms = 0;
+    bool reset = false;
+  };
+  static const std::vector<Route>& routes();
+  std::optional<HttpAnswer> apply_faults(const std::string& method, const std::string& path, const std::string& lane,
+                                         FaultEffect& effect);
+  HttpAnswer route(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
+                   const std::string& body);
+  HttpAnswer get_queue(const Call& c);
+  HttpAnswer get_claimed(const Call& c);
+  HttpAnswer get_state(const Call& c);
+  HttpAnswer get_prfix_queued(const Call& c);
+  HttpAnswer post_prfix_mark(const Call& c);
+  HttpAnswer post_lane(const Call& c);
+  HttpAnswer post_claim(const Call& c);
+  HttpAnswer post_unclaim(const Call& c);
+  HttpAnswer post_status(const Call& c);
+  HttpAnswer post_label(const Call& c);
+  HttpAnswer post_comment(const Call& c);
+
   Issue* find(const boost::json::object& body);
   Issue* find_id(const std::string& id);
   boost::json::object item_json(const Issue& i, const std::string& agent) const;

@@ -149,142 +149,87 @@ void Foreman::tick(Clock::time_point now) {
   }
 }
 
-void Foreman::advance(Track& t, Clock::time_point now, bool& done) {
-  auto cur = store_.get(workloads(), t.ns, t.name);
-  if (!cur || cur.object.meta.uid != t.uid || cur.object.meta.deleting) {
-    done = true;
-    return;
+namespace {
+
+json::object status_of(const json::object& wl) {
+  const auto* s = wl.if_contains("status");
+  return s != nullptr && s->is_object() ? s->as_object() : json::object();
+}
+
+// An AgenticTask for one step, owned by the Workload and labelled with its name.
+json::object task_object(const std::string& wl_name, const std::string& wl_uid, const StepDef& s, const std::string& when) {
+  return json::object{
+      {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
+      {"kind", "AgenticTask"},
+      {"metadata",
+       json::object{{"name", wl_name + "-" + s.name},
+                    {"labels", json::object{{"foreman.llmkube.dev/workload", wl_name}, {"foreman.llmkube.dev/step", s.name}}},
+                    {"ownerReferences",
+                     json::array{json::object{{"apiVersion", "foreman.llmkube.dev/v1alpha1"},
+                                              {"kind", "Workload"},
+                                              {"name", wl_name},
+                                              {"uid", wl_uid},
+                                              {"controller", true},
+                                              {"blockOwnerDeletion", true}}}}}},
+      {"spec", json::object{{"kind", s.kind}, {"agentRef", json::object{{"name", s.agent}}}, {"payload", s.payload}}},
+      {"status", json::object{{"phase", "Running"}, {"startedAt", when}}}};
+}
+
+// What a finished issue-fix task says for the Workload's outcome.
+void settle_issue_fix(Outcome oc, bool no_pr, const std::string& pr, json::object& st, json::object& extra, bool& failed,
+                      bool& incomplete) {
+  if ((oc == Outcome::Succeed && !no_pr) || oc == Outcome::FailReview) extra["pullRequestURL"] = pr;
+  if (oc == Outcome::Resolved) extra["outcome"] = "already-resolved", extra["modelSummary"] = "The issue is already fixed on the default branch.";
+  if (oc == Outcome::FailCoder) {
+    st["phase"] = "Failed", st["verdict"] = "NO-GO";
+    extra["outcome"] = "failed", extra["error"] = "tests failed: 3 of 112 failing in test_parser.py";
+    failed = true;
   }
-  json::object wl = cur.object.parse();
-  std::string phase = str_at(wl, {"status", "phase"});
-  std::string when = format_time(now);
-  json::object status = wl.contains("status") && wl["status"].is_object() ? wl["status"].as_object() : json::object();
-  t.next = now + rules_.step;
-  auto write = [&](json::object st) {
-    wl["status"] = std::move(st);
-    auto r = store_.update(workloads(), t.ns, t.name, wl, true, now);
-    if (!r) {
-      done = true;
-      if (r.error->code != 404) errors_.push_back("updating workload " + t.name + " status: " + r.error->message);
-    }
-  };
-  auto steps = steps_of(wl);
-  if (phase.empty()) {
-    t.outcome = decide(wl);
-    status["phase"] = "Planning";
-    status["conditions"] = json::array();
-    status["plannerModel"] = "sim-planner";
-    write(std::move(status));
-    return;
+  if (oc == Outcome::Infra) {
+    st["phase"] = "Failed", st["verdict"] = "INCOMPLETE", st["failureReason"] = "InfrastructureError";
+    extra["outcome"] = "error", extra["error"] = "executor pod evicted: node out of memory";
+    failed = true;
   }
-  if (!t.outcome) t.outcome = decide(wl);
-  if ((phase == "Planning" || phase == "Planned") && !is_label_value(t.name)) {
-    // Foreman labels each task foreman.llmkube.dev/workload=<name>: a Workload whose name
-    // cannot be a label value (over 63 characters, say) gets no task and fails.
-    status["phase"] = "Failed";
-    status["conditions"] = json::array{condition(false, "ChildrenFailed", "cannot create tasks: the Workload name is not a valid label value", when)};
-    status["succeededTasks"] = 0;
-    status["failedTasks"] = 0;
-    status["incompleteTasks"] = 0;
-    write(std::move(status));
-    done = true;
-    return;
+  if (oc == Outcome::EscalateDesign || oc == Outcome::Incomplete) {
+    st["phase"] = "Failed", st["verdict"] = "INCOMPLETE";
+    extra["outcome"] = "incomplete", extra["error"] = "could not finish: the fix needs a design decision";
+    if (oc == Outcome::EscalateDesign) extra["modelExtra"] = json::object{{"escalation", "DESIGN-DECISION"}};
+    incomplete = true;
   }
-  if (phase == "Planning" || phase == "Planned") {
-    for (const auto& s : steps) {
-      json::object task{
-          {"apiVersion", "foreman.llmkube.dev/v1alpha1"},
-          {"kind", "AgenticTask"},
-          {"metadata",
-           json::object{{"name", t.name + "-" + s.name},
-                        {"labels", json::object{{"foreman.llmkube.dev/workload", t.name},
-                                                {"foreman.llmkube.dev/step", s.name}}},
-                        {"ownerReferences",
-                         json::array{json::object{{"apiVersion", "foreman.llmkube.dev/v1alpha1"},
-                                                  {"kind", "Workload"},
-                                                  {"name", t.name},
-                                                  {"uid", t.uid},
-                                                  {"controller", true},
-                                                  {"blockOwnerDeletion", true}}}}}},
-          {"spec", json::object{{"kind", s.kind}, {"agentRef", json::object{{"name", s.agent}}}, {"payload", s.payload}}},
-          {"status", json::object{{"phase", "Running"}, {"startedAt", when}}}};
-      auto r = store_.create(agentictasks(), t.ns, std::move(task), now, true);
-      // An AlreadyExists task (left by an earlier Workload of that name) is reused.
-      if (!r && r.error->reason != "AlreadyExists") errors_.push_back("creating task " + t.name + "-" + s.name + ": " + r.error->message);
-    }
-    status["phase"] = "Dispatched";
-    write(std::move(status));
-    return;
-  }
-  if (phase != "Dispatched") {
-    done = true;
-    return;
-  }
-  if (*t.outcome == Outcome::Hang) return;
-  // Finish every task, then the Workload.
-  Outcome oc = *t.outcome;
-  const bool no_pr = oc == Outcome::SucceedNoPr;
-  if (no_pr) oc = Outcome::Succeed;  // the same, but for the pull request
-  std::string repo = str_at(wl, {"spec", "repo"});
-  std::string pr = fmt::format("https://github.com/{}/pull/{}", repo.empty() ? "o/r" : repo, 1000 + (t.uid.size() * 7 + t.name.size()) % 9000);
-  bool any_failed = false, incomplete = false;
-  std::int64_t n_ok = 0, n_failed = 0, n_incomplete = 0;
-  json::array refs;
-  for (const auto& s : steps) {
-    auto tr = store_.get(agentictasks(), t.ns, t.name + "-" + s.name);
-    if (!tr) continue;
-    json::object task = tr.object.parse();
-    json::object st = task.contains("status") && task["status"].is_object() ? task["status"].as_object() : json::object();
-    st["phase"] = "Succeeded";
-    st["verdict"] = "GO";
-    st["finishedAt"] = when;
-    json::object extra{{"outcome", "success"}, {"error", ""}, {"modelSummary", "Implemented the change and added tests."},
-                       {"modelExtra", json::object{}}};
-    if (s.kind == "issue-fix") {
-      if ((oc == Outcome::Succeed && !no_pr) || oc == Outcome::FailReview) extra["pullRequestURL"] = pr;
-      if (oc == Outcome::Resolved) extra["outcome"] = "already-resolved", extra["modelSummary"] = "The issue is already fixed on the default branch.";
-      if (oc == Outcome::FailCoder) {
-        st["phase"] = "Failed", st["verdict"] = "NO-GO";
-        extra["outcome"] = "failed", extra["error"] = "tests failed: 3 of 112 failing in test_parser.py";
-        any_failed = true;
-      }
-      if (oc == Outcome::Infra) {
-        st["phase"] = "Failed", st["verdict"] = "INCOMPLETE", st["failureReason"] = "InfrastructureError";
-        extra["outcome"] = "error", extra["error"] = "executor pod evicted: node out of memory";
-        any_failed = true;
-      }
-      if (oc == Outcome::EscalateDesign || oc == Outcome::Incomplete) {
-        st["phase"] = "Failed", st["verdict"] = "INCOMPLETE";
-        extra["outcome"] = "incomplete", extra["error"] = "could not finish: the fix needs a design decision";
-        if (oc == Outcome::EscalateDesign) extra["modelExtra"] = json::object{{"escalation", "DESIGN-DECISION"}};
-        incomplete = true;
-      }
-    } else if (s.kind == "review") {
-      if (oc == Outcome::FailReview) {
-        st["phase"] = "Failed", st["verdict"] = "NO-GO";
-        extra["outcome"] = "rejected";
-        extra["modelSummary"] = "The change does not handle the empty input case.";
-        extra["modelExtra"] = json::object{
-            {"findings", json::object{{"handlesEmptyInput", false}, {"testsAdded", true}, {"style", "inconsistent naming in parser.cpp"}}}};
-        any_failed = true;
-      } else if (oc != Outcome::Succeed && oc != Outcome::Resolved) {
-        st["phase"] = "Failed", st["verdict"] = "Skipped";
-      }
-    } else if (oc != Outcome::Succeed && oc != Outcome::Resolved && oc != Outcome::FailReview) {
+}
+
+// A finished task's status (phase, verdict, result) for the Workload's outcome; sets
+// `failed` or `incomplete` when the task counts against the Workload.
+void settle_task(const StepDef& s, Outcome oc, bool no_pr, const std::string& pr, const std::string& when, json::object& st,
+                 bool& failed, bool& incomplete) {
+  st["phase"] = "Succeeded";
+  st["verdict"] = "GO";
+  st["finishedAt"] = when;
+  json::object extra{{"outcome", "success"}, {"error", ""}, {"modelSummary", "Implemented the change and added tests."},
+                     {"modelExtra", json::object{}}};
+  if (s.kind == "issue-fix") {
+    settle_issue_fix(oc, no_pr, pr, st, extra, failed, incomplete);
+  } else if (s.kind == "review") {
+    if (oc == Outcome::FailReview) {
+      st["phase"] = "Failed", st["verdict"] = "NO-GO";
+      extra["outcome"] = "rejected";
+      extra["modelSummary"] = "The change does not handle the empty input case.";
+      extra["modelExtra"] = json::object{
+          {"findings", json::object{{"handlesEmptyInput", false}, {"testsAdded", true}, {"style", "inconsistent naming in parser.cpp"}}}};
+      failed = true;
+    } else if (oc != Outcome::Succeed && oc != Outcome::Resolved) {
       st["phase"] = "Failed", st["verdict"] = "Skipped";
-    } else {
-      st["verdict"] = "GATE-PASS";
     }
-    if (st["phase"] == "Succeeded") ++n_ok;
-    else if (st["verdict"] == "INCOMPLETE") ++n_incomplete;
-    else ++n_failed;
-    refs.push_back(json::object{{"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"kind", "AgenticTask"},
-                                {"name", t.name + "-" + s.name}, {"namespace", t.ns}, {"uid", tr.object.meta.uid}});
-    st["result"] = json::object{{"extra", std::move(extra)}};
-    task["status"] = std::move(st);
-    auto ur = store_.update(agentictasks(), t.ns, t.name + "-" + s.name, task, true, now);
-    if (!ur && ur.error->code != 404) errors_.push_back("finishing task " + t.name + "-" + s.name + ": " + ur.error->message);
+  } else if (oc != Outcome::Succeed && oc != Outcome::Resolved && oc != Outcome::FailReview) {
+    st["phase"] = "Failed", st["verdict"] = "Skipped";
+  } else {
+    st["verdict"] = "GATE-PASS";
   }
+  st["result"] = json::object{{"extra", std::move(extra)}};
+}
+
+// The Workload's terminal phase and Completed condition.
+void set_outcome(json::object& status, Outcome oc, bool any_failed, bool incomplete, const std::string& when) {
   json::array conds;
   if (oc == Outcome::Succeed) {
     status["phase"] = "Completed";
@@ -300,12 +245,110 @@ void Foreman::advance(Track& t, Clock::time_point now, bool& done) {
     conds.push_back(condition(false, "ChildrenFailed", "a task failed", when));
   }
   status["conditions"] = std::move(conds);
+}
+
+}  // namespace
+
+// One phase move of a due Workload: new -> Planning -> Dispatched (tasks created) ->
+// Completed or Failed (tasks finished), or Failed at once when its name cannot label tasks.
+void Foreman::advance(Track& t, Clock::time_point now, bool& done) {
+  auto cur = store_.get(workloads(), t.ns, t.name);
+  if (!cur || cur.object.meta.uid != t.uid || cur.object.meta.deleting) {
+    done = true;
+    return;
+  }
+  json::object wl = cur.object.parse();
+  const std::string phase = str_at(wl, {"status", "phase"});
+  const std::string when = format_time(now);
+  json::object status = status_of(wl);
+  t.next = now + rules_.step;
+  if (phase.empty()) {
+    t.outcome = decide(wl);
+    status["phase"] = "Planning";
+    status["conditions"] = json::array();
+    status["plannerModel"] = "sim-planner";
+    write_status(t, wl, std::move(status), now, done);
+    return;
+  }
+  if (!t.outcome) t.outcome = decide(wl);
+  const bool planned = phase == "Planning" || phase == "Planned";
+  if (planned && !is_label_value(t.name)) {
+    // Foreman labels each task foreman.llmkube.dev/workload=<name>: a Workload whose name
+    // cannot be a label value (over 63 characters, say) gets no task and fails.
+    status["phase"] = "Failed";
+    status["conditions"] = json::array{condition(false, "ChildrenFailed", "cannot create tasks: the Workload name is not a valid label value", when)};
+    status["succeededTasks"] = 0;
+    status["failedTasks"] = 0;
+    status["incompleteTasks"] = 0;
+    write_status(t, wl, std::move(status), now, done);
+    done = true;
+    return;
+  }
+  if (planned) {
+    create_tasks(t, wl, now);
+    status["phase"] = "Dispatched";
+    write_status(t, wl, std::move(status), now, done);
+    return;
+  }
+  if (phase != "Dispatched") {
+    done = true;
+    return;
+  }
+  if (*t.outcome == Outcome::Hang) return;
+  finish_tasks(t, wl, status, now);
+  write_status(t, wl, std::move(status), now, done);
+  done = true;
+}
+
+void Foreman::write_status(const Track& t, json::object& wl, json::object status, Clock::time_point now, bool& done) {
+  wl["status"] = std::move(status);
+  auto r = store_.update(workloads(), t.ns, t.name, wl, true, now);
+  if (!r) {
+    done = true;
+    if (r.error->code != 404) errors_.push_back("updating workload " + t.name + " status: " + r.error->message);
+  }
+}
+
+void Foreman::create_tasks(const Track& t, const json::object& wl, Clock::time_point now) {
+  const std::string when = format_time(now);
+  for (const auto& s : steps_of(wl)) {
+    auto r = store_.create(agentictasks(), t.ns, task_object(t.name, t.uid, s, when), now, true);
+    // An AlreadyExists task (left by an earlier Workload of that name) is reused.
+    if (!r && r.error->reason != "AlreadyExists") errors_.push_back("creating task " + t.name + "-" + s.name + ": " + r.error->message);
+  }
+}
+
+// Finishes every task by the Workload's outcome and fills `status` with the end.
+void Foreman::finish_tasks(const Track& t, const json::object& wl, json::object& status, Clock::time_point now) {
+  const std::string when = format_time(now);
+  Outcome oc = *t.outcome;
+  const bool no_pr = oc == Outcome::SucceedNoPr;
+  if (no_pr) oc = Outcome::Succeed;  // the same, but for the pull request
+  std::string repo = str_at(wl, {"spec", "repo"});
+  std::string pr = fmt::format("https://github.com/{}/pull/{}", repo.empty() ? "o/r" : repo, 1000 + (t.uid.size() * 7 + t.name.size()) % 9000);
+  bool any_failed = false, incomplete = false;
+  std::int64_t n_ok = 0, n_failed = 0, n_incomplete = 0;
+  json::array refs;
+  for (const auto& s : steps_of(wl)) {
+    auto tr = store_.get(agentictasks(), t.ns, t.name + "-" + s.name);
+    if (!tr) continue;
+    json::object task = tr.object.parse();
+    json::object st = status_of(task);
+    settle_task(s, oc, no_pr, pr, when, st, any_failed, incomplete);
+    if (st["phase"] == "Succeeded") ++n_ok;
+    else if (st["verdict"] == "INCOMPLETE") ++n_incomplete;
+    else ++n_failed;
+    refs.push_back(json::object{{"apiVersion", "foreman.llmkube.dev/v1alpha1"}, {"kind", "AgenticTask"},
+                                {"name", t.name + "-" + s.name}, {"namespace", t.ns}, {"uid", tr.object.meta.uid}});
+    task["status"] = std::move(st);
+    auto ur = store_.update(agentictasks(), t.ns, t.name + "-" + s.name, task, true, now);
+    if (!ur && ur.error->code != 404) errors_.push_back("finishing task " + t.name + "-" + s.name + ": " + ur.error->message);
+  }
+  set_outcome(status, oc, any_failed, incomplete, when);
   status["succeededTasks"] = n_ok;
   status["failedTasks"] = n_failed;
   status["incompleteTasks"] = n_incomplete;
   status["tasks"] = std::move(refs);
-  write(std::move(status));
-  done = true;
 }
 
 }  // namespace fdb::sim

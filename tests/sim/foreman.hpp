@@ -48,7 +48,11 @@ class Foreman {
     Clock::time_point next;
     std::optional<Outcome> outcome;
   };
+  // One phase move of a due Workload; `done` when it needs no more.
   void advance(Track& t, Clock::time_point now, bool& done);
+  void write_status(const Track& t, boost::json::object& wl, boost::json::object status, Clock::time_point now, bool& done);
+  void create_tasks(const Track& t, const boost::json::object& wl, Clock::time_point now);
+  void finish_tasks(const Track& t, const boost::json::object& wl, boost::json::object& status, Clock::time_point now);
 
   Store& store_;
   ForemanRules rules_;

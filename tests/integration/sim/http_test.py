@@ -39,43 +39,54 @@ def wl(name, outcome="hang"):
     return {"metadata": {"name": name, "annotations": {"sim.llmkube.dev/outcome": outcome}}, "spec": {"intent": "Fix it", "repo": "o/r", "issues": [1]}}
 
 
-def test_api(binary):
-    sim = Sim(binary, "--token", "s3cret", "--seed-workloads", str(N), "--bookmark-ms", "100",
-              "--dispatch-listen", "127.0.0.1:0", "--seed-issues", "12", "--foreman-step-ms", "20")
-    dline = sim._line(10)
-    assert dline.startswith("dispatch listening on http://127.0.0.1:"), dline
-    durl = dline.split(" on ")[1].strip()
-    kc = open(sim.kubeconfig).read()
-    assert sim.url in kc and "token: s3cret" in kc, kc
-    u, t = sim.url, "s3cret"
+class ApiSim:
+    """kube-sim with a token, N seeded Workloads, 100 ms bookmarks, fast Foreman steps and its
+    dispatch side with 12 issues: the fixture the test_api checks share, in order."""
 
-    code, st, _ = call(u, "GET", WL)
-    assert code == 401 and st["kind"] == "Status" and st["code"] == 401, st
-    code, lst, _ = call(u, "GET", WL, token=t)
-    assert code == 200 and len(lst["items"]) == N, code
-    assert lst["items"][0]["status"]["conditions"][0]["type"] == "Completed"
-    rv0 = int(lst["metadata"]["resourceVersion"])
+    def __init__(self, binary):
+        self.sim = Sim(binary, "--token", "s3cret", "--seed-workloads", str(N), "--bookmark-ms", "100",
+                       "--dispatch-listen", "127.0.0.1:0", "--seed-issues", "12", "--foreman-step-ms", "20")
+        dline = self.sim._line(10)
+        assert dline.startswith("dispatch listening on http://127.0.0.1:"), dline
+        self.durl = dline.split(" on ")[1].strip()
+        self.u, self.t = self.sim.url, "s3cret"
+        self.rv0 = None
 
-    # Watch with bookmarks and a timeout: ends cleanly by itself.
-    def watch(q, timeout=10):
-        conn = http.client.HTTPConnection(u.split("//")[1], timeout=timeout)
-        conn.request("GET", WL + q, headers={"Authorization": "Bearer " + t})
+    def watch(self, q, timeout=10):
+        conn = http.client.HTTPConnection(self.u.split("//")[1], timeout=timeout)
+        conn.request("GET", WL + q, headers={"Authorization": "Bearer " + self.t})
         r = conn.getresponse()
         assert r.status == 200 and r.getheader("Transfer-Encoding") == "chunked", r.status
         return [json.loads(l) for l in r.read().decode().splitlines() if l.strip()]
-    ev = watch("?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=%d" % rv0)
+
+
+def check_token_and_list(a):
+    kc = open(a.sim.kubeconfig).read()
+    assert a.sim.url in kc and "token: s3cret" in kc, kc
+    code, st, _ = call(a.u, "GET", WL)
+    assert code == 401 and st["kind"] == "Status" and st["code"] == 401, st
+    code, lst, _ = call(a.u, "GET", WL, token=a.t)
+    assert code == 200 and len(lst["items"]) == N, code
+    assert lst["items"][0]["status"]["conditions"][0]["type"] == "Completed"
+    a.rv0 = int(lst["metadata"]["resourceVersion"])
+
+
+def check_watch_details(a):
+    # Watch with bookmarks and a timeout: ends cleanly by itself.
+    ev = a.watch("?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=%d" % a.rv0)
     bms = [e for e in ev if e["type"] == "BOOKMARK"]
     assert bms and set(bms[0]["object"]["metadata"]) == {"resourceVersion"}, ev
-
-    ev = watch("?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
+    ev = a.watch("?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
     assert [e["type"] for e in ev[:N]] == ["ADDED"] * N
     assert ev[N]["type"] == "BOOKMARK" and ev[N]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}, ev[N]
 
+
+def check_gzip(a):
     # gzip only when asked for, as the real server does.
     import gzip
     for enc in ("gzip", None):
-        conn = http.client.HTTPConnection(u.split("//")[1], timeout=10)
-        hdrs = {"Authorization": "Bearer " + t}
+        conn = http.client.HTTPConnection(a.u.split("//")[1], timeout=10)
+        hdrs = {"Authorization": "Bearer " + a.t}
         if enc:
             hdrs["Accept-Encoding"] = enc
         conn.request("GET", WL, headers=hdrs)
@@ -84,27 +95,32 @@ def test_api(binary):
         assert r.getheader("Content-Encoding") == enc, r.getheader("Content-Encoding")
         assert len(json.loads(gzip.decompress(raw) if enc else raw)["items"]) == N
 
-    # Foreman drives a new Workload to Completed.
-    code, created, _ = call(u, "POST", WL, wl("wl-fast", "succeed"), token=t)
-    assert code == 201, created
-    wait_until("Completed", lambda: call(u, "GET", WL + "/wl-fast", token=t)[1].get("status", {}).get("phase") == "Completed")
 
+def check_foreman_completes(a):
+    code, created, _ = call(a.u, "POST", WL, wl("wl-fast", "succeed"), token=a.t)
+    assert code == 201, created
+    wait_until("Completed", lambda: call(a.u, "GET", WL + "/wl-fast", token=a.t)[1].get("status", {}).get("phase") == "Completed")
+
+
+def check_dropped_and_expired(a):
     # A dropped watch ends its stream; a resume from an expired rv gets one ERROR 410 event.
     result = {}
-    th = threading.Thread(target=lambda: result.setdefault("ev", watch("?watch=true&resourceVersion=%d" % rv0, 30)))
+    th = threading.Thread(target=lambda: result.setdefault("ev", a.watch("?watch=true&resourceVersion=%d" % a.rv0, 30)))
     th.start()
-    wait_until("a live watcher", lambda: call(u, "GET", "/_sim/records")[1]["requests"].get("GET workloads", 0) >= 5)
+    wait_until("a live watcher", lambda: call(a.u, "GET", "/_sim/records")[1]["requests"].get("GET workloads", 0) >= 5)
     time.sleep(0.2)
     t0 = time.monotonic()
-    call(u, "POST", "/_sim/faults", {"action": "dropWatches"})
+    call(a.u, "POST", "/_sim/faults", {"action": "dropWatches"})
     th.join(10)
     assert not th.is_alive() and time.monotonic() - t0 < 5
-    call(u, "POST", "/_sim/faults", {"action": "expireHistory"})
-    ev = watch("?watch=true&resourceVersion=%d" % rv0)
+    call(a.u, "POST", "/_sim/faults", {"action": "expireHistory"})
+    ev = a.watch("?watch=true&resourceVersion=%d" % a.rv0)
     assert len(ev) == 1 and ev[0]["type"] == "ERROR", ev
     assert ev[0]["object"]["code"] == 410 and ev[0]["object"]["reason"] == "Expired", ev
 
-    # Injected faults.
+
+def check_api_faults(a):
+    u, t = a.u, a.t
     code, _, _ = call(u, "POST", "/_sim/faults", {"path": "/apis/foreman.llmkube.dev", "method": "POST", "code": 429, "count": 1, "retryAfter": 3})
     assert code == 200
     code, st, hdr = call(u, "POST", WL, wl("wl-f"), token=t)
@@ -121,7 +137,9 @@ def test_api(binary):
     call(u, "GET", WL, token=t)
     assert time.monotonic() - t0 >= 0.3
 
-    # Dispatch side.
+
+def check_dispatch_side(a):
+    durl, t = a.durl, a.t
     code, q, _ = call(durl, "GET", "/api/agents/me/queue?lane=local&includeClaimed=true", token=t)
     assert code == 200 and len(q) == 4 and q[0]["type"] == "issue", q
     code, _, _ = call(durl, "GET", "/api/agents/me/queue?lane=local")
@@ -136,8 +154,15 @@ def test_api(binary):
     code, state, _ = call(durl, "GET", "/_sim/dispatch/state")
     assert code == 200 and [i for i in state["issues"] if i["issueId"] == item["issueId"]][0]["claimedBy"] == "me"
     # The control API is also reachable on the API port.
-    assert call(u, "GET", "/_sim/dispatch/state")[0] == 200
-    sim.stop()
+    assert call(a.u, "GET", "/_sim/dispatch/state")[0] == 200
+
+
+def test_api(binary):
+    a = ApiSim(binary)
+    for check in (check_token_and_list, check_watch_details, check_gzip, check_foreman_completes,
+                  check_dropped_and_expired, check_api_faults, check_dispatch_side):
+        check(a)
+    a.sim.stop()
 
 
 def test_slow_watcher(binary):
@@ -179,6 +204,58 @@ def test_slow_watcher(binary):
     sim.stop()
     with open(os.path.join(sim.dir, "stderr.log")) as f:
         assert "dropping a watcher" in f.read()
+
+
+def test_quiet_watcher_keeps_its_stream(binary):
+    """A watcher that reads keeps a small backlog: bookmarks every 20 ms through a quiet
+    second, then one event, and the stream goes on to its timeout with no drop logged."""
+    sim = Sim(binary, "--bookmark-ms", "20", "--watcher-buffer-mb", "1")
+    rv = call(sim.url, "GET", WL)[1]["metadata"]["resourceVersion"]
+    result = {}
+
+    def watch():
+        conn = http.client.HTTPConnection(sim.url.split("//")[1], timeout=20)
+        conn.request("GET", WL + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=" + rv)
+        r = conn.getresponse()
+        try:
+            result["data"], result["complete"] = r.read(), True
+        except http.client.IncompleteRead as e:
+            result["data"], result["complete"] = e.partial, False
+    th = threading.Thread(target=watch)
+    th.start()
+    wait_until("the watcher", lambda: call(sim.url, "GET", "/_sim/records")[1]["requests"].get("GET workloads", 0) >= 2)
+    time.sleep(1.0)  # quiet: bookmarks only
+    assert call(sim.url, "POST", WL, wl("wl-after-quiet"))[0] == 201
+    th.join(20)
+    assert not th.is_alive()
+    events = [json.loads(l) for l in result["data"].decode().splitlines() if l.strip()]
+    added = [e for e in events if e["type"] == "ADDED"]
+    assert result["complete"] and [e["object"]["metadata"]["name"] for e in added] == ["wl-after-quiet"], result
+    assert sum(e["type"] == "BOOKMARK" for e in events) >= 10, events
+    sim.stop()
+    with open(os.path.join(sim.dir, "stderr.log")) as f:
+        log = f.read()
+    assert "dropping a watcher" not in log, log
+
+
+def test_no_op_patch(binary):
+    """A patch that changes nothing (the same label, an empty finalizers list) keeps the
+    resourceVersion and sends no watch event; a patch that changes the object sends one.
+    Foreman is held still (its first step after 100 s) so that it writes nothing."""
+    sim = Sim(binary, "--foreman-step-ms", "100000")
+    code, created, _ = call(sim.url, "POST", WL, wl("wl-noop"))
+    assert code == 201, created
+    rv = created["metadata"]["resourceVersion"]
+    for body in ({"metadata": {"annotations": {"sim.llmkube.dev/outcome": "hang"}}}, {"metadata": {"finalizers": []}},
+                 {"metadata": {"labels": {}}}):
+        code, patched, _ = call(sim.url, "PATCH", WL + "/wl-noop", body, ctype="application/merge-patch+json")
+        assert code == 200 and patched["metadata"]["resourceVersion"] == rv, (body, patched)
+        assert "finalizers" not in patched["metadata"] and "labels" not in patched["metadata"], patched
+    code, patched, _ = call(sim.url, "PATCH", WL + "/wl-noop", {"metadata": {"labels": {"x": "1"}}}, ctype="application/merge-patch+json")
+    assert code == 200 and int(patched["metadata"]["resourceVersion"]) == int(rv) + 1, patched
+    ev = sim.watch_lines(WL + "?watch=true&timeoutSeconds=1&resourceVersion=" + rv, 1)
+    assert [e["type"] for e in ev] == ["MODIFIED"] and ev[0]["object"]["metadata"]["labels"] == {"x": "1"}, ev
+    sim.stop()
 
 
 def test_crds(binary):
@@ -223,6 +300,8 @@ def main():
     test_cli(sys.argv[1])
     test_api(sys.argv[1])
     test_slow_watcher(sys.argv[1])
+    test_quiet_watcher_keeps_its_stream(sys.argv[1])
+    test_no_op_patch(sys.argv[1])
     test_crds(sys.argv[1])
     print("kube-sim over HTTP: ok")
     return 0

@@ -162,6 +162,52 @@ BOOST_AUTO_TEST_CASE(patch_content_types) {
   BOOST_TEST(o["spec"].as_object()["intent"].as_string() == "t");
 }
 
+BOOST_AUTO_TEST_CASE(no_op_patches_change_nothing) {
+  // A patch that leaves the object as it was (as the real server stores it: ObjectMeta
+  // drops empty labels, annotations, finalizers and ownerReferences) keeps its
+  // resourceVersion and sends no event; one that changes it does both.
+  struct Row {
+    std::string ct, body;
+    bool changes;
+  } rows[] = {
+      {"application/merge-patch+json", R"({})", false},
+      {"application/merge-patch+json", R"({"metadata":{"annotations":{"k":"v"}}})", false},
+      {"application/merge-patch+json", R"({"metadata":{"labels":{"x":"1"}}})", false},
+      {"application/merge-patch+json", R"({"metadata":{"annotations":{"absent":null}}})", false},
+      {"application/merge-patch+json", R"({"metadata":{"finalizers":[]}})", false},
+      {"application/merge-patch+json", R"({"metadata":{"ownerReferences":[]}})", false},
+      {"application/merge-patch+json", R"({"metadata":{"finalizers":null,"managedFields":[]}})", false},
+      {"application/merge-patch+json", R"({"spec":{"repo":"o/r"}})", false},
+      {"application/json-patch+json", R"([{"op":"add","path":"/metadata/finalizers","value":[]}])", false},
+      {"application/json-patch+json", R"([{"op":"replace","path":"/metadata/labels/x","value":"1"}])", false},
+      {"application/merge-patch+json", R"({"metadata":{"annotations":{"k":"w"}}})", true},
+      {"application/merge-patch+json", R"({"metadata":{"finalizers":["f"]}})", true},
+      {"application/merge-patch+json", R"({"metadata":{"finalizers":[]}})", true},
+  };
+  Store s;
+  Recorder rec;
+  rec.attach(s);
+  auto body = wl("a", json::object{{"x", "1"}});
+  body["metadata"].as_object()["annotations"] = json::object{{"k", "v"}};
+  BOOST_REQUIRE(s.create(workloads(), "llm", body, T0));
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.ct << " " << r.body) {
+      const auto rv = s.resource_version();
+      const auto events = rec.seen.size();
+      auto res = s.patch(workloads(), "llm", "a", r.ct, r.body, false, T0);
+      BOOST_TEST_REQUIRE(!res.error);
+      BOOST_TEST(s.resource_version() == (r.changes ? rv + 1 : rv));
+      BOOST_TEST(res.object.meta.rv == s.resource_version());
+      BOOST_TEST(rec.seen.size() == (r.changes ? events + 1 : events));
+      const auto md = res.object.parse()["metadata"].as_object();
+      for (const char* k : {"finalizers", "ownerReferences", "managedFields"}) {
+        const auto* v = md.if_contains(k);
+        BOOST_TEST((v == nullptr || (v->is_array() && !v->as_array().empty())), k << " is kept empty");
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(list_selectors_limit_continue) {
   Store s(Store::Options{5, 0ms});
   for (int i = 0; i < 6; ++i)

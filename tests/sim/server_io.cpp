@@ -2,9 +2,10 @@
 // API), watch streaming with fan-out, the GC/Foreman ticker, and the command line.
 #include "sim/api.hpp"
 #include "sim/github.hpp"
-#include "sim/listener_stall.hpp"
+#include "sim/listener_stall_io.hpp"
 #include "sim/options.hpp"
 #include "sim/seed.hpp"
+#include "sim/watch_backlog.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -73,10 +74,9 @@ std::string gzip(const std::string& in) {
 }
 
 struct Watcher {
-  explicit Watcher(net::any_io_executor ex) : wake(std::move(ex)) {}
+  Watcher(net::any_io_executor ex, std::size_t limit_bytes) : backlog(limit_bytes), wake(std::move(ex)) {}
   WatchSpec spec;
-  std::deque<std::shared_ptr<const std::string>> queue;
-  std::size_t bytes = 0;
+  WatchBacklog backlog;
   bool closed = false;
   bool overflow = false;
   net::steady_timer wake;
@@ -121,15 +121,13 @@ class Sim {
       auto t = w->spec.filter.classify(*ev);
       if (!t) continue;
       auto line = *t == ev->type ? ev->line : std::make_shared<const std::string>(event_line(*t, *ev->object));
-      w->bytes += line->size();
-      w->queue.push_back(std::move(line));
-      if (w->bytes > cfg_.watcher_buffer_bytes) {
+      if (!w->backlog.push(std::move(line))) {
         // Too far behind: end its stream, as the real server does with a slow watcher.
+        std::cerr << fmt::format("kube-sim: dropping a watcher that fell {} bytes ({} events) behind (limit {})\n",
+                                 w->backlog.bytes(), w->backlog.lines(), w->backlog.limit());
         w->overflow = true;
         w->closed = true;
-        w->queue.clear();
-        w->bytes = 0;
-        std::cerr << "kube-sim: dropping a watcher that fell " << cfg_.watcher_buffer_bytes << " bytes behind\n";
+        w->backlog.clear();
       }
       w->wake.cancel();
     }
@@ -176,7 +174,7 @@ class Sim {
   }
 
   net::awaitable<void> serve_watch(beast::tcp_stream& stream, WatchSpec spec, int stall_ms) {
-    auto w = std::make_shared<Watcher>(stream.get_executor());
+    auto w = std::make_shared<Watcher>(stream.get_executor(), cfg_.watcher_buffer_bytes);
     w->spec = std::move(spec);
     const ResourceInfo& r = *w->spec.filter.res;
     std::string first =
@@ -211,21 +209,18 @@ class Sim {
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
       if (w->spec.bookmarks && now >= next_bookmark) {
-        w->queue.push_back(std::make_shared<const std::string>(bookmark_line(r, store_.resource_version(), false)));
+        // Counted like any event line: a bookmark taken out of the backlog was put in it.
+        w->backlog.push(std::make_shared<const std::string>(bookmark_line(r, store_.resource_version(), false)));
         next_bookmark = now + std::chrono::milliseconds(cfg_.bookmark_ms);
       }
-      if (w->queue.empty()) {
+      if (w->backlog.empty()) {
         w->wake.expires_at(w->spec.bookmarks ? std::min(deadline, next_bookmark) : deadline);
         co_await w->wake.async_wait(kTuple);
         continue;
       }
       std::string data;
-      data.reserve(std::min<std::size_t>(w->bytes, 4u << 20) + 64);
-      while (!w->queue.empty() && data.size() < (4u << 20)) {
-        data += *w->queue.front();
-        w->bytes -= w->queue.front()->size();
-        w->queue.pop_front();
-      }
+      data.reserve(std::min<std::size_t>(w->backlog.bytes(), 4u << 20) + 64);
+      w->backlog.take(data, 4u << 20);
       out.clear();
       chunk(out, data);
       stream.expires_after(std::chrono::seconds(60));

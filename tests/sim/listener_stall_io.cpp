@@ -1,4 +1,4 @@
-#include "sim/listener_stall.hpp"
+#include "sim/listener_stall_io.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
