@@ -66,29 +66,34 @@ def pct(a, b):
 
 def print_rounds(rounds, live):
     """The interleaved rounds, then their best and median; returns (best, median) dicts of
-    ours, transport, tokenize, serial."""
-    print(f"ours and the ceiling, interleaved ({len(rounds)} round(s): ours, transport, ours, transport, ...;"
+    ours, transport, tokenize, serial, simd, strict. "serial" is the transport, then
+    Boost.JSON's tokenizer building nothing; "strict" the transport, then simdjson's DOM
+    parse building nothing (ours parses with simdjson: the stricter of the two)."""
+    print(f"ours and the ceilings, interleaved ({len(rounds)} round(s): ours, transport, ours, transport, ...;"
           " load average 1/5/15 min before each run):")
     print(f"  {'round':<8}{'ours ev/s':>11}{'transport':>11}{'tokenizer':>11}{'serial':>11}{'ours/serial':>13}"
-          f"   load (ours)        load (transport)")
-    cols = {"ours": [], "transport": [], "tokenize": [], "serial": []}
+          f"{'simdjson':>11}{'strict':>11}{'ours/strict':>13}   load (ours)        load (transport)")
+    cols = {"ours": [], "transport": [], "tokenize": [], "serial": [], "simd": [], "strict": []}
     for rd in rounds:
         o, t = eps(rd["ours"]), eps(rd["transport"])
         k = rd["ours"].get("tokenize_events_per_second", 0) if o else 0
+        sj = rd["ours"].get("simdjson_events_per_second", 0) if o else 0
         ser = 0 if live else serial_of(t, k)
-        for name, v in (("ours", o), ("transport", t), ("tokenize", k), ("serial", ser)):
+        strict = 0 if live else serial_of(t, sj)
+        for name, v in (("ours", o), ("transport", t), ("tokenize", k), ("serial", ser), ("simd", sj), ("strict", strict)):
             if v:
                 cols[name].append(v)
-        print(f"  {rd['n']:<8}{o:>11.0f}{t:>11.0f}{k:>11.0f}{ser:>11.0f}{pct(o, ser):>13}"
-              f"   {rd['ours_load']:<19}{rd['transport_load']}")
+        print(f"  {rd['n']:<8}{o:>11.0f}{t:>11.0f}{k:>11.0f}{ser:>11.0f}{pct(o, ser):>13}{sj:>11.0f}{strict:>11.0f}"
+              f"{pct(o, strict):>13}   {rd['ours_load']:<19}{rd['transport_load']}")
     best = {n: max(v) if v else 0 for n, v in cols.items()}
     med = {n: statistics.median(v) if v else 0 for n, v in cols.items()}
     for d in (best, med):
         d["serial"] = 0 if live else serial_of(d["transport"], d["tokenize"])
+        d["strict"] = 0 if live else serial_of(d["transport"], d["simd"])
     for label, d in (("best", best), ("median", med)):
         print(f"  {label:<8}{d['ours']:>11.0f}{d['transport']:>11.0f}{d['tokenize']:>11.0f}{d['serial']:>11.0f}"
-              f"{pct(d['ours'], d['serial']):>13}")
-    print("  (best and median of each column on its own; their serial ceiling from that transport and tokenizer)")
+              f"{pct(d['ours'], d['serial']):>13}{d['simd']:>11.0f}{d['strict']:>11.0f}{pct(d['ours'], d['strict']):>13}")
+    print("  (best and median of each column on its own; their serial ceilings from that transport and parser)")
     return best, med
 
 
@@ -128,15 +133,31 @@ def main():
             print(f"  {'  into an arena':<44}{best_of('raw_parse_arena_events_per_second'):>11.0f}")
         if best.get("tokenize"):
             print(f"  {'  its tokenizer alone, building nothing':<44}{best['tokenize']:>11.0f}")
+        if best.get("simd"):
+            print(f"  {'simdjson DOM parse, building nothing':<44}{best['simd']:>11.0f}")
         if best_of("informer_no_network_events_per_second"):
             print(f"  {'ours, informer without the network':<44}{best_of('informer_no_network_events_per_second'):>11.0f}")
+        if best_of("informer_no_network_boost_events_per_second"):
+            print(f"  {'  the same, every line through Boost.JSON':<44}"
+                  f"{best_of('informer_no_network_boost_events_per_second'):>11.0f}")
     if best.get("serial"):
         print(f"  {'serial: transport, then the tokenizer':<44}{best['serial']:>11.0f}")
+    if best.get("strict"):
+        print(f"  {'strict: transport, then simdjson DOM parse':<44}{best['strict']:>11.0f}")
+    for rd in done:
+        o = rd["ours"]
+        if "fast_decoded" in o:
+            print(f"  decoder, round {rd['n']}: {o['fast_decoded']} lines on simdjson's path, {o['fast_fallbacks']} through"
+                  f" Boost.JSON (refused {o['fast_refused']}, kept double {o['fast_kept_double']},"
+                  f" duplicate key {o['fast_duplicate_key']})")
     print()
     if best.get("ours"):
         if best.get("serial"):
             print(f"watch ingest, ours / serial ceiling: best {pct(best['ours'], best['serial'])}, median "
                   f"{pct(med['ours'], med['serial'])} (target: at least 80%)")
+        if best.get("strict"):
+            print(f"watch ingest, ours / strict ceiling (simdjson): best {pct(best['ours'], best['strict'])}, median "
+                  f"{pct(med['ours'], med['strict'])} (no target: the stricter limit, since ours parses with simdjson)")
         if best.get("transport") and not live:
             print(f"watch ingest, ours / transport ceiling: best {pct(best['ours'], best['transport'])}, median "
                   f"{pct(med['ours'], med['transport'])}")
