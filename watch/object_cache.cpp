@@ -143,7 +143,7 @@ std::vector<std::string> ObjectCache::filing(const json::object& projected) cons
   return filed;
 }
 
-void ObjectCache::upsert_projected(std::string_view key, json::object projected, std::uint64_t list) {
+void ObjectCache::upsert_projected(const std::string& key, json::object projected, std::uint64_t list) {
   // Packed into a buffer kept from event to event: an update that changes nothing
   // allocates nothing, and one that does reuses the stored string's capacity.
   pack_scratch_.clear();
@@ -188,12 +188,12 @@ void ObjectCache::remove(const json::object& object) {
 }
 
 std::optional<json::object> ObjectCache::get(std::string_view key) const {
-  const auto it = objects_.find(key);
+  const auto it = objects_.find(std::string(key));
   if (it == objects_.end()) return std::nullopt;
   return decode(it->second.packed);
 }
 
-bool ObjectCache::contains(std::string_view key) const { return objects_.find(key) != objects_.end(); }
+bool ObjectCache::contains(std::string_view key) const { return objects_.find(std::string(key)) != objects_.end(); }
 
 void ObjectCache::for_each(const std::function<void(const std::string&, const json::object&)>& f) const {
   for (const auto& it : in_key_order()) f(it->first, decode(it->second.packed));

@@ -109,13 +109,12 @@ class ObjectCache {
     std::vector<std::string> filed;
     std::uint64_t list = 0;  // the last list that named it (0: none, a watch event's object)
   };
-  // By key, hashed (a lookup for every event); readers that want key order sort.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
-  };
-  using Objects = std::unordered_map<std::string, Stored, KeyHash, std::equal_to<>>;
-  void upsert_projected(std::string_view key, boost::json::object projected, std::uint64_t list);
+  // By key, hashed (a lookup for every event); readers that want key order sort. The
+  // standard hash of std::string, whose codes the table keeps in its nodes (a custom
+  // hasher would be taken for a cheap one and called again for every node of a bucket
+  // walked): lookups are by std::string.
+  using Objects = std::unordered_map<std::string, Stored>;
+  void upsert_projected(const std::string& key, boost::json::object projected, std::uint64_t list);
   void erase(Objects::iterator it);
   // The stored objects in key order (for_each, for_each_key, finish_list's deletes).
   std::vector<Objects::const_iterator> in_key_order() const;

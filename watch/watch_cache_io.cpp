@@ -80,6 +80,8 @@ struct WatchCache::Impl {
   // pages' mask. Every object then reaches the cache masked (and without a mask,
   // project_masked is project): the cache is always given objects through *_masked.
   std::unique_ptr<MaskedEventDecoder> masked;
+  // The I/O actions a watch line led to (normally none), reused line after line.
+  std::deque<reflector::Action> line_io;
   std::optional<FieldMask> list_mask;
 
   Impl(asio::any_io_executor e, Client& c, WatchCacheOptions o)
@@ -195,7 +197,8 @@ struct WatchCache::Impl {
       // A streaming list's initial events are Upserts of the list, applied (packed) here
       // like any event, inside the line's arena.
       reflector::Actions acts = reflector.on_event(std::chrono::steady_clock::now(), std::move(ev));
-      std::deque<reflector::Action> io;
+      std::deque<reflector::Action>& io = line_io;  // kept from line to line: no allocation per line
+      io.clear();
       apply(std::move(acts), io);
       if (!io.empty()) throw StreamRestart{reflector::Actions(std::make_move_iterator(io.begin()), std::make_move_iterator(io.end()))};
     };
