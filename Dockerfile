@@ -17,7 +17,7 @@ RUN --mount=type=cache,id=fdb-apt-cache,target=/var/cache/apt,sharing=locked \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build ccache pkg-config git \
       libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev \
-      libboost-program-options1.81-dev libfmt-dev libyaml-cpp-dev libssl-dev zlib1g-dev \
+      libboost-program-options1.81-dev libfmt-dev libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev \
       openssl python3 python3-kubernetes ca-certificates
 WORKDIR /src
 COPY . .
@@ -39,7 +39,7 @@ RUN --mount=type=cache,id=fdb-apt-lists-slim,target=/var/lib/apt/lists,sharing=l
     apt-get update \
  && apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-url1.81.0 libboost-program-options1.81.0 \
-      libfmt9 libyaml-cpp0.7 libssl3 ca-certificates \
+      libfmt9 libyaml-cpp0.7 libssl3 libsimdjson14 ca-certificates \
  && rm -rf /var/cache/apt/archives/* /var/log/*
 COPY --from=build /foreman-dispatch-bridge /usr/local/bin/foreman-dispatch-bridge
 # Fails the image build if a runtime library is missing.

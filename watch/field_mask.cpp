@@ -2,6 +2,7 @@
 
 #include "watch/json_input.hpp"
 #include "watch/short_compare.hpp"
+#include "watch/simd_parse.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
@@ -288,15 +289,25 @@ json::value MaskedParser::parse(std::string_view text, const FieldMask& mask, js
   return p.handler().release();
 }
 
-MaskedEventDecoder::MaskedEventDecoder(FieldMask mask)
-    : mask_(std::move(mask)), parser_(kMaxJsonDepth) {
+MaskedEventDecoder::MaskedEventDecoder(FieldMask mask, bool fast)
+    : mask_(std::move(mask)), parser_(kMaxJsonDepth), fast_(fast ? std::make_unique<FastParse>() : nullptr) {
   envelope_.keep({"type"});
   envelope_.nest({"object"}, mask_);
 }
 
+MaskedEventDecoder::~MaskedEventDecoder() = default;
+
+const FastCounts& MaskedEventDecoder::fast_counts() const noexcept {
+  static const FastCounts kNone;
+  return fast_ ? fast_->counts() : kNone;
+}
+
 WatchEvent MaskedEventDecoder::decode(std::string_view line, json::storage_ptr storage) {
   error_code ec;
-  json::value doc = parser_.parse(line, envelope_, storage, ec);
+  json::value doc(storage);  // in `storage`: what is moved into it is not copied
+  if (!fast_ || fast_->parse(line, envelope_, storage, doc) != FastOutcome::Decoded) {
+    doc = parser_.parse(line, envelope_, storage, ec);
+  }
   if (!ec && doc.is_object()) {
     auto& o = doc.get_object();
     const auto* type = o.if_contains("type");

@@ -31,6 +31,9 @@
 
 namespace fdb::kube {
 
+class FastParse;  // watch/simd_parse.hpp
+struct FastCounts;
+
 class FieldMask {
  public:
   // Keeps the value at `path` whole (and whatever the path passes through, filtered).
@@ -96,17 +99,24 @@ class MaskedParser {
 // event's object holds only what `mask` keeps. An ERROR event's object (a Status) is kept
 // whole. The same errors as decode_event (ApiError, kind Decode) for a line that is not
 // JSON, nests deeper than kMaxJsonDepth, or is not an event.
+// Each line is parsed with simdjson first (FastParse, watch/simd_parse.hpp) and, where that
+// gives up, with MaskedParser (Boost.JSON): the answer is MaskedParser's either way. With
+// `fast` false every line goes through MaskedParser (the reference, for benchmarks).
 class MaskedEventDecoder {
  public:
-  explicit MaskedEventDecoder(FieldMask mask);
+  explicit MaskedEventDecoder(FieldMask mask, bool fast = true);
+  ~MaskedEventDecoder();
 
   WatchEvent decode(std::string_view line, boost::json::storage_ptr storage);
   const FieldMask& mask() const noexcept { return mask_; }
+  // Lines decoded on the fast path and fallbacks by reason (all zero when not `fast`).
+  const FastCounts& fast_counts() const noexcept;
 
  private:
   FieldMask mask_;
   FieldMask envelope_;  // {"type", "object": mask_}
   MaskedParser parser_;
+  std::unique_ptr<FastParse> fast_;
 };
 
 }  // namespace fdb::kube

@@ -10,17 +10,25 @@
 //  - an ERROR event's object decodes as a Status without throwing;
 //  - MaskedEventDecoder, with masks of every kind (names, prefixes, arrays, whole values,
 //    an empty mask), gives what decode_event gives with the mask applied, or the same
-//    Decode error — and goes on decoding correctly after any line.
+//    Decode error — and goes on decoding correctly after any line; it parses with
+//    simdjson first (FastParse) and falls back to Boost.JSON, and so does the check;
+//  - FastParse on any line, with those masks: what it decodes, MaskedParser (Boost.JSON)
+//    accepts and builds equal; every line counted once, decoded or fallen back. The seed
+//    corpus has the cases where the two parsers could disagree: integers beyond 64 bits,
+//    keys named twice, nesting at and past the limit, invalid UTF-8 and lone surrogates.
 #include "fuzz_check.hpp"
 #include "watch/errors.hpp"
 #include "watch/event_stream.hpp"
 #include "watch/field_mask.hpp"
+#include "watch/simd_parse.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -108,6 +116,47 @@ std::vector<std::unique_ptr<MaskedEventDecoder>>& decoders() {
   return all;
 }
 
+// Boost.JSON 1.81 reads a number beyond a double's range as an infinity (1e400) or a NaN
+// (0e400), writes them back as `Infinity` and `NaN` (not JSON), and a NaN is unequal to
+// itself: values with one are compared by their text, and have no re-encoding.
+bool has_non_finite(const boost::json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (v.is_array()) return std::any_of(v.get_array().begin(), v.get_array().end(), has_non_finite);
+  if (v.is_object()) {
+    return std::any_of(v.get_object().begin(), v.get_object().end(), [](const auto& kv) { return has_non_finite(kv.value()); });
+  }
+  return false;
+}
+
+// Equal, but for doubles, which may differ in their last bits: Boost.JSON 1.81's reading
+// of numbers is not always correctly rounded, so a double written and read back (the
+// re-encoding check) can come back one or two units in the last place away.
+bool near(const boost::json::value& a, const boost::json::value& b) {
+  if (a.is_double() && b.is_double()) {
+    const double x = a.get_double(), y = b.get_double();
+    return x == y || std::fabs(x - y) <= 1e-15 * std::max(std::fabs(x), std::fabs(y));
+  }
+  if (a.kind() != b.kind()) return false;
+  if (a.is_array()) {
+    const auto &x = a.get_array(), &y = b.get_array();
+    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), near);
+  }
+  if (a.is_object()) {
+    const auto &x = a.get_object(), &y = b.get_object();
+    if (x.size() != y.size()) return false;
+    return std::all_of(x.begin(), x.end(), [&](const auto& kv) {
+      const auto* other = y.if_contains(kv.key());
+      return other != nullptr && near(kv.value(), *other);
+    });
+  }
+  return a == b;
+}
+
+bool same(const boost::json::value& a, const boost::json::value& b) {
+  if (a == b) return true;
+  return has_non_finite(a) && boost::json::serialize(a) == boost::json::serialize(b);
+}
+
 void check_masked(std::string_view line, const WatchEvent* whole) {
   for (auto& d : decoders()) {
     boost::json::monotonic_resource arena;
@@ -115,8 +164,8 @@ void check_masked(std::string_view line, const WatchEvent* whole) {
       const WatchEvent got = d->decode(line, boost::json::storage_ptr(&arena));
       FUZZ_CHECK(whole != nullptr);
       FUZZ_CHECK(got.type == whole->type);
-      if (whole->type == EventType::Error) FUZZ_CHECK(got.object == whole->object);
-      else FUZZ_CHECK(got.object == d->mask().apply(whole->object).as_object());
+      if (whole->type == EventType::Error) FUZZ_CHECK(same(got.object, whole->object));
+      else FUZZ_CHECK(same(got.object, d->mask().apply(whole->object)));
     } catch (const ApiError& e) {
       FUZZ_CHECK(whole == nullptr);
       FUZZ_CHECK(e.kind() == ErrorKind::Decode);
@@ -124,7 +173,28 @@ void check_masked(std::string_view line, const WatchEvent* whole) {
   }
 }
 
+// The fast path alone, on the whole line (events or not): whatever it decodes, Boost.JSON
+// takes too and builds equal.
+void check_fast(std::string_view line) {
+  static FastParse fast;
+  static MaskedParser slow;
+  for (auto& d : decoders()) {
+    const std::uint64_t before = fast.counts().decoded + fast.counts().fallbacks();
+    boost::json::monotonic_resource arena;
+    const boost::json::storage_ptr sp(&arena);
+    boost::json::value got(sp);
+    const FastOutcome o = fast.parse(line, d->mask(), sp, got);
+    FUZZ_CHECK(fast.counts().decoded + fast.counts().fallbacks() == before + 1);
+    if (o != FastOutcome::Decoded) continue;
+    boost::system::error_code ec;
+    const boost::json::value want = slow.parse(line, d->mask(), sp, ec);
+    FUZZ_CHECK(!ec);
+    FUZZ_CHECK(same(got, want));
+  }
+}
+
 void check_decoding(std::string_view line) {
+  check_fast(line);
   WatchEvent ev;
   try {
     ev = decode_event(line);
@@ -135,12 +205,13 @@ void check_decoding(std::string_view line) {
     return;
   }
   check_masked(line, &ev);
+  if (has_non_finite(ev.object)) return;  // no re-encoding (see has_non_finite)
   // Re-encode and decode again: the same event.
   boost::json::object again{{"type", to_string(ev.type)}, {"object", ev.object}};
   const std::string text = boost::json::serialize(again);
   const WatchEvent ev2 = decode_event(text);
   FUZZ_CHECK(ev2.type == ev.type);
-  FUZZ_CHECK(ev2.object == ev.object);
+  FUZZ_CHECK(near(ev2.object, ev.object));
   FUZZ_CHECK(ev2.resource_version() == ev.resource_version());
   if (ev.type == EventType::Error) {
     const ApiError e = decode_status(200, boost::json::serialize(ev.object), "", "watch test");

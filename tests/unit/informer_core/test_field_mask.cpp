@@ -3,6 +3,8 @@
 // the mask applied, for hand-picked edge cases and for seeded random objects.
 #include "watch/errors.hpp"
 #include "watch/field_mask.hpp"
+#include "watch/json_input.hpp"
+#include "watch/simd_parse.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -168,6 +170,20 @@ BOOST_AUTO_TEST_CASE(decoder_agrees_with_the_reference_on_edge_cases) {
       R"({"type":"ADDED","object":{"metadata":{"name":"\xff"}}})",
       R"({"type":"ADDED","object":{"spec":{"intent":"\xc3"}}})",
       std::string(R"({"type":"ADDED","object":{"spec":)") + std::string(100, '[') + std::string(100, ']') + "}}",
+      // where simdjson and Boost.JSON could disagree (the fast path falls back): integers
+      // beyond 64 bits, kept and dropped; keys twice, kept and dropped; nesting at the limit
+      // and one past it; invalid UTF-8 and lone surrogates; kept doubles
+      R"({"type":"ADDED","object":{"status":{"phase":[18446744073709551616,-9223372036854775809,1e400]}}})",
+      R"({"type":"ADDED","object":{"spec":{"n":123456789012345678901234567890},"metadata":{"name":"big"}}})",
+      R"({"type":"ADDED","object":{"metadata":{"name":"a","labels":{"x":"1","x":"2"},"name":"b"}}})",
+      R"({"type":"ADDED","object":{"metadata":{"name":"a","uid":"1","uid":"2"},"spec":{"k":1,"k":[2]}}})",
+      std::string(R"({"type":"ADDED","object":{"spec":)") + std::string(kMaxJsonDepth - 2, '[') + std::string(kMaxJsonDepth - 2, ']') + "}}",
+      std::string(R"({"type":"ADDED","object":{"status":)") + std::string(kMaxJsonDepth - 2, '[') + std::string(kMaxJsonDepth - 2, ']') + "}}",
+      std::string(R"({"type":"ADDED","object":{"status":)") + std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']') + "}}",
+      "{\"type\":\"ADDED\",\"object\":{\"spec\":{\"intent\":\"\xed\xa0\x80\"},\"metadata\":{\"name\":\"a\"}}}",
+      "{\"type\":\"ADDED\",\"object\":{\"spec\":{\"intent\":\"\xc0\xaf\xf4\x90\x80\x80\"}}}",
+      R"({"type":"ADDED","object":{"spec":{"intent":"\ud800"},"metadata":{"name":"\udc00"}}})",
+      R"({"type":"ADDED","object":{"metadata":{"name":"\ud83d\ude00"},"status":{"phase":-0,"conditions":[{"type":-0.0}]}}})",
   };
   for (const auto& line : lines) check_agree(d, line);
 }
@@ -216,6 +232,12 @@ BOOST_AUTO_TEST_CASE(decoder_agrees_on_random_objects) {
     check_agree(d, line);
     check_agree(whole, line);
   }
+  // Both paths were taken: most lines on simdjson's, the kept doubles and keys named twice
+  // through Boost.JSON's.
+  BOOST_TEST(d.fast_counts().decoded > 1000u);
+  BOOST_TEST(d.fast_counts().kept_double > 0u);
+  BOOST_TEST(whole.fast_counts().duplicate_key > 0u);
+  BOOST_TEST(d.fast_counts().refused == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(decoder_reuses_itself_across_lines_and_failures) {

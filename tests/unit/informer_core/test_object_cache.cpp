@@ -4,6 +4,10 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 using namespace fdb::kube;
 namespace json = boost::json;
 
@@ -154,6 +158,38 @@ BOOST_AUTO_TEST_CASE(stored_packed_and_handed_out_equal) {
     BOOST_TEST(key == "llm/x");
     BOOST_TEST((o == full));
   });
+}
+
+BOOST_AUTO_TEST_CASE(readers_and_a_relist_see_key_order) {
+  // Stored by hash; for_each, for_each_key and a relist's deletes still go in key order.
+  ObjectCache c;
+  std::vector<std::string> deleted;
+  c.set_handlers({{}, {}, [&](const json::object& o) { deleted.push_back(object_key(o)); }, {}, {}});
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("n" + std::to_string((i * 7919) % 300));
+  for (const auto& n : names) c.upsert_masked(obj(n, "1"), 1);
+  std::vector<std::string> want;
+  for (const auto& n : names) want.push_back("llm/" + n);
+  std::sort(want.begin(), want.end());
+  std::vector<std::string> keys, visited;
+  c.for_each_key([&](const std::string& k) { keys.push_back(k); });
+  c.for_each([&](const std::string& k, const json::object& o) {
+    BOOST_TEST(object_key(o) == k);
+    visited.push_back(k);
+  });
+  BOOST_TEST(keys == want, boost::test_tools::per_element());
+  BOOST_TEST(visited == want, boost::test_tools::per_element());
+  // A second list names every third object: the others go, in key order.
+  std::vector<std::string> gone;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i % 3 == 0) c.upsert_masked(obj(names[i], "1"), 2);
+    else gone.push_back("llm/" + names[i]);
+  }
+  c.finish_list(2);
+  std::sort(gone.begin(), gone.end());
+  BOOST_TEST(deleted == gone, boost::test_tools::per_element());
+  BOOST_TEST(c.size() == names.size() - gone.size());
+  for (const auto& k : gone) BOOST_TEST(!c.contains(k));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,136 @@
+// FastParse (simdjson's DOM, then the mask) as a table: which lines it decodes and which it
+// leaves to MaskedParser, and why; and that what it decodes is MaskedParser's value.
+#include "watch/field_mask.hpp"
+#include "watch/json_input.hpp"
+#include "watch/simd_parse.hpp"
+
+#include <boost/json/error.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace fdb::kube;
+namespace json = boost::json;
+
+namespace {
+
+FieldMask mask() {
+  FieldMask m;
+  m.keep({"type"});
+  m.keep({"object", "metadata", "name"});
+  m.keep({"object", "metadata", "labels"});
+  m.keep({"object", "status"});
+  return m;
+}
+
+// `depth` nested arrays around 1, as the value of object.spec (dropped) or object.status
+// (kept): the line nests depth + 2 deep (the envelope, the object, then the arrays).
+std::string nested(const char* where, std::size_t depth) {
+  return std::string(R"({"type":"ADDED","object":{")") + where + "\":" + std::string(depth, '[') + "1" +
+         std::string(depth, ']') + "}}";
+}
+
+std::string many_labels(bool duplicate) {
+  std::string s = R"({"type":"ADDED","object":{"metadata":{"labels":{)";
+  for (int i = 0; i < 20; ++i) s += "\"l" + std::to_string(i) + "\":\"v\",";
+  return s + (duplicate ? R"("l3":"w"}}}})" : R"("l99":"w"}}}})");
+}
+
+struct Row {
+  const char* what;
+  std::string line;
+  FastOutcome want;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(simd_parse)
+
+BOOST_AUTO_TEST_CASE(what_the_fast_path_decodes_and_what_it_leaves) {
+  using O = FastOutcome;
+  const std::size_t limit = kMaxJsonDepth;
+  const std::vector<Row> rows = {
+      {"a plain event", R"({"type":"ADDED","object":{"metadata":{"name":"a","uid":"u"},"spec":{"x":[1,2.5]}}})", O::Decoded},
+      {"escapes, a surrogate pair, -0", R"({"type":"ADDED","object":{"metadata":{"na\u006de":"\ud83d\ude00\n"},"status":{"n":-0}}})", O::Decoded},
+      {"integers at 64 bits", R"({"type":"ADDED","object":{"status":[18446744073709551615,-9223372036854775808]}})", O::Decoded},
+      {"an integer beyond 64 bits, dropped", R"({"type":"ADDED","object":{"spec":18446744073709551616}})", O::Refused},
+      {"an integer beyond 64 bits, kept", R"({"type":"ADDED","object":{"status":-9223372036854775809}})", O::Refused},
+      {"a number out of range", R"({"type":"ADDED","object":{"status":1e400}})", O::Refused},
+      {"a kept double", R"({"type":"ADDED","object":{"status":{"ratio":0.5}}})", O::KeptDouble},
+      {"a kept -0.0", R"({"type":"ADDED","object":{"status":-0.0}})", O::KeptDouble},
+      {"a key twice, kept", R"({"type":"ADDED","object":{"metadata":{"name":"a","name":"b"}}})", O::DuplicateKey},
+      {"a key twice among 21 kept", many_labels(true), O::DuplicateKey},
+      {"21 kept keys, none twice", many_labels(false), O::Decoded},
+      {"a key twice, dropped", R"({"type":"ADDED","object":{"spec":{"x":1,"x":2},"metadata":{"uid":1,"uid":2}}})", O::Decoded},
+      {"the envelope's object twice", R"({"type":"ADDED","object":{},"object":{}})", O::DuplicateKey},
+      {"nested to one under the limit", nested("spec", limit - 3), O::Decoded},
+      {"nested to the limit (Boost.JSON takes it)", nested("spec", limit - 2), O::Refused},
+      {"nested past the limit", nested("status", limit), O::Refused},
+      {"a lone leading surrogate", R"({"type":"ADDED","object":{"spec":"\ud800"}})", O::Refused},
+      {"a lone trailing surrogate", R"({"type":"ADDED","object":{"spec":"\udc00"}})", O::Refused},
+      {"invalid UTF-8, dropped", "{\"type\":\"ADDED\",\"object\":{\"spec\":\"\xff\"}}", O::Refused},
+      {"an overlong encoding", "{\"type\":\"ADDED\",\"object\":{\"spec\":\"\xc0\xaf\"}}", O::Refused},
+      {"a surrogate in UTF-8", "{\"type\":\"ADDED\",\"object\":{\"spec\":\"\xed\xa0\x80\"}}", O::Refused},
+      {"past U+10FFFF", "{\"type\":\"ADDED\",\"object\":{\"spec\":\"\xf4\x90\x80\x80\"}}", O::Refused},
+      {"a control character", "{\"type\":\"ADDED\",\"object\":{\"spec\":\"\x01\"}}", O::Refused},
+      {"trailing data", R"({"type":"ADDED","object":{}} x)", O::Refused},
+      {"truncated", R"({"type":"ADDED","object":{})", O::Refused},
+      {"not an object (the caller decides)", R"([1,"a",null])", O::Decoded},
+  };
+  const FieldMask m = mask();
+  FastParse fast;
+  MaskedParser slow;
+  std::uint64_t fallbacks = 0;
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      json::monotonic_resource arena;
+      const json::storage_ptr sp(&arena);
+      json::value got(sp);
+      const FastOutcome o = fast.parse(r.line, m, json::storage_ptr(&arena), got);
+      BOOST_TEST(static_cast<int>(o) == static_cast<int>(r.want));
+      if (o != FastOutcome::Decoded) ++fallbacks;
+      boost::system::error_code ec;
+      const json::value want = slow.parse(r.line, m, json::storage_ptr(&arena), ec);
+      if (o == FastOutcome::Decoded) {
+        // What the fast path accepts, Boost.JSON accepts, and both build the same value.
+        BOOST_TEST(!ec);
+        BOOST_TEST(json::serialize(got) == json::serialize(want));
+        BOOST_TEST(got == want);
+      }
+    }
+  }
+  // The depth rows' premise: Boost.JSON takes a line nested exactly kMaxJsonDepth deep, and
+  // refuses one level more.
+  json::monotonic_resource arena;
+  boost::system::error_code ec;
+  slow.parse(nested("spec", limit - 2), m, json::storage_ptr(&arena), ec);
+  BOOST_TEST(!ec);
+  slow.parse(nested("spec", limit - 1), m, json::storage_ptr(&arena), ec);
+  BOOST_TEST(ec == json::error::too_deep);
+  BOOST_TEST(fast.counts().fallbacks() == fallbacks);
+  BOOST_TEST(fast.counts().decoded == rows.size() - fallbacks);
+  BOOST_TEST(fast.counts().kept_double == 2u);
+  BOOST_TEST(fast.counts().duplicate_key == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(lines_of_every_size_one_parser) {
+  // One parser grows with the lines (its capacity, its padded copy) and keeps its depth.
+  FastParse fast;
+  const FieldMask m = mask();
+  for (const std::size_t n : {10u, 100000u, 50u, 2000000u, 5u}) {
+    const std::string line = R"({"type":"ADDED","object":{"metadata":{"name":")" + std::string(n, 'x') + R"("}}})";
+    json::monotonic_resource arena;
+    const json::storage_ptr sp(&arena);
+      json::value got(sp);
+    BOOST_TEST(static_cast<int>(fast.parse(line, m, json::storage_ptr(&arena), got)) == static_cast<int>(FastOutcome::Decoded));
+    BOOST_TEST(got.at("object").at("metadata").at("name").as_string().size() == n);
+    json::value deep(sp);
+    BOOST_TEST(static_cast<int>(fast.parse(nested("spec", kMaxJsonDepth), m, json::storage_ptr(&arena), deep)) ==
+               static_cast<int>(FastOutcome::Refused));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
