@@ -4,7 +4,8 @@
 // propagation, creating what the intent describes once the watch reports the old object
 // gone, unclaiming after an escalation, parking, tombstoning, stamping, reporting, pruning
 // — and says when to run again. A thin executor (reconciler_io.cpp) and the reads a
-// decision and a report need (reconciler.cpp, reconciler_adopt.cpp). Runs on the
+// decision and a report need (reconciler_reads_io.cpp, reconciler_adopt_io.cpp); what a
+// report does after dispatch's answer is operator/report_steps.hpp's. Runs on the
 // operator's io_context thread, leader only.
 #pragma once
 

@@ -4,12 +4,12 @@
 // only reads the tasks, makes the call report_call() names and turns dispatch's answer
 // into a ReportOutcome.
 //
-//   dispatch's answer          reported-status             sweeps_total{report,…}  then
-//   Sent (in-review / done)    the status                  in-review / done        Event InReview / Resolved
-//   Sent (parked: backlog)     "backlog"                   parked                  parks_total{completed-without-pr}, Event Parked
-//   RefusedPermanently{n}      "rejected: {status} (HTTP n)" rejected             a warning; never asked again
-//   Failed (transient)         not written (the stamp is)  — (the executor counts error) Rethrow: backoff, then again
-//   NotSent (no issue)         "skipped: no issue on the Workload" skipped         a warning
+//   dispatch's answer        reported-status                     sweeps_total{report,…}  then
+//   Sent: in-review, done    the status                          in-review, done         Event InReview, Resolved
+//   Sent: parked (backlog)   "backlog"                           parked                  parks_total, Event Parked
+//   RefusedPermanently{n}    "rejected: {status} (HTTP n)"       rejected                a warning; never asked again
+//   Failed (may mend)        not written                         error (the executor's)  Rethrow: a backoff, again
+//   NotSent (no issue)       "skipped: no issue on the Workload" skipped                 a warning
 // The terminal-since-Completed stamp, when the sweep asks for it, goes in the same merge
 // patch (and alone before a Rethrow, so that the Workload's age is right meanwhile).
 #pragma once
