@@ -6,7 +6,6 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
