@@ -4,53 +4,25 @@
 // The messages themselves are pinned by tests/unit/hostile/test_bad_kubeconfig.cpp; here,
 // for each way of failing, the origin and the whole startup line.
 #include "operator/app.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "watch/config.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <random>
 #include <string>
 
 using namespace fdb;
 using kube::ConfigOrigin;
 namespace fs = std::filesystem;
+using fdb::test::env_of;
+using fdb::test::TempDir;
 
 BOOST_AUTO_TEST_SUITE(config_origin)
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("fdb-origin-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-};
-
-kube::GetEnv env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 struct Caught {
   bool thrown = false;
