@@ -1,6 +1,7 @@
 #include "dispatch/items.hpp"
 
 #include "dispatch/workload.hpp"
+#include "watch/json_access.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -24,19 +25,7 @@ std::string ParseError::what() const {
 
 namespace {
 
-std::string_view kind_of(const json::value& v) noexcept {
-  switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
-  }
-  return "?";
-}
+using kube::json_kind_name;
 
 // A short, printable rendering of a bad value for an error message.
 std::string shown(const json::value& v) {
@@ -157,7 +146,7 @@ std::string QueueItem::effective_status() const {
 }
 
 Parsed<QueueItem> parse_queue_item(const json::value& v, long index) {
-  if (!v.is_object()) return err(index, "(item)", std::string("expected an object, got ") + std::string(kind_of(v)));
+  if (!v.is_object()) return err(index, "(item)", std::string("expected an object, got ") + std::string(json_kind_name(v)));
   const auto& o = v.get_object();
   QueueItem item;
   if (index >= 0) item.position = static_cast<std::size_t>(index);
@@ -178,7 +167,7 @@ Parsed<QueueItem> parse_queue_item(const json::value& v, long index) {
 Parsed<QueueAnswer> parse_queue(const json::value& answer) {
   const auto* arr = array_of(answer);
   if (arr == nullptr)
-    return err(-1, "", std::string("expected an array of items, got ") + std::string(kind_of(answer)));
+    return err(-1, "", std::string("expected an array of items, got ") + std::string(json_kind_name(answer)));
   QueueAnswer out;
   out.items.reserve(arr->size());
   for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -192,7 +181,7 @@ Parsed<QueueAnswer> parse_queue(const json::value& answer) {
 }
 
 Parsed<ClaimAnswer> parse_claim_answer(const json::value& answer) {
-  if (!answer.is_object()) return err(-1, "", std::string("expected an object, got ") + std::string(kind_of(answer)));
+  if (!answer.is_object()) return err(-1, "", std::string("expected an object, got ") + std::string(json_kind_name(answer)));
   const auto& o = answer.get_object();
   ClaimAnswer out;
   if (const auto* s = o.if_contains("success"); s != nullptr && s->is_bool()) out.success = s->get_bool();
@@ -201,7 +190,7 @@ Parsed<ClaimAnswer> parse_claim_answer(const json::value& answer) {
 }
 
 Parsed<StatusAnswer> parse_status_answer(const json::value& answer) {
-  if (!answer.is_object()) return err(-1, "", std::string("expected an object, got ") + std::string(kind_of(answer)));
+  if (!answer.is_object()) return err(-1, "", std::string("expected an object, got ") + std::string(json_kind_name(answer)));
   const auto& o = answer.get_object();
   StatusAnswer out;
   if (const auto* s = o.if_contains("success"); s != nullptr && s->is_bool()) out.success = s->get_bool();
@@ -213,13 +202,13 @@ Parsed<StatusAnswer> parse_status_answer(const json::value& answer) {
 Parsed<ClaimedAnswer> parse_claimed(const json::value& answer) {
   const auto* arr = array_of(answer);
   if (arr == nullptr)
-    return err(-1, "", std::string("expected an array of issues, got ") + std::string(kind_of(answer)));
+    return err(-1, "", std::string("expected an array of issues, got ") + std::string(json_kind_name(answer)));
   ClaimedAnswer out;
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const auto& v = (*arr)[i];
     const long index = static_cast<long>(i);
     if (!v.is_object()) {
-      out.malformed.push_back(err(index, "(item)", std::string("expected an object, got ") + std::string(kind_of(v))));
+      out.malformed.push_back(err(index, "(item)", std::string("expected an object, got ") + std::string(json_kind_name(v))));
       continue;
     }
     const auto& o = v.get_object();
@@ -246,7 +235,7 @@ std::string_view to_string(IssueState s) noexcept {
 }
 
 Parsed<IssueStateAnswer> parse_issue_state(const json::value& answer) {
-  if (!answer.is_object()) return err(-1, "", std::string("expected an object, got ") + std::string(kind_of(answer)));
+  if (!answer.is_object()) return err(-1, "", std::string("expected an object, got ") + std::string(json_kind_name(answer)));
   const auto& o = answer.get_object();
   IssueStateAnswer out;
   if (const auto* iv = first_of(o, {"issueId", "id"})) out.issue_id = as_id(*iv).value_or("");

@@ -35,10 +35,27 @@ kube::ClusterConfig cluster_config(const Config& cfg) {
   try {
     return kube::load_cluster_config(cfg.kubeconfig, kube::process_env);
   } catch (const kube::ConfigError& e) {
-    const std::string msg = e.what();
-    throw kube::ConfigError(msg.starts_with("KUBECONFIG") || msg.starts_with("KUBERNETES_") ? msg : "KUBECONFIG: " + msg);
+    throw kube::ConfigError(cluster_config_error_line(e.origin(), e.what()), e.origin());
   }
 }
+
+}  // namespace
+
+std::string cluster_config_error_line(kube::ConfigOrigin origin, std::string_view message) {
+  switch (origin) {
+    case kube::ConfigOrigin::InClusterPort:  // "KUBERNETES_SERVICE_PORT: ..."
+    case kube::ConfigOrigin::NotFound:       // "KUBECONFIG: no Kubernetes configuration found ..."
+      return std::string(message);
+    case kube::ConfigOrigin::Kubeconfig:
+    case kube::ConfigOrigin::InClusterUnset:
+    case kube::ConfigOrigin::ServiceAccount:
+    case kube::ConfigOrigin::Other:
+      break;
+  }
+  return "KUBECONFIG: " + std::string(message);
+}
+
+namespace {
 
 kube::ClientOptions kube_options() {
   kube::ClientOptions o;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "operator/config.hpp"
+#include "watch/config.hpp"
 
 #include <chrono>
 #include <functional>
@@ -21,5 +22,10 @@ struct AppOptions {
 // Returns the process exit code (0 after a clean shutdown). Throws on start-up failures
 // (unusable kubeconfig, a port in use) with a one-line message.
 int run_app(const Config& config, const AppOptions& options = AppOptions());
+
+// The line the program stops with when it cannot tell how to reach the API server (a
+// kube::ConfigError): prefixed "KUBECONFIG: " unless the message names its variable
+// already (KUBERNETES_SERVICE_PORT; nothing found at all), chosen by where it came from.
+std::string cluster_config_error_line(kube::ConfigOrigin origin, std::string_view message);
 
 }  // namespace fdb::op

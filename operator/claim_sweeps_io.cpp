@@ -37,7 +37,7 @@ dispatch::IssueRef ref_of(const dispatch::ClaimedIssue& i) { return {i.issue_id,
 
 }  // namespace
 
-ClaimSweeper::ClaimSweeper(Deps deps) : d_(std::move(deps)) {}
+ClaimSweeper::ClaimSweeper(LoopDeps deps, InFlightFacts in_flight) : d_(deps), in_flight_(std::move(in_flight)) {}
 
 awaitable<bool> ClaimSweeper::workload_exists(const std::string& name) {
   const auto get = kube::Requests(kube::workloads(), d_.config.workload.namespace_name).get(name);
@@ -85,7 +85,7 @@ awaitable<void> ClaimSweeper::sweep(ClaimSweep which, ClaimSweepRound& round) {
   } catch (const dispatch::DispatchError& e) {
     list.answer = std::string(e.what());
   }
-  const InFlightFacts in_flight{d_.create_in_flight, d_.retry_in_flight};
+  const InFlightFacts& in_flight = in_flight_;
   const CacheView& cache = d_.cache;
   const ClaimSweepMachine::FactsOf facts_of = [&cache, &in_flight](const dispatch::ClaimedIssue& issue) {
     return read_claim_facts(cache, in_flight, issue);

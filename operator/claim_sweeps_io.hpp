@@ -21,6 +21,7 @@
 
 #include "operator/config.hpp"
 #include "operator/claim_sweep_steps.hpp"
+#include "operator/loop_deps.hpp"
 #include "operator/sweeps.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -31,35 +32,14 @@
 #include <string_view>
 #include <vector>
 
-namespace fdb::kube {
-class Client;
-}
-namespace fdb::dispatch {
-class Client;
-}
-namespace fdb::metrics {
-struct BridgeMetrics;
-}
-
 namespace fdb::op {
-
-class CacheView;
 
 class ClaimSweeper {
  public:
-  struct Deps {
-    kube::Client& kube;
-    dispatch::Client& dispatch;
-    const Config& config;
-    const CacheView& cache;
-    // Whether the claim loop is claiming or creating that Workload name (Claimer::creating).
-    std::function<bool(std::string_view)> create_in_flight;
-    // Whether this process holds a retry intent for that name (Reconciler::retry_in_flight).
-    std::function<bool(std::string_view)> retry_in_flight;
-    metrics::BridgeMetrics* metrics = nullptr;
-  };
-
-  explicit ClaimSweeper(Deps deps);
+  // `in_flight`: whether the claim loop is claiming or creating a Workload name
+  // (InFlight::creating), and whether this process holds a retry intent for it
+  // (InFlight::retry_in_flight).
+  ClaimSweeper(LoopDeps deps, InFlightFacts in_flight);
 
   // One pass of both sweeps.
   boost::asio::awaitable<ClaimSweepRound> run_once();
@@ -75,7 +55,8 @@ class ClaimSweeper {
   boost::asio::awaitable<std::optional<std::string>> release(const sweep::Unclaim& u);
   void report(ClaimSweep which, const sweep::Event& e);
 
-  Deps d_;
+  LoopDeps d_;
+  InFlightFacts in_flight_;
 };
 
 }  // namespace fdb::op

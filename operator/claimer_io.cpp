@@ -77,7 +77,7 @@ Intent claim_intent(const claim::RecordClaimIntent& c) {
 
 }  // namespace
 
-Claimer::Claimer(Deps deps) : d_(std::move(deps)), in_flight_(d_.in_flight) {}
+Claimer::Claimer(LoopDeps deps, ClaimsInFlight& in_flight) : d_(deps), in_flight_(in_flight) {}
 
 awaitable<void> Claimer::run() {
   auto ex = co_await asio::this_coro::executor;

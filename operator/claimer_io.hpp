@@ -13,6 +13,7 @@
 #include "operator/claim_in_flight.hpp"
 #include "operator/claim_round.hpp"
 #include "operator/config.hpp"
+#include "operator/loop_deps.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -22,34 +23,13 @@
 #include <string_view>
 #include <vector>
 
-namespace fdb::kube {
-class Client;
-}
-namespace fdb::dispatch {
-class Client;
-}
-namespace fdb::metrics {
-struct BridgeMetrics;
-}
-
 namespace fdb::op {
-
-class CacheView;
 
 class Claimer {
  public:
-  struct Deps {
-    kube::Client& kube;
-    dispatch::Client& dispatch;
-    const Config& config;
-    const CacheView& cache;
-    // The registry this loop records its claims in (operator/in_flight.hpp: shared with the
-    // reconciler and read by the claim sweeps; forgotten when leadership is lost).
-    ClaimsInFlight& in_flight;
-    metrics::BridgeMetrics* metrics = nullptr;
-  };
-
-  explicit Claimer(Deps deps);
+  // `in_flight`: the registry this loop records its claims in (operator/in_flight.hpp:
+  // shared with the reconciler and read by the claim sweeps; forgotten when leadership is lost).
+  Claimer(LoopDeps deps, ClaimsInFlight& in_flight);
 
   // One round over every lane.
   boost::asio::awaitable<ClaimRound> run_once();
@@ -78,7 +58,7 @@ class Claimer {
   boost::asio::awaitable<std::optional<boost::json::object>> get_workload(const std::string& name);
   void report(const claim::Event& e);
 
-  Deps d_;
+  LoopDeps d_;
   ClaimsInFlight& in_flight_;
 };
 

@@ -3,6 +3,7 @@
 // environment lookup the caller passes in.
 #include "operator/config_env.hpp"
 
+#include "watch/json_access.hpp"
 #include "watch/json_input.hpp"
 
 #include <boost/json/array.hpp>
@@ -18,6 +19,7 @@ namespace fdb::op::config_env {
 
 namespace json = boost::json;
 namespace po = boost::program_options;
+using kube::json_kind_name;
 
 
 const Var kVars[] = {
@@ -93,24 +95,10 @@ std::string quoted(std::string_view v) {
   return out + "\"";
 }
 
-std::string_view json_kind(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
-  }
-  return "?";
-}
-
-// json_kind, but "an empty string" for a string with nothing but blanks.
+// kube::json_kind_name, but "an empty string" for a string with nothing but blanks.
 std::string kind_or_empty(const json::value& v) {
   if (v.is_string() && trim(v.get_string()).empty()) return "an empty string";
-  return std::string(json_kind(v));
+  return std::string(json_kind_name(v));
 }
 
 bool is_dns_label(std::string_view s) {
@@ -303,7 +291,7 @@ json::object parse_json_object(const Raw& r) {
   boost::system::error_code ec;
   json::value v = kube::parse_json(*r.value, ec);
   if (ec) fail(r, "invalid JSON (" + kube::json_error_text(ec) + ") in " + quoted(*r.value));
-  if (!v.is_object()) fail(r, "expected a JSON object, got " + std::string(json_kind(v)));
+  if (!v.is_object()) fail(r, "expected a JSON object, got " + std::string(json_kind_name(v)));
   return std::move(v.get_object());
 }
 
@@ -351,9 +339,9 @@ void read_gate_profiles(const Raw& r, json::object& out) {
   json::object map = parse_json_object(r);
   for (const auto& [key, value] : map) {
     if (!value.is_object())
-      fail(r, quoted(std::string(key)) + ": expected a gateProfile object, got " + std::string(json_kind(value)));
+      fail(r, quoted(std::string(key)) + ": expected a gateProfile object, got " + std::string(json_kind_name(value)));
     if (const auto* lang = value.get_object().if_contains("language"); lang != nullptr && !lang->is_string())
-      fail(r, quoted(std::string(key)) + ": language: expected a string, got " + std::string(json_kind(*lang)));
+      fail(r, quoted(std::string(key)) + ": language: expected a string, got " + std::string(json_kind_name(*lang)));
   }
   out = std::move(map);
 }

@@ -104,6 +104,7 @@ struct Actors {
   InFlight in_flight;  // the one registry of what is under way (operator/in_flight.hpp)
   EventRecorder events;
   Reconciler reconciler;
+  LoopDeps loop;  // what the claim loop and the claim sweeps act through
   Claimer claimer;
   ClaimSweeper sweeper;
   PrFixLoop prfix;
@@ -112,9 +113,10 @@ struct Actors {
       : events(d.kube, d.config.workload.namespace_name, d.config.identity),
         reconciler(Reconciler::Deps{d.kube, d.dispatch, d.config, caches, &events, &d.metrics,
                                     d.observers.on_retry_done, std::chrono::milliseconds(2000), d.github, &in_flight}),
-        claimer({d.kube, d.dispatch, d.config, caches, in_flight.claims(), &d.metrics}),
-        sweeper({d.kube, d.dispatch, d.config, caches, [this](std::string_view n) { return in_flight.creating(n); },
-                 [this](std::string_view n) { return in_flight.retry_in_flight(n); }, &d.metrics}),
+        loop{d.kube, d.dispatch, d.config, caches, &d.metrics},
+        claimer(loop, in_flight.claims()),
+        sweeper(loop, {[this](std::string_view n) { return in_flight.creating(n); },
+                       [this](std::string_view n) { return in_flight.retry_in_flight(n); }}),
         prfix({d.kube, d.dispatch, d.config, caches, d.github, &d.metrics}) {}
 };
 

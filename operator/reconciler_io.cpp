@@ -153,9 +153,16 @@ awaitable<StepOutcome> Reconciler::execute(const std::string& name, steps::Actio
   } else if (auto* a = std::get_if<Stamp>(&action)) {
     co_await stamp(name, *a);
   } else if (auto* a = std::get_if<steps::Report>(&action)) {
-    out.result = co_await report(name, a->write_stamp);
+    // The report's own actions run inside it: a failure among them is the report's
+    // (sweeps_total{report, error}), as dispatch's is.
+    steps::Actions then = co_await report(name, a->write_stamp);
+    out.result = co_await run_steps(*this, name, std::move(then));
   } else if (auto* a = std::get_if<Prune>(&action)) {
     out.result = co_await prune(*a);
+  } else if (auto* a = std::get_if<ReportLog>(&action)) {
+    log_report(name, *a);
+  } else if (auto* a = std::get_if<Rethrow>(&action)) {
+    std::rethrow_exception(a->error);
   }
   co_return out;
 }
@@ -312,6 +319,7 @@ void Reconciler::count(const steps::Count& c) {
     case steps::Counter::TombstoneGiveUp: d_.metrics->tombstones_total.labels({"give_up"}).inc(); break;
     case steps::Counter::TombstoneIssueClosed: d_.metrics->tombstones_total.labels({"issue_closed"}).inc(); break;
     case steps::Counter::Escalation: d_.metrics->escalations_total.labels({c.label, c.label2}).inc(); break;
+    case steps::Counter::Sweep: count_sweep(c.label, c.label2); break;
   }
 }
 

@@ -4,7 +4,8 @@
 // propagation, creating what the intent describes once the watch reports the old object
 // gone, unclaiming after an escalation, parking, tombstoning, stamping, reporting, pruning
 // — and says when to run again. A thin executor (reconciler_io.cpp) and the reads a
-// decision and a report need (reconciler.cpp, reconciler_adopt.cpp). Runs on the
+// decision and a report need (reconciler_reads_io.cpp, reconciler_adopt_io.cpp); what a
+// report does after dispatch's answer is operator/report_steps.hpp's. Runs on the
 // operator's io_context thread, leader only.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "operator/retry_flow.hpp"
 #include "operator/in_flight.hpp"
 #include "operator/kube_ops_io.hpp"
+#include "operator/report_steps.hpp"
 #include "operator/retry_steps.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -158,8 +160,11 @@ class Reconciler final : public StepExecutor {
   // Parks the issue of `f` in dispatch: status backlog, then (best effort) label
   // needs-human and the comment.
   boost::asio::awaitable<void> park_issue(const WorkloadView& f, const std::string& reason);
-  // The Report read action of the sweeps: the tasks, then dispatch, then the annotations.
-  boost::asio::awaitable<ReconcileResult> report(const std::string& name, bool write_stamp);
+  // The Report read action of the sweeps: the tasks, then dispatch's answer to
+  // report_call(); returns report_actions() (operator/report_steps.hpp).
+  boost::asio::awaitable<steps::Actions> report(const std::string& name, bool write_stamp);
+  boost::asio::awaitable<steps::ReportOutcome> send_report(const WorkloadView& f, const steps::ReportCall& call);
+  void log_report(const std::string& name, const steps::ReportLog& line);
   boost::asio::awaitable<ReconcileResult> prune(const steps::Prune& p);
   boost::asio::awaitable<void> stamp(const std::string& name, const steps::Stamp& s);
 

@@ -10,6 +10,7 @@
 #include "operator/events_io.hpp"
 #include "operator/kube_ops_io.hpp"
 #include "operator/metrics.hpp"
+#include "operator/report_steps.hpp"
 #include "operator/retry_decision.hpp"
 #include "operator/sweeps.hpp"
 #include "watch/client_io.hpp"
@@ -42,15 +43,9 @@ const log::Logger& logger() {
 dispatch::IssueRef issue_ref(const WorkloadView& f) { return {f.issue_id, f.repo, f.number}; }
 
 ReconcileResult done(std::string step) { return {std::nullopt, false, std::move(step)}; }
-ReconcileResult later(std::string step, std::chrono::milliseconds after) { return {after, false, std::move(step)}; }
 
-// A refusal that asking again will not change (the issue is unknown, or the request is
-// not acceptable for it). Authentication and server errors are not: those are retried.
-bool permanent(const dispatch::DispatchError& e) {
-  if (e.transient()) return false;
-  const int s = e.status();
-  return s == 400 || s == 404 || s == 409 || s == 410 || s == 422;
-}
+// A refusal that asking again will not change (operator/report_steps.hpp).
+bool permanent(const dispatch::DispatchError& e) { return steps::refused_for_good(e.status(), e.transient()); }
 
 WallTime wall_now() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
@@ -206,65 +201,47 @@ awaitable<void> Reconciler::stamp(const std::string& name, const steps::Stamp& s
   logger().info("stamped terminal-since", {{"workload", name}, {"phase", s.phase}});
 }
 
-awaitable<ReconcileResult> Reconciler::report(const std::string& name, bool write_stamp) {
-  if (const auto wait = task_catch_up(name)) co_return later("await-tasks", *wait);
+awaitable<steps::Actions> Reconciler::report(const std::string& name, bool write_stamp) {
+  if (const auto wait = task_catch_up(name)) co_return steps::Actions{steps::Requeue{*wait, "await-tasks"}};
   const auto cached = d_.cache.workload(name);
-  if (!cached) co_return done("gone");
-  const json::object& wl = *cached;
+  if (!cached) co_return steps::Actions{steps::Done{"gone"}};
   const WallTime seen = wall_now();
   const json::array tasks = co_await fetch_tasks(name);
-  const Report r = completed_report(wl, tasks);
-  const WorkloadView f = read_view(wl);
-  const std::string issue = fmt::format("{}#{}", f.repo, f.number);
-  json::object ann;
-  if (write_stamp) ann[terminal_since_key("Completed")] = format_stamp(seen);
-  std::string sent = r.status;
-  std::string result = r.status == "backlog" ? "parked" : r.status;
-  std::exception_ptr failure;
-  if (f.repo.empty() || f.number <= 0) {
-    sent = "skipped: no issue on the Workload";
-    result = "skipped";
-    logger().warn("a Completed Workload names no issue; nothing to report", {{"workload", name}});
-  } else {
-    try {
-      if (r.status == "backlog") {
-        co_await park_issue(f, r.reason);
-      } else {
-        co_await d_.dispatch.set_status(issue_ref(f), r.status);
-      }
-    } catch (const dispatch::DispatchError& e) {
-      if (permanent(e)) {
-        sent = fmt::format("rejected: {} (HTTP {})", r.status, e.status());
-        result = "rejected";
-        logger().warn("dispatch refused the status; not asking again", {{"workload", name}, {"issue", issue},
-                      {"status", r.status}, {"error", e.what()}});
-      } else {
-        failure = std::current_exception();
-      }
+  const steps::ReportFacts facts{read_view(*cached), completed_report(*cached, tasks), write_stamp, seen};
+  steps::ReportOutcome outcome = steps::report::NotSent{};
+  if (const auto call = steps::report_call(facts)) outcome = co_await send_report(facts.workload, *call);
+  co_return steps::report_actions(facts, outcome);
+}
+
+// The call report_call() names; dispatch's error becomes the outcome (never thrown here).
+awaitable<steps::ReportOutcome> Reconciler::send_report(const WorkloadView& f, const steps::ReportCall& call) {
+  steps::ReportOutcome outcome = steps::report::Sent{};
+  try {
+    if (call.park) {
+      co_await park_issue(f, call.reason);
+    } else {
+      co_await d_.dispatch.set_status(issue_ref(f), call.status);
     }
+  } catch (const dispatch::DispatchError& e) {
+    outcome = steps::report_outcome(e.status(), e.transient(), e.what(), std::current_exception());
   }
-  if (failure) {
-    // Retried after a backoff; the stamp is kept meanwhile, so the age is right.
-    if (!ann.empty()) co_await patch_workload(name, ann);
-    std::rethrow_exception(failure);
+  co_return outcome;
+}
+
+void Reconciler::log_report(const std::string& name, const steps::ReportLog& l) {
+  switch (l.line) {
+    case steps::ReportLine::NoIssue:
+      logger().warn("a Completed Workload names no issue; nothing to report", {{"workload", name}});
+      break;
+    case steps::ReportLine::Refused:
+      logger().warn("dispatch refused the status; not asking again",
+                    {{"workload", name}, {"issue", l.issue}, {"status", l.status}, {"error", l.error}});
+      break;
+    case steps::ReportLine::Reported:
+      logger().info("reported a Completed Workload", {{"workload", name}, {"issue", l.issue}, {"status", l.status},
+                                                      {"reason", l.reason}, {"pull_request", l.pull_request}});
+      break;
   }
-  ann[kReportedAnnotation] = sent;
-  co_await patch_workload(name, ann);
-  count_sweep("report", result);
-  logger().info("reported a Completed Workload", {{"workload", name}, {"issue", issue}, {"status", sent},
-                                                  {"reason", r.reason}, {"pull_request", r.pull_request}});
-  if (result == "in-review") {
-    const steps::Event ev = event_about(f, "Normal", "InReview", "Report", fmt::format("issue {} moved to in-review: {}", issue, r.pull_request));
-    co_await event(ev);
-  } else if (result == "done") {
-    const steps::Event ev = event_about(f, "Normal", "Resolved", "Report", fmt::format("issue {} moved to done: {}", issue, r.reason));
-    co_await event(ev);
-  } else if (result == "parked") {
-    if (d_.metrics) d_.metrics->parks_total.labels({"completed-without-pr"}).inc();
-    const steps::Event ev = event_about(f, "Warning", "Parked", "Park", "Needs a human decision: " + r.reason);
-    co_await event(ev);
-  }
-  co_return done("report");
 }
 
 awaitable<ReconcileResult> Reconciler::prune(const steps::Prune& p) {

@@ -102,7 +102,7 @@ json::object prfix_item_json(const dispatch::PrFixItem& it) {
 
 dispatch::ParseError bad(std::string field, std::string message) { return {std::move(field), std::move(message), -1}; }
 
-std::optional<Intent::Kind> kind_of(std::string_view text) {
+std::optional<Intent::Kind> intent_kind_of(std::string_view text) {
   for (auto k : {Intent::Kind::Retry, Intent::Kind::Escalate, Intent::Kind::Claim, Intent::Kind::PrFix}) {
     if (text == to_string(k)) return k;
   }
@@ -179,7 +179,7 @@ dispatch::Parsed<Intent> intent_from_configmap(const json::object& cm) {
   const auto* data = object_at(cm, "data");
   if (data == nullptr) return bad("data", "missing or not an object");
   Intent i;
-  const auto kind = kind_of(string_at(data, "kind"));
+  const auto kind = intent_kind_of(string_at(data, "kind"));
   if (!kind) return bad("kind", "must be retry, escalate, claim or prfix, got \"" + string_at(data, "kind") + "\"");
   i.kind = *kind;
   i.workload = string_at(data, "workload");

@@ -87,7 +87,8 @@ std::string_view action_name(const Action& a) noexcept {
   static constexpr std::string_view names[] = {
       "done",           "requeue", "decide",      "delete",        "warn-stuck-deletion", "create",
       "unclaim",        "clear-intent", "record-intent", "relane",  "park-issue",          "patch-annotations",
-      "count",          "event",   "log",         "stamp",         "report",              "prune"};
+      "count",          "event",   "log",         "stamp",         "report",              "prune",
+      "report-log",     "rethrow"};
   static_assert(std::size(names) == std::variant_size_v<Action>);
   return names[a.index()];
 }

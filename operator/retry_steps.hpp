@@ -3,8 +3,8 @@
 // Workload), the in-flight record, the time and the settings to a list of typed actions.
 // The reconciler (operator/reconciler_io.cpp) only runs them, in order; an action that
 // needs fetched facts (Decide: the Workload, its tasks, the issue's state and dispatch's
-// view; Report: the tasks) is a read action whose result feeds another pure function
-// here (decide_actions, the report step of the executor).
+// view; Report: the tasks and dispatch's answer) is a read action whose result feeds
+// another pure function (decide_actions here; report_actions in operator/report_steps.hpp).
 //
 // plan() is next_step() (operator/retry_flow.hpp, the table) with the in-flight record:
 //   Nothing      → the terminal sweeps of the cached Workload (sweep_actions), or Done
@@ -30,6 +30,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -120,11 +121,11 @@ struct PatchAnnotations {
   std::string name;
   boost::json::object annotations;
 };
-enum class Counter { Park, TombstoneGiveUp, TombstoneIssueClosed, Escalation };
+enum class Counter { Park, TombstoneGiveUp, TombstoneIssueClosed, Escalation, Sweep };
 struct Count {
   Counter counter;
-  std::string label;   // Park: the reason's kind (before the first ':'); Escalation: the old lane
-  std::string label2;  // Escalation: the new lane
+  std::string label;   // Park: the reason's kind (before the first ':'); Escalation: the old lane; Sweep: the sweep
+  std::string label2;  // Escalation: the new lane; Sweep: its result
 };
 struct Event {  // about `workload` (its name, namespace and uid)
   std::string workload, ns, uid;
@@ -137,13 +138,33 @@ struct Log {  // an info line about the name reconciled
   std::string message;
   std::string why;
 };
+// A line of the report step (operator/report_steps.hpp).
+enum class ReportLine {
+  NoIssue,   // warn: the Completed Workload names no issue
+  Refused,   // warn: dispatch refused the status for good
+  Reported,  // info: what reported-status records
+};
+struct ReportLog {
+  ReportLine line;
+  std::string issue;         // repo#number
+  std::string status;        // Refused: the status refused; Reported: what reported-status records
+  std::string reason;        // the report's reason
+  std::string pull_request;  // the report's pull request, if any
+  std::string error;         // Refused: dispatch's error
+};
+// End the reconcile with this failure, after the actions before it (the queue backs off
+// and runs the name again).
+struct Rethrow {
+  std::exception_ptr error;
+};
 // The terminal sweeps (operator/sweeps.hpp).
 struct Stamp {  // merge-patch terminal-since-{phase} = stamp
   std::string phase;
   std::string stamp;
 };
 // Read the tasks (after the task informer has caught up, bounded) and the cached object,
-// tell dispatch, record reported-status (and the stamp).
+// tell dispatch, then the actions of report_actions (operator/report_steps.hpp): record
+// reported-status (and the stamp), count, log, an Event.
 struct Report {
   bool write_stamp = false;
 };
@@ -154,7 +175,7 @@ struct Prune {  // delete it (a Failed one's issue back to ready first)
 
 using Action = std::variant<Done, Requeue, Decide, DeleteWorkload, WarnStuckDeletion, CreateWorkload, Unclaim,
                             ClearIntent, RecordIntent, Relane, ParkIssue, PatchAnnotations, Count, Event, Log, Stamp,
-                            Report, Prune>;
+                            Report, Prune, ReportLog, Rethrow>;
 using Actions = std::vector<Action>;
 
 // "done", "requeue", "decide", "delete", …: for logs and tests.

@@ -6,7 +6,6 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -20,6 +19,18 @@ std::optional<std::string> process_env(std::string_view name) {
   const char* v = std::getenv(std::string(name).c_str());
   if (v == nullptr) return std::nullopt;
   return std::string(v);
+}
+
+std::string_view to_string(ConfigOrigin origin) noexcept {
+  switch (origin) {
+    case ConfigOrigin::Other: return "other";
+    case ConfigOrigin::Kubeconfig: return "kubeconfig";
+    case ConfigOrigin::InClusterUnset: return "in-cluster-unset";
+    case ConfigOrigin::InClusterPort: return "in-cluster-port";
+    case ConfigOrigin::ServiceAccount: return "service-account";
+    case ConfigOrigin::NotFound: return "not-found";
+  }
+  return "?";
 }
 
 std::string read_referenced_file(const fs::path& path, std::string_view what) {
@@ -55,16 +66,23 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-// Runs `parse`, making every ConfigError it throws printable on one line.
+// Runs `parse` (a kubeconfig's), making every ConfigError it throws printable on one line
+// and marked as the kubeconfig's: the file itself or one it names.
 template <class F>
-ClusterConfig one_line_errors(F&& parse) {
+ClusterConfig kubeconfig_errors(F&& parse) {
   try {
     return parse();
   } catch (const ConfigError& e) {
-    const std::string_view what = e.what();
-    if (std::none_of(what.begin(), what.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
-      throw;
-    throw ConfigError(printable(what));
+    throw ConfigError(printable(e.what()), ConfigOrigin::Kubeconfig);
+  }
+}
+
+// A file of the service-account folder; its errors marked as the folder's.
+std::string read_service_account_file(const fs::path& path, std::string_view what) {
+  try {
+    return read_referenced_file(path, what);
+  } catch (const ConfigError& e) {
+    throw ConfigError(e.what(), ConfigOrigin::ServiceAccount);
   }
 }
 
@@ -232,7 +250,7 @@ ClusterConfig resolve(const Merged& m, std::string_view context_override, const 
 
 ClusterConfig parse_kubeconfig(std::string_view yaml, const fs::path& base_dir, std::string_view context,
                                std::string_view origin, const ReadFile& read_file) {
-  return one_line_errors([&] {
+  return kubeconfig_errors([&] {
     Merged m;
     const std::string o(origin);
     merge(m, yaml, base_dir, o);
@@ -280,17 +298,20 @@ ClusterConfig load_kubeconfig_files(std::string_view paths, std::string_view con
 }  // namespace
 
 ClusterConfig load_kubeconfig(std::string_view paths, std::string_view context) {
-  return one_line_errors([&] { return load_kubeconfig_files(paths, context); });
+  return kubeconfig_errors([&] { return load_kubeconfig_files(paths, context); });
 }
 
 ClusterConfig load_in_cluster(const GetEnv& env, const fs::path& sa_dir) {
   const auto host = env("KUBERNETES_SERVICE_HOST");
   const auto port = env("KUBERNETES_SERVICE_PORT");
   if (!host || host->empty() || !port || port->empty()) {
-    throw ConfigError("in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
+    throw ConfigError("in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set",
+                      ConfigOrigin::InClusterUnset);
   }
   for (const char ch : *port) {
-    if (ch < '0' || ch > '9') throw ConfigError(fmt::format("KUBERNETES_SERVICE_PORT: {:?} is not a port", *port));
+    if (ch < '0' || ch > '9') {
+      throw ConfigError(fmt::format("KUBERNETES_SERVICE_PORT: {:?} is not a port", *port), ConfigOrigin::InClusterPort);
+    }
   }
   ClusterConfig cfg;
   const bool ipv6 = host->find(':') != std::string::npos;
@@ -298,12 +319,13 @@ ClusterConfig load_in_cluster(const GetEnv& env, const fs::path& sa_dir) {
   const fs::path token = sa_dir / "token";
   std::error_code ec;
   if (!fs::exists(token, ec)) {
-    throw ConfigError(fmt::format("in-cluster: service-account token {} is missing", token.string()));
+    throw ConfigError(fmt::format("in-cluster: service-account token {} is missing", token.string()),
+                      ConfigOrigin::ServiceAccount);
   }
   cfg.token_file = token.string();
-  cfg.ca_pem = read_referenced_file(sa_dir / "ca.crt", "in-cluster: service-account CA");
+  cfg.ca_pem = read_service_account_file(sa_dir / "ca.crt", "in-cluster: service-account CA");
   if (fs::exists(sa_dir / "namespace", ec)) {
-    std::string ns = read_referenced_file(sa_dir / "namespace", "in-cluster: namespace");
+    std::string ns = read_service_account_file(sa_dir / "namespace", "in-cluster: namespace");
     while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' ' || ns.back() == '\r')) ns.pop_back();
     if (!ns.empty()) cfg.default_namespace = ns;
   }
@@ -322,7 +344,8 @@ ClusterConfig load_cluster_config(std::optional<std::string> kubeconfig_flag, co
   }
   throw ConfigError(
       "KUBECONFIG: no Kubernetes configuration found: set KUBECONFIG or --kubeconfig, or run in a "
-      "pod with a service account");
+      "pod with a service account",
+      ConfigOrigin::NotFound);
 }
 
 }  // namespace fdb::kube

@@ -13,10 +13,28 @@
 
 namespace fdb::kube {
 
-// A clear, single-line message naming the file and field at fault.
+// Where a configuration error came from: the program's start prefixes the message by it
+// (operator/config.hpp startup_error_line), never by reading the message.
+enum class ConfigOrigin {
+  Other,           // anything else: the TLS material or server URL a client is built from, a token file
+  Kubeconfig,      // a kubeconfig file (--kubeconfig, KUBECONFIG, ~/.kube/config) or a file it names
+  InClusterUnset,  // in-cluster: KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not
+  InClusterPort,   // in-cluster: KUBERNETES_SERVICE_PORT is not a port
+  ServiceAccount,  // in-cluster: the service-account folder's token, ca.crt or namespace
+  NotFound,        // no configuration at all: no kubeconfig, not in a pod
+};
+
+std::string_view to_string(ConfigOrigin origin) noexcept;
+
+// A clear, single-line message naming the file and field at fault, and where it came from.
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& message, ConfigOrigin origin = ConfigOrigin::Other)
+      : std::runtime_error(message), origin_(origin) {}
+  ConfigOrigin origin() const noexcept { return origin_; }
+
+ private:
+  ConfigOrigin origin_;
 };
 
 struct ClusterConfig {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <string>
 #include <string_view>
@@ -21,6 +22,22 @@ inline const boost::json::object* object_field(const boost::json::object* o, std
 inline std::string string_field(const boost::json::object* o, std::string_view key) {
   const auto* v = o != nullptr ? o->if_contains(key) : nullptr;
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// The kind of a JSON value as an error message names it: "null", "a boolean", "a number",
+// "a string", "an array", "an object" ("expected an object, got an array").
+inline std::string_view json_kind_name(const boost::json::value& v) noexcept {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_: return "a number";
+    case boost::json::kind::string: return "a string";
+    case boost::json::kind::array: return "an array";
+    case boost::json::kind::object: return "an object";
+  }
+  return "?";
 }
 
 }  // namespace fdb::kube

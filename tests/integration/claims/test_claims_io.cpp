@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(claim_round_creates_defers_and_gives_back) {
     return std::nullopt;
   };
   ClaimsInFlight in_flight;
-  Claimer claimer({w.kube, w.dispatch, w.config, w.cache, in_flight, nullptr});
+  Claimer claimer({w.kube, w.dispatch, w.config, w.cache, nullptr}, in_flight);
   ClaimRound round;
   auto body = [&]() -> awaitable<void> { round = co_await claimer.run_once(); };
   // The old wl-o-r-2 stays terminating throughout: the round ends all the same.
@@ -125,8 +125,7 @@ BOOST_AUTO_TEST_CASE(claim_sweeps_reset_release_and_ask_the_server) {
     if (r.method == "GET") return reply(404, R"({"kind":"Status","reason":"NotFound","code":404})");
     return std::nullopt;
   };
-  ClaimSweeper sweeper({w.kube, w.dispatch, w.config, w.cache, [](std::string_view n) { return n == "wl-o-r-3"; }, {},
-                        nullptr});
+  ClaimSweeper sweeper({w.kube, w.dispatch, w.config, w.cache, nullptr}, {[](std::string_view n) { return n == "wl-o-r-3"; }, {}});
   ClaimSweepRound round;
   auto body = [&]() -> awaitable<void> { round = co_await sweeper.run_once(); };
   run(w.io, body);

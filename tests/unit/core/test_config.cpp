@@ -1,3 +1,4 @@
+#include "tests/support/temp_dir.hpp"
 #include "watch/config.hpp"
 #include "watch/token.hpp"
 
@@ -15,28 +16,10 @@
 
 using namespace fdb::kube;
 namespace fs = std::filesystem;
+using fdb::test::env_of;
+using fdb::test::TempDir;
 
 namespace {
-
-// A temporary folder removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("fdb-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-};
 
 std::string kubeconfig(const std::string& cluster, const std::string& user,
                        const std::string& extra_context = "") {
@@ -44,14 +27,6 @@ std::string kubeconfig(const std::string& cluster, const std::string& user,
          "clusters:\n- name: c1\n  cluster:\n" + cluster +
          "contexts:\n- name: main\n  context:\n    cluster: c1\n    user: u1\n" + extra_context +
          "users:\n- name: u1\n  user:\n" + user;
-}
-
-GetEnv env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
 }
 
 }  // namespace

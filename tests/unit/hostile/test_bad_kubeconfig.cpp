@@ -1,6 +1,7 @@
 // Bad kubeconfigs and service-account folders: each gets one ConfigError line naming the
 // file, the entry and the field. (tests/unit/core/test_config.cpp checks fragments of the
 // first ones; this table pins the whole message and adds the cases beyond them.)
+#include "tests/support/temp_dir.hpp"
 #include "watch/config.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -15,27 +16,10 @@
 
 using namespace fdb::kube;
 namespace fs = std::filesystem;
+using fdb::test::env_of;
+using fdb::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("fdb-hostile-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-};
 
 // One context "main" → cluster "c" → user "u", with the given cluster and user bodies
 // (flow maps).
@@ -53,14 +37,6 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "(accepted)";
-}
-
-GetEnv env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
 }
 
 }  // namespace
