@@ -18,6 +18,7 @@
 #include "operator/metrics.hpp"
 #include "support/process.hpp"
 #include "support/sim_client.hpp"
+#include "support/tool_options.hpp"
 #include "watch/client_io.hpp"
 #include "watch/config.hpp"
 #include "watch/log.hpp"
@@ -118,20 +119,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   desc.add_options()("help", "this text")("sim", po::value(&o.sim_path)->required(), "path of kube-sim")(
       "cached", po::value(&o.cached)->default_value(10000), "Workloads in the cache")(
       "failures", po::value(&o.failures)->default_value(200), "Workloads made to fail and retried");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc;
-      exit_code = 0;
-      return std::nullopt;
-    }
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "retry-bench: %s\n", e.what());
-    exit_code = 2;
-    return std::nullopt;
-  }
+  if (!test::parse_tool_options("retry-bench", desc, argc, argv, exit_code)) return std::nullopt;
   return o;
 }
 

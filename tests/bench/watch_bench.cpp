@@ -15,6 +15,7 @@
 #include "operator/informers.hpp"
 #include "tests/bench/bench_seed.hpp"
 #include "tests/bench/watch_ceilings.hpp"
+#include "tests/support/tool_options.hpp"
 #include "watch/client_io.hpp"
 #include "watch/config.hpp"
 #include "watch/event_stream.hpp"
@@ -174,20 +175,7 @@ std::optional<Args> parse_args(int argc, char** argv, int& exit_code) {
       "after the watch, have kube-sim force a relist (410) and measure its peak RSS")(
       "ceilings", po::value(&a.ceilings)->default_value(true),
       "after the watch, measure the parse ceilings on a sample (false: skip, e.g. under a profiler)");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc;
-      exit_code = 0;
-      return std::nullopt;
-    }
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "watch-bench: %s\n", e.what());
-    exit_code = 2;
-    return std::nullopt;
-  }
+  if (!test::parse_tool_options("watch-bench", desc, argc, argv, exit_code)) return std::nullopt;
   return a;
 }
 

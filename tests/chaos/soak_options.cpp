@@ -1,9 +1,8 @@
 #include "chaos/soak_options.hpp"
+#include "support/tool_options.hpp"
 
 #include <boost/program_options.hpp>
 
-#include <cstdio>
-#include <iostream>
 #include <stdexcept>
 
 namespace fdb::chaos {
@@ -21,21 +20,11 @@ std::optional<SoakOptions> parse_options(int argc, char** argv, int& exit_code) 
       "replicas", po::value(&o.replicas)->default_value(3), "bridge replicas")(
       "fail-rate", po::value(&o.fail_rate)->default_value(0.3), "share of Workload attempts Foreman fails")(
       "settle", po::value(&o.settle_s)->default_value(90), "seconds allowed to settle after the faults");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc;
-      exit_code = 0;
-      return std::nullopt;
-    }
-    po::notify(vm);
-    if (o.seconds < 1 || o.issues < 1 || o.replicas < 1 || o.settle_s < 1 || o.fail_rate < 0 || o.fail_rate > 1) {
-      throw std::invalid_argument("seconds, issues, replicas and settle must be positive; fail-rate in [0,1]");
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "chaos-soak: %s\n", e.what());
-    exit_code = 2;
+  if (!test::parse_tool_options("chaos-soak", desc, argc, argv, exit_code, [&] {
+        if (o.seconds < 1 || o.issues < 1 || o.replicas < 1 || o.settle_s < 1 || o.fail_rate < 0 || o.fail_rate > 1) {
+          throw std::invalid_argument("seconds, issues, replicas and settle must be positive; fail-rate in [0,1]");
+        }
+      })) {
     return std::nullopt;
   }
   return o;

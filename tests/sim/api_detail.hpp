@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sim/api.hpp"
+#include "sim/json_path.hpp"
 
 #include <boost/json.hpp>
 
@@ -38,17 +39,7 @@ inline std::string qv(const Request& r, const char* k) {
   auto it = r.query.find(k);
   return it == r.query.end() ? std::string() : it->second;
 }
-inline std::string str_at(const json::object& o, std::initializer_list<const char*> path) {
-  const json::value* v = nullptr;
-  const json::object* cur = &o;
-  for (const char* k : path) {
-    if (cur == nullptr) return {};
-    v = cur->if_contains(k);
-    if (v == nullptr) return {};
-    cur = v->is_object() ? &v->as_object() : nullptr;
-  }
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using sim::str_at;
 
 inline Answer not_found_answer() {
   return error_answer(ApiError{404, "NotFound", "the server could not find the requested resource", {}});

@@ -1,4 +1,5 @@
 #include "sim/foreman.hpp"
+#include "sim/json_path.hpp"
 
 #include <boost/json.hpp>
 
@@ -20,18 +21,6 @@ const std::pair<const char*, Outcome> kOutcomes[] = {
     {"incomplete", Outcome::Incomplete}, {"hang", Outcome::Hang},
     {"succeed-no-pr", Outcome::SucceedNoPr},
 };
-
-std::string str_at(const json::object& o, std::initializer_list<const char*> path) {
-  const json::value* v = nullptr;
-  const json::object* cur = &o;
-  for (const char* k : path) {
-    if (cur == nullptr) return {};
-    v = cur->if_contains(k);
-    if (v == nullptr) return {};
-    cur = v->is_object() ? &v->as_object() : nullptr;
-  }
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 json::object condition(bool ok, const std::string& reason, const std::string& msg, const std::string& when) {
   return json::object{{"type", "Completed"},      {"status", ok ? "True" : "False"}, {"reason", reason},
