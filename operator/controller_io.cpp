@@ -96,6 +96,14 @@ void report(metrics::BridgeMetrics& m, const char* resource, const kube::Informe
   if (counts.restart) m.watch_restarts_total.labels({resource}).inc();
 }
 
+// foreman_bridge_watch_decode_fallbacks_total: every reason's series exists from the first
+// scrape on (at 0 while simdjson decodes every line).
+void count_fallbacks(metrics::BridgeMetrics& m, const char* resource, const FallbackIncrements& inc) {
+  m.watch_decode_fallbacks_total.labels({resource, "refused"}).inc(static_cast<double>(inc.refused));
+  m.watch_decode_fallbacks_total.labels({resource, "kept-double"}).inc(static_cast<double>(inc.kept_double));
+  m.watch_decode_fallbacks_total.labels({resource, "duplicate-key"}).inc(static_cast<double>(inc.duplicate_key));
+}
+
 }  // namespace
 
 // The actors that act on what the informers see, built in this one place around one
@@ -134,6 +142,8 @@ struct Controller::Parts {
   std::unique_ptr<kube::LeaderElector> elector;
   bool leading = false;
   bool stopping = false;
+  // The decoders' fallback counts at the last scrape (workloads, agentictasks).
+  kube::FastCounts fast_seen_workloads, fast_seen_tasks;
 
   static kube::WatchCacheOptions workload_options(const std::string& ns) {
     kube::WatchCacheOptions o = workload_informer_options(ns);
@@ -201,6 +211,8 @@ void Controller::Parts::wire_metrics() {
     m.cache_objects.labels({"workloads"}).set(static_cast<double>(workloads.cache().size()));
     m.cache_objects.labels({"intents"}).set(static_cast<double>(intents.cache().size()));
     m.cache_objects.labels({"agentictasks"}).set(static_cast<double>(tasks.cache().size()));
+    count_fallbacks(m, "workloads", fallback_increments(workloads.fast_counts(), fast_seen_workloads));
+    count_fallbacks(m, "agentictasks", fallback_increments(tasks.fast_counts(), fast_seen_tasks));
   });
 }
 

@@ -408,6 +408,10 @@ BridgeMetrics declare_bridge_metrics(Registry& r) {
           r.counter("foreman_bridge_watch_relists_total",
                     "Full lists of a resource applied to the cache: the first list and each relist after an expired resourceVersion (410), by resource.",
                     {"resource"}),
+      .watch_decode_fallbacks_total =
+          r.counter("foreman_bridge_watch_decode_fallbacks_total",
+                    "Watch lines that simdjson's parser handed to Boost.JSON's (decoded all the same, only slower), by resource and reason (refused, kept-double, duplicate-key).",
+                    {"resource", "reason"}),
       .cache_objects =
           r.gauge("foreman_bridge_cache_objects", "Objects currently held in the informer cache, by resource.",
                   {"resource"}),

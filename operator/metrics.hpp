@@ -213,6 +213,7 @@ struct BridgeMetrics {
   // Informers: {resource}.
   CounterFamily& watch_restarts_total;  // foreman_bridge_watch_restarts_total
   CounterFamily& watch_relists_total;   // foreman_bridge_watch_relists_total
+  CounterFamily& watch_decode_fallbacks_total;  // foreman_bridge_watch_decode_fallbacks_total
   GaugeFamily& cache_objects;           // foreman_bridge_cache_objects
 
   // The bridge's own.

@@ -37,4 +37,15 @@ log::Level log_level(InformerEventKind kind) noexcept {
   return log::Level::Warn;
 }
 
+namespace {
+std::uint64_t since(std::uint64_t now, std::uint64_t seen) noexcept { return now >= seen ? now - seen : now; }
+}  // namespace
+
+FallbackIncrements fallback_increments(const kube::FastCounts& now, kube::FastCounts& seen) noexcept {
+  const FallbackIncrements inc{since(now.refused, seen.refused), since(now.kept_double, seen.kept_double),
+                               since(now.duplicate_key, seen.duplicate_key)};
+  seen = now;
+  return inc;
+}
+
 }  // namespace fdb::op

@@ -5,7 +5,9 @@
 
 #include "watch/informer_event.hpp"
 #include "watch/log.hpp"
+#include "watch/simd_parse.hpp"
 
+#include <cstdint>
 #include <string_view>
 
 namespace fdb::op {
@@ -28,5 +30,17 @@ WatchCounts watch_counts(kube::InformerEventKind kind) noexcept;
 // The level of the event's log line: troubles warn, a list applied informs, a watch ended
 // by the server's timeout (every 5–10 minutes) is debug.
 log::Level log_level(kube::InformerEventKind kind) noexcept;
+
+// What foreman_bridge_watch_decode_fallbacks_total gains at a scrape: the watch lines a
+// masked informer's decoder handed from simdjson to Boost.JSON since the last scrape, by
+// reason (watch/simd_parse.hpp). `seen` holds the counts of the last scrape and becomes
+// `now`; a count below the last one (a new decoder) counts from zero.
+struct FallbackIncrements {
+  std::uint64_t refused = 0;
+  std::uint64_t kept_double = 0;
+  std::uint64_t duplicate_key = 0;
+  bool operator==(const FallbackIncrements&) const = default;
+};
+FallbackIncrements fallback_increments(const kube::FastCounts& now, kube::FastCounts& seen) noexcept;
 
 }  // namespace fdb::op

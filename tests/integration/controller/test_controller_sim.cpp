@@ -127,6 +127,23 @@ BOOST_AUTO_TEST_CASE(relists_count_the_first_list_and_each_410_relist_of_every_i
                   json::object{{"metadata", json::object{{"labels", json::object{{"round", "1"}}}}}});
   BOOST_TEST(run_until(io, [&] { return seen[op::WorkloadChange::Added] >= 1 && seen[op::WorkloadChange::Modified] >= 1; }, 10s));
 
+  // foreman_bridge_watch_decode_fallbacks_total, read at a scrape: kube-sim's Workloads
+  // take simdjson's path (every series at 0), one whose kept spec.issues holds a double
+  // goes through Boost.JSON and counts as kept-double.
+  auto fallbacks = [&](const char* reason) {
+    (void)registry.expose();  // runs the collect hooks, as a scrape does
+    return m.watch_decode_fallbacks_total.labels({"workloads", reason}).value();
+  };
+  for (const char* reason : {"refused", "kept-double", "duplicate-key"}) {
+    BOOST_TEST_CONTEXT(reason) { BOOST_TEST(fallbacks(reason) == 0.0); }
+  }
+  json::object odd = workload("wl-double");
+  odd["spec"].as_object()["issues"] = json::array{1.5};
+  api.post("/apis/foreman.llmkube.dev/v1alpha1/namespaces/llm/workloads", odd);
+  BOOST_TEST(run_until(io, [&] { return fallbacks("kept-double") >= 1.0; }, 10s));
+  BOOST_TEST(fallbacks("refused") == 0.0);
+  BOOST_TEST(fallbacks("duplicate-key") == 0.0);
+
   controller.stop();
   io.run_for(500ms);
 }

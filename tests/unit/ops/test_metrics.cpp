@@ -248,6 +248,7 @@ BOOST_AUTO_TEST_CASE(the_bridge_declares_every_family_and_documents_it) {
   m.rest_client_request_duration_seconds.labels({"GET"}).observe(0.01);
   m.watch_restarts_total.labels({"workloads"}).inc();
   m.watch_relists_total.labels({"workloads"}).inc();
+  m.watch_decode_fallbacks_total.labels({"workloads", "kept-double"}).inc();
   m.cache_objects.labels({"workloads"}).set(12);
   m.claims_total.labels({"local", "claimed"}).inc();
   m.workloads_created_total.labels({"local"}).inc();
@@ -267,7 +268,7 @@ BOOST_AUTO_TEST_CASE(the_bridge_declares_every_family_and_documents_it) {
   m.build_info.labels({"1.2.3"}).set(1);
 
   const auto e = parse_ok(r.expose());
-  BOOST_TEST(e.families.size() == 29u);
+  BOOST_TEST(e.families.size() == 30u);
   const std::set<std::string> client_go = {
       "workqueue_depth", "workqueue_adds_total", "workqueue_queue_duration_seconds",
       "workqueue_work_duration_seconds", "workqueue_retries_total", "workqueue_unfinished_work_seconds",

@@ -54,4 +54,32 @@ BOOST_AUTO_TEST_CASE(each_kind_counts_as_documented) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(fallbacks_count_what_came_since_the_last_scrape) {
+  // Scrapes in turn: each row the decoder's counts at that scrape (decoded, refused,
+  // kept double, duplicate key) and what the counter gains.
+  struct Row {
+    kube::FastCounts now;
+    FallbackIncrements gained;
+  };
+  const Row rows[] = {
+      {{0, 0, 0, 0}, {0, 0, 0}},        // the first scrape before any line
+      {{500, 0, 0, 0}, {0, 0, 0}},      // every line on the fast path
+      {{900, 1, 2, 0}, {1, 2, 0}},      // one refused, two kept doubles
+      {{900, 1, 2, 0}, {0, 0, 0}},      // nothing since
+      {{1000, 4, 2, 3}, {3, 0, 3}},     // more of two reasons
+      {{10, 1, 0, 0}, {1, 0, 0}},       // a new decoder (counts below the last): from zero
+      {{20, 1, 0, 5}, {0, 0, 5}},
+  };
+  kube::FastCounts seen;
+  int scrape = 0;
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT("scrape " << scrape++) {
+      BOOST_TEST((fallback_increments(r.now, seen) == r.gained));
+      BOOST_TEST(seen.refused == r.now.refused);
+      BOOST_TEST(seen.kept_double == r.now.kept_double);
+      BOOST_TEST(seen.duplicate_key == r.now.duplicate_key);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
