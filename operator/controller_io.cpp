@@ -112,7 +112,7 @@ struct Actors {
   InFlight in_flight;  // the one registry of what is under way (operator/in_flight.hpp)
   EventRecorder events;
   Reconciler reconciler;
-  LoopDeps loop;  // what the claim loop and the claim sweeps act through
+  LoopDeps loop;  // what the claim loop, the claim sweeps and the PR-fix loop act through
   Claimer claimer;
   ClaimSweeper sweeper;
   PrFixLoop prfix;
@@ -125,7 +125,7 @@ struct Actors {
         claimer(loop, in_flight.claims()),
         sweeper(loop, {[this](std::string_view n) { return in_flight.creating(n); },
                        [this](std::string_view n) { return in_flight.retry_in_flight(n); }}),
-        prfix({d.kube, d.dispatch, d.config, caches, d.github, &d.metrics}) {}
+        prfix(loop, d.github) {}
 };
 
 struct Controller::Parts {

@@ -56,7 +56,7 @@ Intent prfix_intent(const dispatch::PrFixItem& item, const prfix_step::RecordInt
 
 }  // namespace
 
-PrFixLoop::PrFixLoop(Deps deps) : d_(std::move(deps)) {}
+PrFixLoop::PrFixLoop(LoopDeps deps, github::Client* github) : d_(deps), github_(github) {}
 
 awaitable<void> PrFixLoop::run() {
   if (!d_.config.pr_fix_enabled) co_return;
@@ -229,14 +229,14 @@ awaitable<std::optional<dispatch::PrState>> PrFixLoop::read_pull_request(const d
   // The pull request (GitHub asked with the token, else unauthenticated); with a token a
   // 404 is a pull request gone.
   std::optional<dispatch::PrState> pr;
-  if (d_.github == nullptr) co_return pr;
+  if (github_ == nullptr) co_return pr;
   try {
-    if (auto got = co_await d_.github->pull_request(item.repo, item.pr)) {
+    if (auto got = co_await github_->pull_request(item.repo, item.pr)) {
       std::string state = got->mergeable_state;
       for (auto& ch : state) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       pr = dispatch::PrState{got->state == "open", got->merged, got->head_sha, state, std::nullopt};
       if (pr->open && !pr->merged && !pr->head_sha.empty() && with_checks) pr->checks = co_await checks_of(item, pr->head_sha);
-    } else if (!d_.github->options().token.empty()) {
+    } else if (!github_->options().token.empty()) {
       pr = dispatch::PrState{false, false, {}};
     } else {
       // Unauthenticated, a private repository's pull request answers 404 too: unknown.
@@ -251,7 +251,7 @@ awaitable<std::optional<dispatch::PrState>> PrFixLoop::read_pull_request(const d
 
 awaitable<std::optional<dispatch::ChecksState>> PrFixLoop::checks_of(const dispatch::PrFixItem& item, const std::string& sha) {
   try {
-    const auto answer = co_await d_.github->check_runs(item.repo, sha);
+    const auto answer = co_await github_->check_runs(item.repo, sha);
     if (auto summary = dispatch::summarize_check_runs(answer)) co_return summary;
     logger().warn("GitHub's check runs are not in the expected shape; counted as pending", {{"pr", pr_ref(item)}});
   } catch (const github::GitHubError& e) {

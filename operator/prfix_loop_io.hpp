@@ -17,6 +17,7 @@
 
 #include "dispatch/prfix.hpp"
 #include "operator/config.hpp"
+#include "operator/loop_deps.hpp"
 #include "operator/prfix_steps.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -56,15 +57,9 @@ struct PrFixRound {
 
 class PrFixLoop {
  public:
-  struct Deps {
-    kube::Client& kube;
-    dispatch::Client& dispatch;
-    const Config& config;
-    const CacheView& cache;
-    github::Client* github = nullptr;  // null: PR state unknown (the program always sets it)
-    metrics::BridgeMetrics* metrics = nullptr;
-  };
-  explicit PrFixLoop(Deps deps);
+  // What the claim loop and the sweeps act through (operator/loop_deps.hpp), and GitHub:
+  // null leaves the PR state unknown (the program always sets it).
+  PrFixLoop(LoopDeps deps, github::Client* github);
 
   boost::asio::awaitable<PrFixRound> run_once();
   // Rounds every CLAIM_INTERVAL_S until cancelled; returns at once without PR_FIX_ENABLED.
@@ -87,7 +82,8 @@ class PrFixLoop {
   // A DELETE that also counts 404 (gone already) as done.
   boost::asio::awaitable<void> remove_if_present(kube::HttpRequest req);
 
-  Deps d_;
+  LoopDeps d_;
+  github::Client* github_;
   bool ladders_read_ = false;
   std::map<std::string, dispatch::PrFixWorkload, std::less<>> ladders_;  // by ConfigMap name
 };

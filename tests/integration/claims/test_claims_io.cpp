@@ -181,7 +181,7 @@ BOOST_AUTO_TEST_CASE(prfix_failed_fix_becomes_an_intent) {
   };
   const auto item = std::get<dispatch::PrFixQueue>(dispatch::parse_prfix_queue(json::parse(kPrItem))).items[0];
   w.cache.workloads["prfix-o-p-22"] = failed_fix(dispatch::failure_signature(item));
-  PrFixLoop loop({w.kube, w.dispatch, w.config, w.cache, &w.github, nullptr});
+  PrFixLoop loop({w.kube, w.dispatch, w.config, w.cache, nullptr}, &w.github);
   PrFixRound round;
   auto body = [&]() -> awaitable<void> { round = co_await loop.run_once(); };
   run(w.io, body);
@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(prfix_honours_a_0x_ladder_configmap_once) {
     if (r.method == "GET") return reply(404, R"({"kind":"Status","reason":"NotFound","code":404})");
     return std::nullopt;
   };
-  PrFixLoop loop({w.kube, w.dispatch, w.config, w.cache, &w.github, nullptr});
+  PrFixLoop loop({w.kube, w.dispatch, w.config, w.cache, nullptr}, &w.github);
   PrFixRound round;
   auto body = [&]() -> awaitable<void> { round = co_await loop.run_once(); };
   run(w.io, body);
