@@ -146,6 +146,13 @@ namespace {
 const char* kPrItem = R"([{"repo":"o/p","pr":22,"branch":"feat","headSha":"abc","lane":"NORMAL","type":"review",
                            "title":"Fix it","feedback":["fix it"]}])";
 
+// dispatch's PR-fix queue: lane NORMAL holds kPrItem, nothing is queued yet.
+std::optional<TestReply> dispatch_one_pr_item(const TestRequest& r) {
+  if (r.target.find("lane=NORMAL") != std::string::npos) return reply(200, kPrItem);
+  if (r.target.find("/pr-fix-queue/queued") != std::string::npos) return reply(200, "[]");
+  return std::nullopt;
+}
+
 std::optional<TestReply> github_open_and_green(const TestRequest& r) {
   if (r.target.find("/check-runs") != std::string::npos) {
     return reply(200, R"({"check_runs":[{"status":"completed","conclusion":"failure"}]})");
@@ -169,11 +176,7 @@ json::object failed_fix(const std::string& signature) {
 // itself deletes nothing.
 BOOST_AUTO_TEST_CASE(prfix_failed_fix_becomes_an_intent) {
   World w;
-  w.dispatch_script = [](const TestRequest& r) -> std::optional<TestReply> {
-    if (r.target.find("lane=NORMAL") != std::string::npos) return reply(200, kPrItem);
-    if (r.target.find("/pr-fix-queue/queued") != std::string::npos) return reply(200, "[]");
-    return std::nullopt;
-  };
+  w.dispatch_script = dispatch_one_pr_item;
   w.github_script = github_open_and_green;
   w.api_script = [](const TestRequest& r) -> std::optional<TestReply> {
     if (r.method == "GET" && r.target.rfind(kCm, 0) == 0) return reply(200, R"({"items":[]})");
@@ -207,11 +210,7 @@ BOOST_AUTO_TEST_CASE(prfix_failed_fix_becomes_an_intent) {
 // where the ConfigMap says, then the ConfigMap is deleted; it is listed only once.
 BOOST_AUTO_TEST_CASE(prfix_honours_a_0x_ladder_configmap_once) {
   World w;
-  w.dispatch_script = [](const TestRequest& r) -> std::optional<TestReply> {
-    if (r.target.find("lane=NORMAL") != std::string::npos) return reply(200, kPrItem);
-    if (r.target.find("/pr-fix-queue/queued") != std::string::npos) return reply(200, "[]");
-    return std::nullopt;
-  };
+  w.dispatch_script = dispatch_one_pr_item;
   w.github_script = github_open_and_green;
   const auto item = std::get<dispatch::PrFixQueue>(dispatch::parse_prfix_queue(json::parse(kPrItem))).items[0];
   const std::string ladder = R"({"items":[{"metadata":{"name":"bridge-prfix-prfix-o-p-22"},
