@@ -49,12 +49,6 @@ bool permanent(const dispatch::DispatchError& e) { return steps::refused_for_goo
 
 WallTime wall_now() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
-// An Event about a Workload.
-steps::Event event_about(const WorkloadView& w, std::string type, std::string reason, std::string action,
-                         std::string note) {
-  return {w.name, w.ns, w.uid, std::move(type), std::move(reason), std::move(action), std::move(note)};
-}
-
 }  // namespace
 
 std::optional<std::chrono::milliseconds> Reconciler::task_catch_up(const std::string& name) {
@@ -263,7 +257,7 @@ awaitable<ReconcileResult> Reconciler::prune(const steps::Prune& p) {
   count_sweep("prune", completed ? "completed" : "failed");
   logger().info("pruned", {{"workload", f.name}, {"phase", f.phase}, {"terminal_since", f.terminal_since},
                            {"after_hours", hours}, {"issue_reset", p.reset_issue}});
-  const steps::Event ev = event_about(f, "Normal", "Pruned", "Prune",
+  const steps::Event ev = steps::event_about(f, "Normal", "Pruned", "Prune",
                              fmt::format("{} since {}; deleted after {:g} h{}", f.phase, f.terminal_since, hours,
                                          p.reset_issue ? "; issue set back to ready" : ""));
   co_await event(ev);

@@ -12,10 +12,6 @@ bool names_an_issue(const WorkloadView& w) { return !w.repo.empty() && w.number 
 
 std::string issue_of(const WorkloadView& w) { return fmt::format("{}#{}", w.repo, w.number); }
 
-Event event_about(const WorkloadView& w, std::string type, std::string reason, std::string action, std::string note) {
-  return Event{w.name, w.ns, w.uid, std::move(type), std::move(reason), std::move(action), std::move(note)};
-}
-
 // The annotations of a report: the stamp when asked for, then reported-status (when known).
 json::object annotations(const ReportFacts& f, const std::string* reported) {
   json::object ann;

@@ -8,11 +8,11 @@ namespace fdb::op::steps {
 
 namespace json = boost::json;
 
-namespace {
-
 Event event_about(const WorkloadView& w, std::string type, std::string reason, std::string action, std::string note) {
   return Event{w.name, w.ns, w.uid, std::move(type), std::move(reason), std::move(action), std::move(note)};
 }
+
+namespace {
 
 void append(Actions& to, Actions more) {
   for (auto& a : more) to.push_back(std::move(a));

@@ -134,6 +134,8 @@ struct Event {  // about `workload` (its name, namespace and uid)
   std::string action;
   std::string note;
 };
+// An Event about the Workload `w`.
+Event event_about(const WorkloadView& w, std::string type, std::string reason, std::string action, std::string note);
 struct Log {  // an info line about the name reconciled
   std::string message;
   std::string why;
