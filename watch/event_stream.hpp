@@ -79,10 +79,19 @@ std::string_view to_string(EventType t) noexcept;
 // The type a watch event's "type" names ("ADDED", …, "ERROR"); none for anything else.
 std::optional<EventType> event_type_of(std::string_view name) noexcept;
 
+// An event's object as a packing decoder leaves it (watch/simd_pack.hpp): already in the
+// store's packed form. Views into the decoder's buffers, valid until it decodes the next line.
+struct PackedObject {
+  std::string_view key;    // the cache key, "namespace/name" (object_key)
+  std::string_view bytes;  // pack() of what the mask keeps, keys in the store's key table
+};
+
 struct WatchEvent {
   EventType type = EventType::Added;
-  // The object (for ERROR, the Status object).
+  // The object (for ERROR, the Status object). When `packed` is set, only the metadata the
+  // reflector and a removal read: name, namespace, resourceVersion.
   boost::json::object object;
+  std::optional<PackedObject> packed;
 
   // object.metadata.resourceVersion, empty when absent.
   std::string resource_version() const;

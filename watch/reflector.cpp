@@ -220,7 +220,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
       case EventType::Added:
       case EventType::Modified: {
         Actions out;
-        out.emplace_back(Upsert{std::move(ev.object), list_});
+        out.emplace_back(Upsert{std::move(ev.object), list_, ev.packed});
         return out;
       }
       case EventType::Deleted: {  // not sent in the initial events; kept correct anyway
@@ -263,7 +263,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
       // elements are const), which is most of the cost of an event.
       Actions out;
       if (ev.type == EventType::Deleted) out.emplace_back(Remove{std::move(ev.object)});
-      else out.emplace_back(Upsert{std::move(ev.object)});
+      else out.emplace_back(Upsert{std::move(ev.object), 0, ev.packed});
       return out;
     }
     case EventType::Bookmark:

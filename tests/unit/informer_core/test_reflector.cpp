@@ -307,6 +307,37 @@ BOOST_AUTO_TEST_CASE(streaming_list_replaces_at_the_end_bookmark_and_watches_on)
   BOOST_TEST(r.relists() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(packed_objects_reach_the_store_as_they_came) {
+  // A packing decoder's event (watch/simd_pack.hpp): the Upsert carries its bytes and key,
+  // in a streaming list (marked with the list) and in the watch; the version is the head's.
+  const std::string bytes = "packed", key = "llm/a";
+  auto packed_event = [&](EventType t, const char* rv) {
+    WatchEvent e = ev(t, "a", rv);
+    e.packed = PackedObject{key, bytes};
+    return e;
+  };
+  auto check = [&](const Actions& acts, std::uint64_t list) {
+    BOOST_REQUIRE(acts.size() == 1u);
+    const auto* u = std::get_if<Upsert>(&acts[0]);
+    BOOST_REQUIRE(u != nullptr);
+    BOOST_TEST(u->list == list);
+    BOOST_REQUIRE(u->packed.has_value());
+    BOOST_TEST(u->packed->key == key);
+    BOOST_TEST(u->packed->bytes == bytes);
+  };
+  auto s = make_streaming();
+  s.start(T0);
+  check(s.on_event(T0, packed_event(EventType::Added, "5")), 1);
+  s.on_event(T0, end_bookmark("6"));
+  check(s.on_event(T0, packed_event(EventType::Modified, "7")), 0);
+  BOOST_TEST(s.last_resource_version() == "7");
+  auto w = watching();
+  check(w.on_event(T0, packed_event(EventType::Added, "11")), 0);
+  BOOST_TEST(w.last_resource_version() == "11");
+  // Not an Upsert: nothing to carry.
+  BOOST_TEST(show(w.on_event(T0, packed_event(EventType::Deleted, "12"))) == "remove");
+}
+
 BOOST_AUTO_TEST_CASE(streaming_list_falls_back_to_pages) {
   struct Row {
     const char* given;

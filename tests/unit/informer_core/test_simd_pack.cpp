@@ -1,0 +1,196 @@
+// PackingEventDecoder as a table: which watch lines it packs straight from simdjson's DOM,
+// and that their bytes are pack(mask.apply(object)) with the same key table; which it leaves
+// to MaskedEventDecoder, and that those give MaskedEventDecoder's event; and the counts.
+#include "watch/errors.hpp"
+#include "watch/field_mask.hpp"
+#include "watch/json_input.hpp"
+#include "watch/packed_json.hpp"
+#include "watch/pack_writer.hpp"
+#include "watch/simd_pack.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+using namespace fdb::kube;
+namespace json = boost::json;
+
+namespace {
+
+FieldMask mask() {
+  FieldMask m = FieldMask::informer_minimum();
+  m.keep({"metadata", "labels"});
+  m.keep_prefix({"metadata", "annotations"}, "foreman.llmkube.dev/");
+  m.keep({"spec", "repo"});
+  m.keep({"spec", "issues"});
+  m.keep({"spec", "pipeline", "kind"});
+  m.keep({"status"});
+  return m;
+}
+
+std::string line(const char* type, const std::string& object) {
+  return std::string(R"({"type":")") + type + R"(","object":)" + object + "}";
+}
+
+std::string many_annotations(int n) {
+  std::string s = R"({"metadata":{"name":"w","namespace":"llm","annotations":{)";
+  for (int i = 0; i < n; ++i) s += (i ? ",\"" : "\"") + std::string("foreman.llmkube.dev/a") + std::to_string(i) + "\":\"v\"";
+  return s + "}}}";
+}
+
+std::string nested_status(int depth) {
+  return R"({"metadata":{"name":"w"},"status":)" + std::string(depth, '[') + "1" + std::string(depth, ']') + "}";
+}
+
+const std::string kWorkload =
+    R"({"apiVersion":"foreman.llmkube.dev/v1alpha1","kind":"Workload",
+        "metadata":{"name":"wl-a-1","namespace":"llm","uid":"u","resourceVersion":"41","generation":3,
+          "labels":{"created-by":"dispatch-bridge","lane":""},
+          "annotations":{"foreman.llmkube.dev/attempt":"2","kubectl.kubernetes.io/last-applied-configuration":"{\"x\":1}"},
+          "managedFields":[{"manager":"m","time":"t","fieldsV1":{"f:spec":{".":{},"f:x":1.5}}}]},
+        "spec":{"intent":"Fix \"it\"\n\u00e9\ud83d\ude00 now","repo":"o/r","issues":[4,18446744073709551615,-9223372036854775808],
+          "pipeline":[{"kind":"issue-fix","agentRef":{"name":"c"}},{"kind":"review","x":[null,true,false]}]},
+        "status":{"phase":"Failed","succeededTasks":0,"conditions":[{"type":"Completed","status":"False","reason":"R"}],"flag":null}})";
+
+// Packed: the bytes pack() gives for the masked object, and the head the reflector reads.
+struct PackedRow {
+  const char* what;
+  const char* type;
+  std::string object;
+  const char* key;
+};
+
+// Left to MaskedEventDecoder, with the count it adds to (or none).
+struct FallbackRow {
+  const char* what;
+  std::string line;
+  std::uint64_t FastCounts::*count;  // null: counted nowhere (not for the fast path)
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(simd_pack)
+
+BOOST_AUTO_TEST_CASE(packs_what_the_mask_keeps) {
+  const PackedRow rows[] = {
+      {"a realistic Workload", "MODIFIED", kWorkload, "llm/wl-a-1"},
+      {"added, no namespace", "ADDED", R"({"metadata":{"name":"a","resourceVersion":"2"},"spec":{"repo":"x"}})", "a"},
+      {"deleted", "DELETED", R"({"metadata":{"name":"a","namespace":"n"}})", "n/a"},
+      {"a double and a repeated key where nothing is kept", "ADDED",
+       R"({"metadata":{"name":"a","generation":1.5},"spec":{"intent":"x","intent":"y","f":2e300}})", "a"},
+      {"200 kept keys (a count of two varint bytes)", "ADDED", many_annotations(200), "llm/w"},
+      {"the whole status, deep", "ADDED", nested_status(60), "w"},
+      {"empty objects and arrays", "ADDED", R"({"metadata":{"name":"e","labels":{}},"spec":{"issues":[]},"status":{}})", "e"},
+  };
+  KeyTable keys;
+  PackingEventDecoder dec(mask(), keys);
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      json::monotonic_resource arena;
+      const WatchEvent ev = dec.decode(line(r.type, r.object), json::storage_ptr(&arena));
+      BOOST_REQUIRE(ev.packed.has_value());
+      BOOST_TEST(to_string(ev.type) == r.type);
+      BOOST_TEST(ev.packed->key == r.key);
+      json::parse_options deep;
+      deep.max_depth = kMaxJsonDepth;
+      const json::value whole = json::parse(r.object, {}, deep);
+      const std::string want = pack(mask().apply(whole).as_object(), keys);
+      BOOST_TEST(ev.packed->bytes == want);
+      // The head: name, namespace and resourceVersion as the masked object has them.
+      json::object head;
+      const auto& md = whole.at("metadata").as_object();
+      auto& hmd = head["metadata"].emplace_object();
+      for (const char* k : {"name", "namespace", "resourceVersion"}) {
+        if (const auto* v = md.if_contains(k)) hmd[k] = *v;
+      }
+      BOOST_TEST(json::serialize(ev.object) == json::serialize(head));
+    }
+  }
+  BOOST_TEST(dec.fast_counts().decoded == std::size(rows));
+  BOOST_TEST(dec.fast_counts().fallbacks() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(leaves_the_rest_to_the_reference) {
+  const FallbackRow rows[] = {
+      {"a bookmark", R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9","annotations":{"k8s.io/initial-events-end":"true"}}}})", nullptr},
+      {"an error", R"({"type":"ERROR","object":{"kind":"Status","code":410,"message":"gone"}})", nullptr},
+      {"no name", line("ADDED", R"({"metadata":{"namespace":"n"}})"), nullptr},
+      {"a name that is not a string", line("ADDED", R"({"metadata":{"name":7}})"), nullptr},
+      {"a kept double", line("ADDED", R"({"metadata":{"name":"a"},"spec":{"issues":[1.5]}})"), &FastCounts::kept_double},
+      {"a kept key named twice", line("ADDED", R"({"metadata":{"name":"a","name":"b"}})"), &FastCounts::duplicate_key},
+      {"type named twice", R"({"type":"ADDED","type":"MODIFIED","object":{"metadata":{"name":"a"}}})", &FastCounts::duplicate_key},
+      {"object named twice", R"({"type":"ADDED","object":{"metadata":{"name":"a"}},"object":{"metadata":{"name":"b"}}})",
+       &FastCounts::duplicate_key},
+      {"an integer past 64 bits, dropped", line("ADDED", R"({"metadata":{"name":"a"},"spec":{"x":123456789012345678901234567890}})"),
+       &FastCounts::refused},
+      {"nested as deep as Boost.JSON takes", line("ADDED", nested_status(62)), &FastCounts::refused},
+  };
+  KeyTable keys;
+  PackingEventDecoder dec(mask(), keys);
+  MaskedEventDecoder reference(mask(), false);
+  FastCounts before;
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      json::monotonic_resource a1, a2;
+      const WatchEvent got = dec.decode(r.line, json::storage_ptr(&a1));
+      const WatchEvent want = reference.decode(r.line, json::storage_ptr(&a2));
+      BOOST_TEST(!got.packed.has_value());
+      BOOST_TEST(to_string(got.type) == to_string(want.type));
+      BOOST_TEST(got.object == want.object);
+      const FastCounts& now = dec.fast_counts();
+      for (auto c : {&FastCounts::decoded, &FastCounts::refused, &FastCounts::kept_double, &FastCounts::duplicate_key}) {
+        const std::uint64_t added = now.*c - before.*c;
+        BOOST_TEST(added == (c == r.count ? 1u : 0u));
+      }
+      before = now;
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(errors_are_the_references) {
+  const char* lines[] = {R"({"type":"ADDED","object":{"metadata":{"name":"a"}})", "[1]", R"({"metadata":{"name":"\ud800"}})", R"({"type":"NOPE","object":{}})",
+                         R"({"type":"ADDED","object":[]})", R"({"type":"ADDED"})", "\xff"};
+  KeyTable keys;
+  PackingEventDecoder dec(mask(), keys);
+  for (const char* l : lines) {
+    BOOST_TEST_CONTEXT(l) {
+      json::monotonic_resource arena;
+      BOOST_CHECK_THROW(dec.decode(l, json::storage_ptr(&arena)), ApiError);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_mask_without_the_key_is_refused) {
+  KeyTable keys;
+  FieldMask m;
+  m.keep({"spec"});
+  BOOST_CHECK_THROW(PackingEventDecoder(m, keys), std::invalid_argument);
+  BOOST_CHECK_NO_THROW(PackingEventDecoder(FieldMask::informer_minimum(), keys));
+}
+
+BOOST_AUTO_TEST_CASE(writer_counts_take_minimal_varints) {
+  // A container of 127, 128 and 300 members: the count is moved in front of them as pack()
+  // writes it.
+  for (int n : {0, 1, 127, 128, 300, 20000}) {
+    BOOST_TEST_CONTEXT(n) {
+      json::array a;
+      for (int i = 0; i < n; ++i) a.push_back(i);
+      json::object o{{"a", a}};
+      KeyTable keys;
+      std::string got;
+      PackWriter w(keys, got);
+      const std::size_t at = w.begin_object();
+      w.key("a");
+      const std::size_t arr = w.begin_array();
+      for (int i = 0; i < n; ++i) w.int64(i);
+      w.end_array(arr, static_cast<std::uint64_t>(n));
+      w.end_object(at, 1);
+      BOOST_TEST(got == pack(o, keys));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,57 @@
+// The writing half of the packed format (watch/packed_json.hpp describes it), value by
+// value, for encoders that pack from something else than a boost::json::object: the
+// watch decoder packs straight from simdjson's DOM (watch/simd_pack.hpp), so that a watch
+// line becomes the store's bytes without a tree of Boost.JSON values in between. What it
+// writes for a value is what pack() writes for the same value: the same tags, minimal
+// varints, keys interned in the same order (depth first, see KeyTable::intern_at).
+// No I/O.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fdb::kube {
+
+class KeyTable;
+
+namespace packed {
+
+enum Tag : unsigned char { Null, False, True, Int, Uint, Double, String, Array, Object };
+
+void put_varint(std::string& out, std::uint64_t v);
+
+}  // namespace packed
+
+class PackWriter {
+ public:
+  // Appends to `out`; object keys are interned in `keys`.
+  PackWriter(KeyTable& keys, std::string& out) noexcept : keys_(keys), out_(out) {}
+
+  void null() { out_.push_back(static_cast<char>(packed::Null)); }
+  void boolean(bool b) { out_.push_back(static_cast<char>(b ? packed::True : packed::False)); }
+  void int64(std::int64_t i);
+  void uint64(std::uint64_t u);
+  void dbl(double d);
+  void string(std::string_view s);
+
+  // A container whose size is known once its members are written: begin_*() leaves room
+  // for the count and says where; end_*(at, count) writes it there (moving the members
+  // when the count takes more than one byte).
+  std::size_t begin_object() { return begin(packed::Object); }
+  void key(std::string_view k);
+  void end_object(std::size_t at, std::uint64_t count) { end(at, count); }
+  std::size_t begin_array() { return begin(packed::Array); }
+  void end_array(std::size_t at, std::uint64_t count) { end(at, count); }
+
+ private:
+  std::size_t begin(packed::Tag tag);
+  void end(std::size_t at, std::uint64_t count);
+
+  KeyTable& keys_;
+  std::string& out_;
+  std::size_t pos_ = 0;  // keys written so far (KeyTable::intern_at's position)
+};
+
+}  // namespace fdb::kube
