@@ -5,6 +5,7 @@
 #include "dispatch/workload.hpp"
 #include "operator/cache_view.hpp"
 #include "operator/metrics.hpp"
+#include "operator/round_loop_io.hpp"
 #include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
@@ -51,23 +52,15 @@ awaitable<bool> ClaimSweeper::workload_exists(const std::string& name) {
 }
 
 awaitable<void> ClaimSweeper::run() {
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer timer(ex);
-  for (;;) {
-    if (!d_.cache.synced()) {
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(asio::use_awaitable);
-      continue;
-    }
-    const auto start = std::chrono::steady_clock::now();
-    const ClaimSweepRound r = co_await run_once();
-    if (r.reset || r.unclaimed || r.errors || r.malformed) {
-      logger().info("claim sweeps", {{"listed", r.listed}, {"reset_to_ready", r.reset}, {"unclaimed", r.unclaimed},
-                                     {"in_flight", r.in_flight}, {"errors", r.errors}, {"malformed", r.malformed}});
-    }
-    timer.expires_at(start + std::chrono::seconds(d_.config.claim_interval_s));
-    co_await timer.async_wait(asio::use_awaitable);
-  }
+  co_await run_rounds(std::chrono::seconds(d_.config.claim_interval_s), [this] { return d_.cache.synced(); },
+                      [this]() -> awaitable<void> {
+                        const ClaimSweepRound r = co_await run_once();
+                        if (r.reset || r.unclaimed || r.errors || r.malformed) {
+                          logger().info("claim sweeps", {{"listed", r.listed}, {"reset_to_ready", r.reset},
+                                                         {"unclaimed", r.unclaimed}, {"in_flight", r.in_flight},
+                                                         {"errors", r.errors}, {"malformed", r.malformed}});
+                        }
+                      });
 }
 
 awaitable<ClaimSweepRound> ClaimSweeper::run_once() {

@@ -7,6 +7,7 @@
 #include "operator/foreman_model.hpp"
 #include "operator/metrics.hpp"
 #include "operator/retry_flow.hpp"
+#include "operator/round_loop_io.hpp"
 #include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/log.hpp"
@@ -80,27 +81,16 @@ Intent claim_intent(const claim::RecordClaimIntent& c) {
 Claimer::Claimer(LoopDeps deps, ClaimsInFlight& in_flight) : d_(deps), in_flight_(in_flight) {}
 
 awaitable<void> Claimer::run() {
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer timer(ex);
-  for (;;) {
-    const auto start = std::chrono::steady_clock::now();
-    if (d_.cache.synced()) {
-      const ClaimRound r = co_await run_once();
-      if (r.claimed || r.unclaimed || r.lanes_failed || r.malformed) {
-        logger().info("claim round", {{"claimed", r.claimed}, {"taken", r.taken}, {"unclaimed", r.unclaimed},
-                                      {"deferred", r.deferred}, {"lanes_failed", r.lanes_failed},
-                                      {"malformed", r.malformed}, {"in_progress", r.in_progress}, {"capped", r.capped}});
-      }
-    } else {
-      // Not synced yet: look again soon rather than a whole interval later.
-      logger().debug("caches not synced yet; waiting");
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(use_awaitable);
-      continue;
-    }
-    timer.expires_at(start + std::chrono::seconds(d_.config.claim_interval_s));
-    co_await timer.async_wait(use_awaitable);
-  }
+  co_await run_rounds(std::chrono::seconds(d_.config.claim_interval_s), [this] { return d_.cache.synced(); },
+                      [this]() -> awaitable<void> {
+                        const ClaimRound r = co_await run_once();
+                        if (r.claimed || r.unclaimed || r.lanes_failed || r.malformed) {
+                          logger().info("claim round", {{"claimed", r.claimed}, {"taken", r.taken}, {"unclaimed", r.unclaimed},
+                                                        {"deferred", r.deferred}, {"lanes_failed", r.lanes_failed},
+                                                        {"malformed", r.malformed}, {"in_progress", r.in_progress},
+                                                        {"capped", r.capped}});
+                        }
+                      });
 }
 
 awaitable<void> Claimer::settle_pending() {

@@ -6,6 +6,7 @@
 #include "operator/cache_view.hpp"
 #include "operator/metrics.hpp"
 #include "operator/retry_flow.hpp"
+#include "operator/round_loop_io.hpp"
 #include "watch/client_io.hpp"
 #include "watch/errors.hpp"
 #include "watch/json_access.hpp"
@@ -60,19 +61,14 @@ PrFixLoop::PrFixLoop(LoopDeps deps, github::Client* github) : d_(deps), github_(
 
 awaitable<void> PrFixLoop::run() {
   if (!d_.config.pr_fix_enabled) co_return;
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer timer(ex);
-  for (;;) {
-    const auto start = std::chrono::steady_clock::now();
+  co_await run_rounds(std::chrono::seconds(d_.config.claim_interval_s), {}, [this]() -> awaitable<void> {
     const PrFixRound r = co_await run_once();
     if (r.created || r.marked || r.retried || r.failed || r.lanes_failed || r.malformed) {
       logger().info("pr-fix round", {{"created", r.created}, {"marked", r.marked}, {"retried", r.retried},
                                      {"waiting", r.waiting}, {"failed", r.failed}, {"lanes_failed", r.lanes_failed},
                                      {"malformed", r.malformed}});
     }
-    timer.expires_at(start + std::chrono::seconds(d_.config.claim_interval_s));
-    co_await timer.async_wait(asio::use_awaitable);
-  }
+  });
 }
 
 awaitable<void> PrFixLoop::read_ladders() {
