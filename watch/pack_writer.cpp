@@ -8,7 +8,7 @@ namespace fdb::kube {
 
 namespace packed {
 
-void put_varint(std::string& out, std::uint64_t v) {
+void put_long_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>((v & 0x7f) | 0x80));
     v >>= 7;

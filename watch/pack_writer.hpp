@@ -20,7 +20,12 @@ namespace packed {
 
 enum Tag : unsigned char { Null, False, True, Int, Uint, Double, String, Array, Object };
 
-void put_varint(std::string& out, std::uint64_t v);
+// LEB128; most values (key ids, counts, short lengths) take one byte, written inline.
+void put_long_varint(std::string& out, std::uint64_t v);
+inline void put_varint(std::string& out, std::uint64_t v) {
+  if (v < 0x80) out.push_back(static_cast<char>(v));
+  else put_long_varint(out, v);
+}
 
 }  // namespace packed
 
