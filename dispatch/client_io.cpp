@@ -57,27 +57,14 @@ struct Client::Impl {
   ClientOptions opts;
   ServiceHttp http;
 
-  static kube::ClusterConfig transport_config(const ClientOptions& o) {
-    kube::ClusterConfig c;
-    c.server = o.url;
-    c.token = o.token;
-    c.source = "DISPATCH_URL";
-    return c;
-  }
-  static kube::ClientOptions transport_options(const ClientOptions& o) {
-    kube::ClientOptions k;
-    k.request_timeout = std::max(o.get_timeout, o.post_timeout);
-    k.connect_timeout = std::min<std::chrono::milliseconds>(10s, o.get_timeout);
-    k.max_body_bytes = 64u << 20;
-    k.extra_headers = {{"X-Agent-Name", o.agent_name}};
-    k.user_agent = "foreman-dispatch-bridge";
-    return k;
+  static ServiceTarget target(const ClientOptions& o) {
+    return ServiceTarget{o.url, o.token, "DISPATCH_URL", std::min(o.get_timeout, o.post_timeout),
+                         std::max(o.get_timeout, o.post_timeout), std::size_t{64} << 20, {{"X-Agent-Name", o.agent_name}}};
   }
 
   Impl(asio::any_io_executor e, ClientOptions o)
       : opts(std::move(o)),
-        http(e, transport_config(opts), transport_options(opts), Retries{opts.max_attempts, opts.base_backoff, opts.max_backoff},
-             transient_status) {}
+        http(e, target(opts), Retries{opts.max_attempts, opts.base_backoff, opts.max_backoff}, transient_status) {}
 
   // One call with its retries. Returns the final answer (any non-transient status);
   // throws DispatchError when the retries run out.

@@ -86,27 +86,16 @@ struct Client::Impl {
   ClientOptions opts;
   dispatch::ServiceHttp http;
 
-  static kube::ClusterConfig transport_config(const ClientOptions& o) {
-    kube::ClusterConfig c;
-    c.server = o.base_url;
-    c.token = o.token;
-    c.source = "GITHUB_API_URL";
-    return c;
-  }
-  static kube::ClientOptions transport_options(const ClientOptions& o) {
-    kube::ClientOptions k;
-    k.request_timeout = o.timeout;
-    k.connect_timeout = std::min<std::chrono::milliseconds>(10s, o.timeout);
-    k.max_body_bytes = 8u << 20;  // a pull request is a few KB; a branch less
-    k.extra_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
-    k.user_agent = "foreman-dispatch-bridge";  // GitHub refuses requests without one
-    return k;
+  // A pull request is a few KB, a branch less. The transport always sends a User-Agent
+  // (GitHub refuses requests without one).
+  static dispatch::ServiceTarget target(const ClientOptions& o) {
+    return dispatch::ServiceTarget{o.base_url, o.token, "GITHUB_API_URL", o.timeout, o.timeout, std::size_t{8} << 20,
+                                   {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}}};
   }
 
   Impl(asio::any_io_executor e, ClientOptions o)
       : opts(std::move(o)),
-        http(e, transport_config(opts), transport_options(opts),
-             dispatch::Retries{opts.max_attempts, opts.base_backoff, opts.max_backoff}, transient_answer) {}
+        http(e, target(opts), dispatch::Retries{opts.max_attempts, opts.base_backoff, opts.max_backoff}, transient_answer) {}
 
   // One GET with its retries: the final answer (any status that is not transient), or a
   // GitHubError when the retries run out.

@@ -21,9 +21,28 @@ std::string excerpt(std::string_view body) {
   return out;
 }
 
-ServiceHttp::ServiceHttp(asio::any_io_executor ex, kube::ClusterConfig cfg, kube::ClientOptions opts, Retries retries,
-                         Transient transient)
-    : ex_(ex), http_(ex, std::move(cfg), std::move(opts)), retries_(retries), transient_(std::move(transient)) {}
+kube::ClusterConfig transport_config(const ServiceTarget& target) {
+  kube::ClusterConfig c;
+  c.server = target.url;
+  c.token = target.token;
+  c.source = target.source;
+  return c;
+}
+
+kube::ClientOptions transport_options(const ServiceTarget& target) {
+  kube::ClientOptions k;
+  k.request_timeout = target.longest_call;
+  k.connect_timeout = std::min<std::chrono::milliseconds>(10s, target.shortest_call);
+  k.max_body_bytes = target.max_body_bytes;
+  k.extra_headers = target.headers;
+  return k;
+}
+
+ServiceHttp::ServiceHttp(asio::any_io_executor ex, const ServiceTarget& target, Retries retries, Transient transient)
+    : ex_(ex),
+      http_(ex, transport_config(target), transport_options(target)),
+      retries_(retries),
+      transient_(std::move(transient)) {}
 
 std::chrono::milliseconds retry_delay(const Retries& retries, int retry, std::optional<std::chrono::seconds> retry_after,
                                       double u) noexcept {

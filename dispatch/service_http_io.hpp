@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace fdb::dispatch {
 
@@ -60,6 +62,22 @@ class GaveUp : public std::runtime_error {
 // the service answered.
 enum class Replay { Safe, Never };
 
+// Where a service is and what its calls may take: what ServiceHttp's transport (the API
+// client's, watch/client_io.hpp) is made of for it.
+struct ServiceTarget {
+  std::string url;
+  std::string token;                 // bearer token; empty: none
+  std::string source;                // the setting the URL came from ("DISPATCH_URL"), for errors
+  std::chrono::milliseconds shortest_call{30'000};  // connecting takes at most this, and 10 s
+  std::chrono::milliseconds longest_call{30'000};   // bounds every whole call
+  std::size_t max_body_bytes = std::size_t{8} << 20;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
+};
+
+// Pure: the transport's settings for a target.
+kube::ClusterConfig transport_config(const ServiceTarget& target);
+kube::ClientOptions transport_options(const ServiceTarget& target);
+
 class ServiceHttp {
  public:
   // Whether an answer is worth asking again for (429, 5xx; a rate limit).
@@ -67,8 +85,7 @@ class ServiceHttp {
   // Each exchange: the call's label, the status (0: no answer), seconds.
   using Observer = std::function<void(std::string_view label, int status, double seconds)>;
 
-  ServiceHttp(boost::asio::any_io_executor ex, kube::ClusterConfig cfg, kube::ClientOptions opts, Retries retries,
-              Transient transient);
+  ServiceHttp(boost::asio::any_io_executor ex, const ServiceTarget& target, Retries retries, Transient transient);
 
   // The first answer that is not transient (any status); GaveUp when the retries run out,
   // or at once (request_sent) when `replay` is Never and a try failed after it was written.

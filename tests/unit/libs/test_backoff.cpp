@@ -132,4 +132,31 @@ BOOST_AUTO_TEST_CASE(service_retry_delay_honours_retry_after) {
   BOOST_TEST(d::retry_delay(d::Retries{4, 500ms, 120s}, 0, 100s, 0.0).count() == 100'000);
 }
 
+BOOST_AUTO_TEST_CASE(a_service_target_is_the_transport_s_settings) {
+  struct Row {
+    const char* what;
+    fdb::dispatch::ServiceTarget target;
+    std::chrono::milliseconds request, connect;
+  };
+  const Row rows[] = {
+      {"calls longer than 10 s: connecting takes 10 s at most",
+       {"https://d", "t", "DISPATCH_URL", 30s, 60s, 64u << 20, {{"X-Agent-Name", "a"}}}, 60s, 10s},
+      {"a short call bounds connecting too", {"https://g", "", "GITHUB_API_URL", 4s, 4s, 8u << 20, {}}, 4s, 4s},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      const ClientOptions o = fdb::dispatch::transport_options(r.target);
+      BOOST_TEST(o.request_timeout.count() == r.request.count());
+      BOOST_TEST(o.connect_timeout.count() == r.connect.count());
+      BOOST_TEST(o.max_body_bytes == r.target.max_body_bytes);
+      BOOST_TEST(o.extra_headers == r.target.headers);
+      BOOST_TEST(o.user_agent == "foreman-dispatch-bridge");
+      const ClusterConfig c = fdb::dispatch::transport_config(r.target);
+      BOOST_TEST(c.server == r.target.url);
+      BOOST_TEST(c.token == r.target.token);
+      BOOST_TEST(c.source == r.target.source);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
