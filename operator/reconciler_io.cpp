@@ -36,11 +36,9 @@ const log::Logger& logger() {
 
 dispatch::IssueRef issue_ref(const Intent& i) { return {i.issue_id, i.repo, i.number}; }
 
-ReconcileResult done(std::string step) { return {std::nullopt, false, std::move(step)}; }
-ReconcileResult later(std::string step, std::chrono::milliseconds after) { return {after, false, std::move(step)}; }
-ReconcileResult failed(std::string step) { return {std::nullopt, true, std::move(step)}; }
-
-WallTime wall_now() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
+constexpr auto& done = ReconcileResult::done;
+constexpr auto& later = ReconcileResult::later;
+constexpr auto& failed = ReconcileResult::failed;
 
 // A create refused for good: a 4xx other than 409 (exists) and 429 (too many requests).
 bool refused_for_good(const kube::ApiError& e) {

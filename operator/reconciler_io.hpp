@@ -18,6 +18,7 @@
 #include "operator/kube_ops_io.hpp"
 #include "operator/report_steps.hpp"
 #include "operator/retry_steps.hpp"
+#include "operator/sweeps.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
@@ -57,7 +58,17 @@ struct ReconcileResult {
   std::optional<std::chrono::milliseconds> requeue_after;
   bool error = false;  // the step failed; the queue applies its per-key backoff
   std::string step;    // what was done, for logs and metrics
+
+  static ReconcileResult done(std::string step) { return {std::nullopt, false, std::move(step)}; }
+  static ReconcileResult later(std::string step, std::chrono::milliseconds after) { return {after, false, std::move(step)}; }
+  static ReconcileResult failed(std::string step) { return {std::nullopt, true, std::move(step)}; }
 };
+
+// The wall clock the executor hands the pure steps (they take time as a parameter), to the
+// microsecond the annotations keep.
+inline WallTime wall_now() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
 
 // What an executed action says: end the reconcile with this result, or go on (with
 // `more` actions, from a read action, run next).

@@ -42,12 +42,11 @@ const log::Logger& logger() {
 
 dispatch::IssueRef issue_ref(const WorkloadView& f) { return {f.issue_id, f.repo, f.number}; }
 
-ReconcileResult done(std::string step) { return {std::nullopt, false, std::move(step)}; }
+constexpr auto& done = ReconcileResult::done;
 
 // A refusal that asking again will not change (operator/report_steps.hpp).
 bool permanent(const dispatch::DispatchError& e) { return steps::refused_for_good(e.status(), e.transient()); }
 
-WallTime wall_now() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
 }  // namespace
 
