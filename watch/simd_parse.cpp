@@ -7,7 +7,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -44,22 +46,47 @@ class Walk {
     return false;
   }
 
+  static JsonShape shape(dom::element e) noexcept {
+    const auto t = e.type();
+    return t == dom::element_type::OBJECT ? JsonShape::Object : t == dom::element_type::ARRAY ? JsonShape::Array : JsonShape::Other;
+  }
+
  private:
+
+  // The rules as MaskHandler honours them: a constant's key with the constant for its
+  // value, then the keys the mask keeps whose value the child admits, then the constants
+  // the object did not have.
   bool object(dom::object o, const FieldMask& m) {
     const std::size_t mark = keys_.size();
+    const bool constants = !m.constants().empty();
+    std::uint32_t met = 0;
     for (const auto kv : o) {
       const FieldMask* c = m.child(kv.key);
       if (c == nullptr) continue;
+      if (const int i = constants ? m.constant_index(kv.key) : -1; i >= 0) {
+        met |= 1u << i;
+        keys_.push_back(kv.key);
+        st_.push_key(kv.key);
+        st_.push_string(m.constants()[static_cast<std::size_t>(i)].second);
+        continue;
+      }
+      if (!c->admits(shape(kv.value))) continue;
       keys_.push_back(kv.key);
       st_.push_key(kv.key);
       if (!value(kv.value, *c)) return false;
     }
-    const std::size_t n = keys_.size() - mark;
+    std::size_t n = keys_.size() - mark;
     if (has_duplicate(mark)) {
       why = FastOutcome::DuplicateKey;
       return false;
     }
     keys_.resize(mark);
+    for (std::size_t i = 0; i < m.constants().size(); ++i) {
+      if ((met & (1u << i)) != 0) continue;
+      st_.push_key(m.constants()[i].first);
+      st_.push_string(m.constants()[i].second);
+      ++n;
+    }
     st_.push_object(n);
     return true;
   }
@@ -67,11 +94,35 @@ class Walk {
   bool array(dom::array a, const FieldMask& m) {
     std::size_t n = 0;
     for (const dom::element e : a) {
+      if (!m.admits_element(shape(e))) continue;
+      if (m.element_filter() && !passes(e.get_object().value_unsafe(), m)) {
+        if (why != FastOutcome::Decoded) return false;
+        continue;
+      }
       if (!value(e, m)) return false;
       ++n;
     }
     st_.push_array(n);
     return true;
+  }
+
+  // Whether element `o` passes m's filter, looked up before anything of it is built. A
+  // key named twice: Boost.JSON would keep the last, so that line falls back (and this
+  // answers false with `why` set).
+  bool passes(dom::object o, const FieldMask& m) {
+    const std::string_view key = m.element_filter()->first;
+    std::optional<std::string_view> found;
+    bool seen = false;
+    for (const auto kv : o) {
+      if (kv.key != key) continue;
+      if (seen) {
+        why = FastOutcome::DuplicateKey;
+        return false;
+      }
+      seen = true;
+      if (kv.value.type() == dom::element_type::STRING) found = kv.value.get_string().value_unsafe();
+    }
+    return m.passes(found);
   }
 
   // Whether the keys kept of the object being closed (keys_ from `mark` on) repeat.
@@ -134,13 +185,17 @@ FastOutcome FastParse::parse(std::string_view text, const FieldMask& mask, json:
     ++counts_.refused;
     return FastOutcome::Refused;
   }
-  impl_->st.reset(std::move(sp));
-  Walk walk(impl_->st, impl_->keys, impl_->sorted);
-  if (!walk.value(root, mask)) {
-    ++(walk.why == FastOutcome::KeptDouble ? counts_.kept_double : counts_.duplicate_key);
-    return walk.why;
+  if (!mask.admits(Walk::shape(root))) {
+    out = json::value(std::move(sp));  // the top value is dropped: null, as MaskedParser gives
+  } else {
+    impl_->st.reset(std::move(sp));
+    Walk walk(impl_->st, impl_->keys, impl_->sorted);
+    if (!walk.value(root, mask)) {
+      ++(walk.why == FastOutcome::KeptDouble ? counts_.kept_double : counts_.duplicate_key);
+      return walk.why;
+    }
+    out = impl_->st.release();
   }
-  out = impl_->st.release();
   ++counts_.decoded;
   return FastOutcome::Decoded;
 }
