@@ -23,9 +23,13 @@
 //   constant(key, value)        of the object at this node, key's value is the string
 //                               `value`: replaced in place when the object has the key,
 //                               appended after its other keys (in constant() order) when not.
-// A node's rules hold at that node only: a value kept whole below it has none. Every
-// decoder honours them through the same few functions (admits, admits_element, passes,
-// constant_for), so that apply, MaskedParser and FastParse keep the same values.
+// A node's rules hold at that node only; below a node kept whole, only where a rule was set
+// (child() of a whole node gives that node, or a rule-free whole one). Every decoder
+// honours them through the same few functions (admits for a value under a key or at the
+// top, admits_element for an array's element, passes for a filtered element,
+// constant_index for a key), so that apply, MaskedParser and FastParse keep the same
+// values. A decoder on a parser that keeps duplicate keys must not decide on the first
+// of a repeated filter key or constant key: Boost.JSON keeps the last.
 //
 //   m.constant("kind", "Workload");
 //   m.require_object({"spec"});
