@@ -214,7 +214,7 @@ json::value FieldMask::apply(const json::value& v, json::storage_ptr sp) const {
 }
 
 json::value FieldMask::apply_kept(const json::value& v, const json::storage_ptr& sp) const {
-  if (whole_ && fields_.empty() && !objects_only_ && constants_.empty()) return json::value(v, sp);
+  if (copies_whole()) return json::value(v, sp);
   if (v.is_object()) return apply_object(v.get_object(), sp);
   if (v.is_array()) {
     json::array out(sp);

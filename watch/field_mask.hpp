@@ -113,6 +113,9 @@ class FieldMask {
 
   // True for a node that keeps its value whole (its rules, if any, still hold).
   bool whole() const noexcept { return whole_; }
+  // True when a value this node admits is kept exactly as it is (whole, no rule inside
+  // it): a decoder may copy it without looking inside.
+  bool copies_whole() const noexcept { return whole_ && fields_.empty() && !objects_only_ && constants_.empty(); }
   // The node for key `key` of an object at this node, or null when the key is dropped.
   const FieldMask* child(std::string_view key) const noexcept;
 

@@ -389,6 +389,10 @@ BOOST_AUTO_TEST_CASE(building_rules) {
   BOOST_TEST(m.filters_below());
   BOOST_TEST(!m.child("o")->filters_below());
   BOOST_TEST(m.child("whole")->whole());
+  BOOST_TEST(!m.child("whole")->copies_whole());  // rules inside
+  BOOST_TEST(m.child("whole")->child("inner")->copies_whole());  // its own rule is the parent's to check
+  BOOST_TEST(m.child("whole")->child("other")->copies_whole());
+  BOOST_TEST(!m.child("steps")->child("kind")->object_required());
   BOOST_TEST(m.child("whole")->child("inner")->object_required());
   BOOST_TEST(!m.child("whole")->child("other")->object_required());
 
