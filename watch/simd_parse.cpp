@@ -1,6 +1,7 @@
 #include "watch/simd_parse.hpp"
 
 #include "watch/json_input.hpp"
+#include "watch/simd_rules.hpp"
 
 #include <boost/json/value_stack.hpp>
 
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -46,11 +46,6 @@ class Walk {
     return false;
   }
 
-  static JsonShape shape(dom::element e) noexcept {
-    const auto t = e.type();
-    return t == dom::element_type::OBJECT ? JsonShape::Object : t == dom::element_type::ARRAY ? JsonShape::Array : JsonShape::Other;
-  }
-
  private:
 
   // The rules as MaskHandler honours them: a constant's key with the constant for its
@@ -70,7 +65,7 @@ class Walk {
         st_.push_string(m.constants()[static_cast<std::size_t>(i)].second);
         continue;
       }
-      if (!c->admits(shape(kv.value))) continue;
+      if (!c->admits(dom_shape(kv.value))) continue;
       keys_.push_back(kv.key);
       st_.push_key(kv.key);
       if (!value(kv.value, *c)) return false;
@@ -94,35 +89,20 @@ class Walk {
   bool array(dom::array a, const FieldMask& m) {
     std::size_t n = 0;
     for (const dom::element e : a) {
-      if (!m.admits_element(shape(e))) continue;
-      if (m.element_filter() && !passes(e.get_object().value_unsafe(), m)) {
-        if (why != FastOutcome::Decoded) return false;
-        continue;
+      if (!m.admits_element(dom_shape(e))) continue;
+      if (m.element_filter()) {
+        const FilterAnswer f = dom_filter(e.get_object().value_unsafe(), m);
+        if (f == FilterAnswer::Repeated) {
+          why = FastOutcome::DuplicateKey;
+          return false;
+        }
+        if (f == FilterAnswer::Drop) continue;
       }
       if (!value(e, m)) return false;
       ++n;
     }
     st_.push_array(n);
     return true;
-  }
-
-  // Whether element `o` passes m's filter, looked up before anything of it is built. A
-  // key named twice: Boost.JSON would keep the last, so that line falls back (and this
-  // answers false with `why` set).
-  bool passes(dom::object o, const FieldMask& m) {
-    const std::string_view key = m.element_filter()->first;
-    std::optional<std::string_view> found;
-    bool seen = false;
-    for (const auto kv : o) {
-      if (kv.key != key) continue;
-      if (seen) {
-        why = FastOutcome::DuplicateKey;
-        return false;
-      }
-      seen = true;
-      if (kv.value.type() == dom::element_type::STRING) found = kv.value.get_string().value_unsafe();
-    }
-    return m.passes(found);
   }
 
   // Whether the keys kept of the object being closed (keys_ from `mark` on) repeat.
@@ -185,7 +165,7 @@ FastOutcome FastParse::parse(std::string_view text, const FieldMask& mask, json:
     ++counts_.refused;
     return FastOutcome::Refused;
   }
-  if (!mask.admits(Walk::shape(root))) {
+  if (!mask.admits(dom_shape(root))) {
     out = json::value(std::move(sp));  // the top value is dropped: null, as MaskedParser gives
   } else {
     impl_->st.reset(std::move(sp));
