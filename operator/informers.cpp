@@ -27,40 +27,7 @@ json::object* object_at(json::object& o, std::string_view key) {
   return &it->value().get_object();
 }
 
-// Of the array at `key`, the object elements for which keep() holds; a value there that is
-// not an array is erased.
-template <class Keep>
-void filter_objects(json::object& o, std::string_view key, Keep keep) {
-  const auto it = o.find(key);
-  if (it == o.end()) return;
-  if (!it->value().is_array()) {
-    o.erase(it);
-    return;
-  }
-  auto& a = it->value().get_array();
-  for (auto e = a.begin(); e != a.end();) {
-    if (e->is_object() && keep(e->get_object())) ++e;
-    else e = a.erase(e);
-  }
-}
-
 }  // namespace
-
-// Given a Workload reduced to workload_fields(): finished in place, in the object's own
-// memory (the line's arena), with nothing copied.
-json::object project_workload(json::object w) {
-  w["apiVersion"] = "foreman.llmkube.dev/v1alpha1";
-  w["kind"] = "Workload";
-  if (auto* md = object_at(w, "metadata")) object_at(*md, "annotations");
-  if (auto* spec = object_at(w, "spec")) {
-    filter_objects(*spec, "pipeline", [](const json::object& step) {
-      const auto* kind = step.if_contains("kind");
-      return kind != nullptr && kind->is_string() && kind->get_string() == "issue-fix";
-    });
-  }
-  if (auto* st = object_at(w, "status")) filter_objects(*st, "conditions", [](const json::object&) { return true; });
-  return w;
-}
 
 json::object project_task(json::object t) {
   object_at(t, "metadata");
@@ -73,16 +40,22 @@ json::object project_task(json::object t) {
 
 kube::FieldMask workload_fields() {
   kube::FieldMask m;
-  m.keep({"apiVersion"});
-  m.keep({"kind"});
+  // A cached Workload is one, whatever the server sent: apiVersion and kind are its own.
+  m.constant("apiVersion", "foreman.llmkube.dev/v1alpha1");
+  m.constant("kind", "Workload");
+  m.require_object({"metadata"});
   for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"}) {
     m.keep({"metadata", k});
   }
+  m.require_object({"metadata", "annotations"});
   m.keep_prefix({"metadata", "annotations"}, "foreman.llmkube.dev/");
+  m.require_object({"spec"});
   for (const char* k : {"repo", "issues", "coderAgentRef"}) m.keep({"spec", k});
-  m.keep({"spec", "pipeline", "kind"});
+  m.where({"spec", "pipeline"}, "kind", "issue-fix");  // the coder steps only
   m.keep({"spec", "pipeline", "agentRef"});
+  m.require_object({"status"});
   for (const char* k : {"phase", "succeededTasks", "failedTasks", "incompleteTasks"}) m.keep({"status", k});
+  m.array_of_objects({"status", "conditions"});
   for (const char* k : {"type", "status", "reason"}) m.keep({"status", "conditions", k});
   return m;
 }
@@ -116,8 +89,7 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   // flow, the sweeps and the in-progress and issue indexes leave them out.
   o.reflector.label_selector = fmt::format("{} in ({},{})", dispatch::kCreatedByLabel, dispatch::kCreatedByValue,
                                            dispatch::kPrFixCreatedByValue);
-  o.transform = project_workload;
-  o.fields = workload_fields();
+  o.fields = workload_fields();  // the whole projection: no transform
   o.indexes.emplace(kInProgressIndex, in_progress_index);
   o.indexes.emplace(kIssueIndex, issue_index_keys);
   return o;

@@ -16,16 +16,17 @@ namespace fdb::op {
 // timestamps, labels, the foreman.llmkube.dev/ annotations), spec repo, issues, coder
 // (coderAgentRef and the agentRef of issue-fix steps), status phase and conditions (type,
 // status, reason). The reconciler fetches the whole object when it decides.
-// workload_fields() is that as a field mask: the informer decodes each object into those
-// fields only, and project_workload finishes what a mask cannot say (issue-fix steps only;
-// values of the wrong type dropped) in place. It takes an object the mask was applied to.
+// workload_fields() is that as a field mask, rules included (watch/field_mask.hpp):
+// apiVersion and kind always the Workload's, metadata, annotations, spec and status kept
+// only when they are objects, of spec.pipeline only the issue-fix steps, of
+// status.conditions only the objects. The informer decodes each object into it and stores
+// that as it is (no transform).
 kube::FieldMask workload_fields();
-boost::json::object project_workload(boost::json::object workload);
 
 // What the bridge keeps of an AgenticTask: metadata (name, namespace, resourceVersion,
 // labels), spec kind and payload.branch, and the whole status (verdicts, results,
-// findings: the retry's feedback). The same split: the mask, then project_task on what it
-// kept.
+// findings: the retry's feedback). The mask, then project_task on what it kept: a payload
+// is kept only when it is an object with a branch, which no mask rule says.
 kube::FieldMask task_fields();
 boost::json::object project_task(boost::json::object task);
 inline constexpr std::string_view kTaskWorkloadLabel = "foreman.llmkube.dev/workload";

@@ -4,10 +4,8 @@
 #include "watch/short_compare.hpp"
 #include "watch/simd_parse.hpp"
 
-#include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/value_stack.hpp>
-
 #include <algorithm>
+#include <stdexcept>
 
 namespace fdb::kube {
 
@@ -37,10 +35,7 @@ FieldMask& FieldMask::at(std::initializer_list<std::string_view> path) {
 
 FieldMask& FieldMask::keep(std::initializer_list<std::string_view> path) {
   if (path.size() == 0) throw std::invalid_argument("FieldMask::keep: an empty path");
-  FieldMask& node = at(path);
-  node.fields_.clear();
-  node.prefixes_.clear();
-  node.whole_ = true;
+  at(path).make_whole();
   return *this;
 }
 
@@ -54,55 +49,200 @@ FieldMask& FieldMask::keep_prefix(std::initializer_list<std::string_view> path, 
   return *this;
 }
 
+// Whole, with the rules below kept (each node below made whole too) and the children
+// that carry none dropped: child() answers for them.
+void FieldMask::make_whole() {
+  whole_ = true;
+  prefixes_.clear();
+  for (auto& [k, sub] : fields_) sub.make_whole();
+  std::erase_if(fields_, [](const auto& kv) { return !kv.second.has_rules(); });
+}
+
+bool FieldMask::has_rules() const noexcept {
+  if (object_required_ || objects_only_ || filter_ || !constants_.empty()) return true;
+  return std::any_of(fields_.begin(), fields_.end(), [](const auto& kv) { return kv.second.has_rules(); });
+}
+
 FieldMask& FieldMask::merge(const FieldMask& other) {
-  if (whole()) return *this;  // keeps everything already
-  if (other.whole()) {
-    fields_.clear();
-    prefixes_.clear();
-    whole_ = true;
-    return *this;
-  }
-  for (const auto& p : other.prefixes_) {
-    if (std::find(prefixes_.begin(), prefixes_.end(), p) == prefixes_.end()) prefixes_.push_back(p);
-  }
-  for (const auto& [k, sub] : other.fields_) {
-    if (FieldMask* mine = find(k)) mine->merge(sub);
-    else fields_.emplace_back(k, sub);
-  }
+  merge_node(other);
+  check_rules();
   return *this;
 }
 
-const FieldMask* FieldMask::child(std::string_view key) const noexcept {
-  if (whole()) return this;
-  if (const FieldMask* sub = find(key)) return sub;
-  for (const auto& p : prefixes_) {
-    if (key.starts_with(p)) {
-      static const FieldMask kWhole = [] {
-        FieldMask m;
-        m.whole_ = true;
-        return m;
-      }();
-      return &kWhole;
+void FieldMask::merge_node(const FieldMask& other) {
+  merge_rules(other);
+  if (!whole_) {
+    for (const auto& p : other.prefixes_) {
+      if (std::find(prefixes_.begin(), prefixes_.end(), p) == prefixes_.end()) prefixes_.push_back(p);
     }
+  }
+  for (const auto& [k, sub] : other.fields_) {
+    if (FieldMask* mine = find(k)) {
+      mine->merge_node(sub);
+    } else if (!whole_ || sub.has_rules()) {
+      FieldMask& added = fields_.emplace_back(k, sub).second;
+      if (whole_) added.make_whole();
+    }
+  }
+  if (other.whole_ && !whole_) make_whole();
+}
+
+void FieldMask::merge_rules(const FieldMask& other) {
+  object_required_ = object_required_ || other.object_required_;
+  objects_only_ = objects_only_ || other.objects_only_;
+  filters_below_ = filters_below_ || other.filters_below_;
+  if (other.filter_) {
+    if (filter_ && *filter_ != *other.filter_) {
+      throw std::invalid_argument("FieldMask: two element filters on one array (" + filter_->first + "=" + filter_->second +
+                                  ", " + other.filter_->first + "=" + other.filter_->second + ")");
+    }
+    filter_ = other.filter_;
+  }
+  for (const auto& [k, v] : other.constants_) constant(k, v);
+}
+
+// Throws on a node (here or below) whose rules cannot all hold.
+void FieldMask::check_rules() const {
+  if (object_required_ && objects_only_) {
+    throw std::invalid_argument("FieldMask: a value required to be an object and an array of objects");
+  }
+  if (filter_) {
+    const FieldMask* key = child(filter_->first);
+    if (key == nullptr || key->object_required_ || key->objects_only_) {
+      throw std::invalid_argument("FieldMask: the element filter's key " + filter_->first + " must be kept as it is");
+    }
+  }
+  for (const auto& [k, sub] : fields_) sub.check_rules();
+}
+
+FieldMask& FieldMask::rule_at(std::initializer_list<std::string_view> path, bool filter) {
+  if (path.size() == 0) throw std::invalid_argument("FieldMask: a rule on an empty path");
+  FieldMask* node = this;
+  for (const auto key : path) {
+    if (filter) node->filters_below_ = true;
+    FieldMask* next = node->find(key);
+    if (next == nullptr) {
+      const bool whole = node->whole_;
+      next = &node->fields_.emplace_back(std::string(key), FieldMask{}).second;
+      next->whole_ = whole;  // below a whole node, the value is kept whole still
+    }
+    node = next;
+  }
+  if (filter) node->filters_below_ = true;
+  return *node;
+}
+
+namespace {
+
+// Keeps key `key` of the object at `node` whole.
+void keep_key(FieldMask& node, std::string_view key) {
+  if (key.empty()) throw std::invalid_argument("FieldMask: a rule on an empty key");
+  if (!node.whole()) node.keep({key});
+}
+
+}  // namespace
+
+FieldMask& FieldMask::require_object(std::initializer_list<std::string_view> path) {
+  rule_at(path, false).object_required_ = true;
+  check_rules();
+  return *this;
+}
+
+FieldMask& FieldMask::array_of_objects(std::initializer_list<std::string_view> path) {
+  rule_at(path, false).objects_only_ = true;
+  check_rules();
+  return *this;
+}
+
+FieldMask& FieldMask::where(std::initializer_list<std::string_view> path, std::string_view key, std::string_view value) {
+  FieldMask& node = rule_at(path, true);
+  FieldMask rule;
+  rule.objects_only_ = true;
+  rule.filter_.emplace(std::string(key), std::string(value));
+  node.merge_rules(rule);
+  keep_key(node, key);
+  check_rules();
+  return *this;
+}
+
+FieldMask& FieldMask::constant(std::string_view key, std::string_view value) {
+  const int i = constant_index(key);
+  if (i >= 0) {
+    if (constants_[static_cast<std::size_t>(i)].second == value) return *this;
+    throw std::invalid_argument("FieldMask: two constants for " + std::string(key));
+  }
+  if (constants_.size() == kMaxConstants) throw std::invalid_argument("FieldMask: too many constants on one node");
+  keep_key(*this, key);
+  constants_.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+
+int FieldMask::constant_index(std::string_view key) const noexcept {
+  for (std::size_t i = 0; i < constants_.size(); ++i) {
+    if (same_key(constants_[i].first, key)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const FieldMask* FieldMask::child(std::string_view key) const noexcept {
+  static const FieldMask kWhole = [] {
+    FieldMask m;
+    m.whole_ = true;
+    return m;
+  }();
+  if (const FieldMask* sub = find(key)) return sub;
+  if (whole_) return &kWhole;
+  for (const auto& p : prefixes_) {
+    if (key.starts_with(p)) return &kWhole;
   }
   return nullptr;
 }
 
+JsonShape shape_of(const json::value& v) noexcept {
+  return v.is_object() ? JsonShape::Object : v.is_array() ? JsonShape::Array : JsonShape::Other;
+}
+
+bool FieldMask::passes(const json::object& element) const noexcept {
+  if (!filter_) return true;
+  const json::value* v = element.if_contains(filter_->first);
+  return passes(v != nullptr && v->is_string() ? std::optional<std::string_view>(v->get_string()) : std::nullopt);
+}
+
 json::value FieldMask::apply(const json::value& v, json::storage_ptr sp) const {
-  if (whole()) return json::value(v, sp);
-  if (v.is_object()) {
-    json::object out(sp);
-    for (const auto& kv : v.get_object()) {
-      if (const FieldMask* c = child(kv.key())) out[kv.key()] = c->apply(kv.value(), sp);
+  if (!admits(shape_of(v))) return json::value(sp);
+  return apply_kept(v, sp);
+}
+
+json::value FieldMask::apply_kept(const json::value& v, const json::storage_ptr& sp) const {
+  if (copies_whole()) return json::value(v, sp);
+  if (v.is_object()) return apply_object(v.get_object(), sp);
+  if (v.is_array()) {
+    json::array out(sp);
+    for (const auto& e : v.get_array()) {
+      if (admits_element(shape_of(e)) && (!filter_ || passes(e.get_object()))) out.push_back(apply_kept(e, sp));
     }
     return out;
   }
-  if (v.is_array()) {
-    json::array out(sp);
-    for (const auto& e : v.get_array()) out.push_back(apply(e, sp));
-    return out;
-  }
   return json::value(v, sp);
+}
+
+json::object FieldMask::apply_object(const json::object& o, const json::storage_ptr& sp) const {
+  json::object out(sp);
+  std::uint32_t met = 0;  // the constants met, by index
+  for (const auto& kv : o) {
+    const FieldMask* c = child(kv.key());
+    if (c == nullptr) continue;
+    if (const int i = constant_index(kv.key()); i >= 0) {
+      met |= 1u << i;
+      out[kv.key()] = std::string_view(constants_[static_cast<std::size_t>(i)].second);
+    } else if (c->admits(shape_of(kv.value()))) {
+      out[kv.key()] = c->apply_kept(kv.value(), sp);
+    }
+  }
+  for (std::size_t i = 0; i < constants_.size(); ++i) {
+    if ((met & (1u << i)) == 0) out[constants_[i].first] = std::string_view(constants_[i].second);
+  }
+  return out;
 }
 
 FieldMask FieldMask::informer_minimum() {
@@ -124,169 +264,12 @@ FieldMask FieldMask::list_answer(const FieldMask& items) {
 
 FieldMask& FieldMask::nest(std::initializer_list<std::string_view> path, const FieldMask& sub) {
   if (path.size() == 0) return merge(sub);
-  at(path).merge(sub);
+  // Rules go where `sub` has them, below a whole node too; a rule-free sub under a whole
+  // node adds nothing.
+  FieldMask& node = sub.has_rules() ? rule_at(path, sub.filters_below()) : at(path);
+  node.merge_node(sub);
+  check_rules();
   return *this;
-}
-
-// ---- The streaming parser ------------------------------------------------------------
-//
-// A Boost.JSON basic_parser (the tokenizer under boost::json::parse, which validates
-// everything: UTF-8, numbers, nesting) with a handler that walks the mask as the tokens
-// come. A value the mask keeps is pushed onto a value_stack (what boost::json::parser
-// builds with too), in the caller's storage; a value it drops is only counted through
-// (its depth), never built.
-
-namespace {
-
-struct Frame {
-  const FieldMask* mask;  // what this object or array keeps (its elements, its keys)
-  std::size_t count;      // values (arrays) or key/value pairs (objects) pushed so far
-  bool is_object;
-};
-
-class MaskHandler {
- public:
-  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
-
-  void reset(const FieldMask* root, json::storage_ptr sp) {
-    root_ = root;
-    st_.reset(std::move(sp));
-    frames_.clear();
-    skip_ = 0;
-    next_ = nullptr;
-    part_.clear();
-  }
-  json::value release() { return st_.release(); }
-
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
-  bool on_comment_part(json::string_view, error_code&) { return true; }
-  bool on_comment(json::string_view, error_code&) { return true; }
-  bool on_number_part(json::string_view, error_code&) { return true; }
-
-  bool on_object_begin(error_code&) {
-    begin_container(true);
-    return true;
-  }
-  bool on_object_end(std::size_t, error_code&) {
-    if (end_container()) st_.push_object(frames_.back().count), pop_frame();
-    return true;
-  }
-  bool on_array_begin(error_code&) {
-    begin_container(false);
-    return true;
-  }
-  bool on_array_end(std::size_t, error_code&) {
-    if (end_container()) st_.push_array(frames_.back().count), pop_frame();
-    return true;
-  }
-
-  bool on_key_part(json::string_view s, std::size_t, error_code&) {
-    if (skip_ == 0) part_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, error_code&) {
-    if (skip_ > 0) return true;
-    std::string_view key(s.data(), s.size());
-    if (!part_.empty()) {
-      part_.append(key);
-      key = part_;
-    }
-    next_ = frames_.back().mask->child(key);
-    if (next_ != nullptr) st_.push_key(key);
-    part_.clear();
-    return true;
-  }
-
-  bool on_string_part(json::string_view s, std::size_t, error_code&) {
-    if (value_kept() != nullptr) st_.push_chars(s);
-    return true;
-  }
-  bool on_string(json::string_view s, std::size_t, error_code&) {
-    return scalar([&] { st_.push_string(s); });
-  }
-  bool on_int64(std::int64_t i, json::string_view, error_code&) { return scalar([&] { st_.push_int64(i); }); }
-  bool on_uint64(std::uint64_t u, json::string_view, error_code&) { return scalar([&] { st_.push_uint64(u); }); }
-  bool on_double(double d, json::string_view, error_code&) { return scalar([&] { st_.push_double(d); }); }
-  bool on_bool(bool b, error_code&) { return scalar([&] { st_.push_bool(b); }); }
-  bool on_null(error_code&) { return scalar([&] { st_.push_null(); }); }
-
- private:
-  // The node the value now starting is built with, or null when it is dropped: the
-  // root's; an array's own for its elements; the one its key found in an object.
-  const FieldMask* value_kept() const noexcept {
-    if (skip_ > 0) return nullptr;
-    if (frames_.empty()) return root_;
-    return frames_.back().is_object ? next_ : frames_.back().mask;
-  }
-
-  template <class Push>
-  bool scalar(Push push) {
-    if (value_kept() == nullptr) return true;
-    push();
-    if (!frames_.empty()) ++frames_.back().count;
-    next_ = nullptr;
-    return true;
-  }
-
-  void begin_container(bool is_object) {
-    const FieldMask* mask = value_kept();
-    if (mask == nullptr) {
-      ++skip_;
-      return;
-    }
-    frames_.push_back({mask, 0, is_object});
-    next_ = nullptr;
-  }
-
-  // True when the container closing is a built one.
-  bool end_container() {
-    if (skip_ == 0) return true;
-    --skip_;
-    return false;
-  }
-
-  void pop_frame() {
-    frames_.pop_back();
-    if (!frames_.empty()) ++frames_.back().count;
-    next_ = nullptr;
-  }
-
-  const FieldMask* root_ = nullptr;
-  json::value_stack st_;
-  std::vector<Frame> frames_;
-  std::size_t skip_ = 0;  // depth inside a dropped container
-  const FieldMask* next_ = nullptr;
-  std::string part_;
-};
-
-}  // namespace
-
-struct MaskedParser::Impl {
-  explicit Impl(std::size_t max_depth) : p(options(max_depth)) {}
-  static json::parse_options options(std::size_t max_depth) {
-    json::parse_options o;
-    o.max_depth = max_depth;
-    return o;
-  }
-  json::basic_parser<MaskHandler> p;
-};
-
-MaskedParser::MaskedParser(std::size_t max_depth) : impl_(std::make_unique<Impl>(max_depth)) {}
-MaskedParser::~MaskedParser() = default;
-
-json::value MaskedParser::parse(std::string_view text, const FieldMask& mask, json::storage_ptr sp, error_code& ec) {
-  auto& p = impl_->p;
-  p.reset();
-  p.handler().reset(&mask, std::move(sp));
-  ec = {};
-  const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
-  if (!ec && used != text.size()) ec = json::error::extra_data;
-  if (ec) return nullptr;
-  return p.handler().release();
 }
 
 MaskedEventDecoder::MaskedEventDecoder(FieldMask mask, bool fast)

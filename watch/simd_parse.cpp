@@ -1,12 +1,14 @@
 #include "watch/simd_parse.hpp"
 
 #include "watch/json_input.hpp"
+#include "watch/simd_rules.hpp"
 
 #include <boost/json/value_stack.hpp>
 
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -45,21 +47,41 @@ class Walk {
   }
 
  private:
+
+  // The rules as MaskHandler honours them: a constant's key with the constant for its
+  // value, then the keys the mask keeps whose value the child admits, then the constants
+  // the object did not have.
   bool object(dom::object o, const FieldMask& m) {
     const std::size_t mark = keys_.size();
+    const bool constants = !m.constants().empty();
+    std::uint32_t met = 0;
     for (const auto kv : o) {
       const FieldMask* c = m.child(kv.key);
       if (c == nullptr) continue;
+      if (const int i = constants ? m.constant_index(kv.key) : -1; i >= 0) {
+        met |= 1u << i;
+        keys_.push_back(kv.key);
+        st_.push_key(kv.key);
+        st_.push_string(m.constants()[static_cast<std::size_t>(i)].second);
+        continue;
+      }
+      if (!c->admits(dom_shape(kv.value))) continue;
       keys_.push_back(kv.key);
       st_.push_key(kv.key);
       if (!value(kv.value, *c)) return false;
     }
-    const std::size_t n = keys_.size() - mark;
+    std::size_t n = keys_.size() - mark;
     if (has_duplicate(mark)) {
       why = FastOutcome::DuplicateKey;
       return false;
     }
     keys_.resize(mark);
+    for (std::size_t i = 0; i < m.constants().size(); ++i) {
+      if ((met & (1u << i)) != 0) continue;
+      st_.push_key(m.constants()[i].first);
+      st_.push_string(m.constants()[i].second);
+      ++n;
+    }
     st_.push_object(n);
     return true;
   }
@@ -67,6 +89,15 @@ class Walk {
   bool array(dom::array a, const FieldMask& m) {
     std::size_t n = 0;
     for (const dom::element e : a) {
+      if (!m.admits_element(dom_shape(e))) continue;
+      if (m.element_filter()) {
+        const FilterAnswer f = dom_filter(e.get_object().value_unsafe(), m);
+        if (f == FilterAnswer::Repeated) {
+          why = FastOutcome::DuplicateKey;
+          return false;
+        }
+        if (f == FilterAnswer::Drop) continue;
+      }
       if (!value(e, m)) return false;
       ++n;
     }
@@ -134,13 +165,17 @@ FastOutcome FastParse::parse(std::string_view text, const FieldMask& mask, json:
     ++counts_.refused;
     return FastOutcome::Refused;
   }
-  impl_->st.reset(std::move(sp));
-  Walk walk(impl_->st, impl_->keys, impl_->sorted);
-  if (!walk.value(root, mask)) {
-    ++(walk.why == FastOutcome::KeptDouble ? counts_.kept_double : counts_.duplicate_key);
-    return walk.why;
+  if (!mask.admits(dom_shape(root))) {
+    out = json::value(std::move(sp));  // the top value is dropped: null, as MaskedParser gives
+  } else {
+    impl_->st.reset(std::move(sp));
+    Walk walk(impl_->st, impl_->keys, impl_->sorted);
+    if (!walk.value(root, mask)) {
+      ++(walk.why == FastOutcome::KeptDouble ? counts_.kept_double : counts_.duplicate_key);
+      return walk.why;
+    }
+    out = impl_->st.release();
   }
-  out = impl_->st.release();
   ++counts_.decoded;
   return FastOutcome::Decoded;
 }

@@ -1,14 +1,16 @@
 // The fast path of the masked decoders: simdjson's DOM parser validates a whole line (UTF-8,
 // structure, literals, numbers, nesting), then a walk over its tape builds only what a
-// FieldMask keeps, with the same Boost.JSON value_stack MaskedParser builds with. Where the
-// two parsers could disagree it gives up and says why, and the caller parses the line with
+// FieldMask keeps (its rules too: an element's filter key is looked up in the DOM before
+// the element is built), with the same Boost.JSON value_stack MaskedParser builds with.
+// Where the two parsers could disagree it gives up and says why, and the caller parses the line with
 // MaskedParser (Boost.JSON) instead, so that the language accepted and the values built are
 // exactly MaskedParser's:
 //   - simdjson refuses the text (a syntax error, an integer beyond 64 bits, nesting at
 //     kMaxJsonDepth or deeper, which Boost.JSON still takes at exactly kMaxJsonDepth, a
 //     number out of range, an escape simdjson does not take): Boost.JSON decides;
 //   - a kept number is not an integer (the two parsers may round a double differently);
-//   - a kept object names a key twice (the DOM keeps both, Boost.JSON the last).
+//   - a kept object names a key twice (the DOM keeps both, Boost.JSON the last), or an
+//     element of an array with a filter names the filter's key twice.
 // No I/O.
 #pragma once
 

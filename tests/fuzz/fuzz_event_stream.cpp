@@ -9,7 +9,8 @@
 //    to a line that decodes to the same event (type and object);
 //  - an ERROR event's object decodes as a Status without throwing;
 //  - MaskedEventDecoder, with masks of every kind (names, prefixes, arrays, whole values,
-//    an empty mask), gives what decode_event gives with the mask applied, or the same
+//    an empty mask, every rule: constants, objects required, arrays of objects, element
+//    filters), gives what decode_event gives with the mask applied, or the same
 //    Decode error — and goes on decoding correctly after any line; it parses with
 //    simdjson first (FastParse) and falls back to Boost.JSON, and so does the check;
 //  - FastParse on any line, with those masks: what it decodes, MaskedParser (Boost.JSON)
@@ -94,6 +95,29 @@ Outcome split(std::string_view data, std::size_t max, const std::vector<std::siz
   return out;
 }
 
+// Every rule, as the Workload informer uses them and below a node kept whole. On the
+// whole line (check_fast) its constants and the shape rule of "object" apply to the
+// envelope; through MaskedEventDecoder, to the event's object.
+FieldMask rules_mask() {
+  FieldMask m;
+  m.constant("kind", "K");
+  m.constant("apiVersion", "v1");
+  m.require_object({"metadata"});
+  m.keep({"metadata", "name"});
+  m.require_object({"metadata", "annotations"});
+  m.keep_prefix({"metadata", "annotations"}, "a/");
+  m.require_object({"spec"});
+  m.where({"spec", "pipeline"}, "kind", "issue-fix");
+  m.keep({"spec", "pipeline", "agentRef"});
+  m.array_of_objects({"status", "conditions"});
+  m.keep({"status", "conditions", "type"});
+  m.keep({"b"});
+  m.require_object({"b", "c"});
+  m.where({"b", "d"}, "k", "x");
+  m.require_object({"object"});
+  return m.merge(FieldMask::informer_minimum());
+}
+
 std::vector<std::unique_ptr<MaskedEventDecoder>>& decoders() {
   static std::vector<std::unique_ptr<MaskedEventDecoder>> all = [] {
     std::vector<std::unique_ptr<MaskedEventDecoder>> d;
@@ -111,6 +135,7 @@ std::vector<std::unique_ptr<MaskedEventDecoder>>& decoders() {
     prefixes.keep({"metadata", "resourceVersion"});
     d.push_back(std::make_unique<MaskedEventDecoder>(prefixes));
     d.push_back(std::make_unique<MaskedEventDecoder>(FieldMask{}));
+    d.push_back(std::make_unique<MaskedEventDecoder>(rules_mask()));
     return d;
   }();
   return all;

@@ -252,3 +252,196 @@ BOOST_AUTO_TEST_CASE(decoder_reuses_itself_across_lines_and_failures) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- Rules: each as a table, through each decoder (apply, MaskedParser, FastParse).
+
+namespace {
+
+FieldMask rules_mask() {
+  FieldMask m;
+  m.constant("kind", "K");
+  m.constant("v", "1");
+  m.require_object({"o"});
+  m.keep({"o", "x"});
+  m.array_of_objects({"arr"});
+  m.keep({"arr", "x"});
+  m.where({"steps"}, "kind", "fix");
+  m.keep({"steps", "agent"});
+  m.keep({"whole"});
+  m.require_object({"whole", "inner"});  // rules below a node kept whole
+  m.array_of_objects({"whole", "list"});
+  return m;
+}
+
+// What each decoder keeps of `in`, serialized (keys in order): apply's, MaskedParser's,
+// FastParse's (or "fell back" when it left the text to MaskedParser).
+std::vector<std::string> through_each(const FieldMask& m, std::string_view in) {
+  json::monotonic_resource arena;
+  const json::storage_ptr sp(&arena);
+  boost::system::error_code ec;
+  MaskedParser slow;
+  const json::value by_parser = slow.parse(in, m, sp, ec);
+  BOOST_REQUIRE(!ec);
+  FastParse fast;
+  json::value by_fast(sp);
+  const bool decoded = fast.parse(in, m, sp, by_fast) == FastOutcome::Decoded;
+  return {json::serialize(m.apply(json::parse(in))), json::serialize(by_parser), decoded ? json::serialize(by_fast) : "fell back"};
+}
+
+struct RuleRow {
+  const char* what;
+  const char* in;
+  const char* out;
+  bool fast_falls_back = false;
+};
+
+void check_rows(const FieldMask& m, const std::vector<RuleRow>& rows) {
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      const std::string want = json::serialize(json::parse(r.out));
+      const auto got = through_each(m, r.in);
+      BOOST_TEST(got[0] == want);
+      BOOST_TEST(got[1] == want);
+      BOOST_TEST(got[2] == (r.fast_falls_back ? std::string("fell back") : want));
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(mask_rules)
+
+BOOST_AUTO_TEST_CASE(constants) {
+  check_rows(rules_mask(), {
+      {"appended after the other keys, in constant() order, when missing", R"({"o":{"x":1}})",
+       R"({"o":{"x":1},"kind":"K","v":"1"})"},
+      {"replaced in place, whatever the value was", R"({"v":{"deep":[1,{"a":2}]},"a":1,"kind":7})", R"({"v":"1","kind":"K"})"},
+      {"a key given as an escape is the key", R"({"ki\u006ed":"x"})", R"({"kind":"K","v":"1"})"},
+      {"only on the node's own object, not below", R"({"o":{"kind":"z","x":"y"}})", R"({"o":{"x":"y"},"kind":"K","v":"1"})"},
+      {"named twice: Boost.JSON keeps one; the fast path falls back", R"({"kind":1,"v":2,"kind":3})",
+       R"({"kind":"K","v":"1"})", true},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(require_object) {
+  check_rows(rules_mask(), {
+      {"an object is kept, through its own mask", R"({"o":{"x":1,"y":2}})", R"({"o":{"x":1},"kind":"K","v":"1"})"},
+      {"an array is dropped", R"({"o":[{"x":1}]})", R"({"kind":"K","v":"1"})"},
+      {"a string, a number, null are dropped", R"({"o":"s","arr":[],"whole":{"inner":7}})",
+       R"({"arr":[],"whole":{},"kind":"K","v":"1"})"},
+      {"below a whole node: the rest kept whole", R"({"whole":{"inner":{"z":[1,2]},"other":[1,"x"]}})",
+       R"({"whole":{"inner":{"z":[1,2]},"other":[1,"x"]},"kind":"K","v":"1"})"},
+      {"null dropped too", R"({"o":null,"whole":{"inner":null}})", R"({"whole":{},"kind":"K","v":"1"})"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(array_of_objects) {
+  check_rows(rules_mask(), {
+      {"only the object elements, each through the mask", R"({"arr":[{"x":1,"y":2},1,"s",[{"x":2}],null,{},true]})",
+       R"({"arr":[{"x":1},{}],"kind":"K","v":"1"})"},
+      {"an object or a scalar in its place is dropped", R"({"arr":{"x":1}})", R"({"kind":"K","v":"1"})"},
+      {"a string in its place is dropped", R"({"arr":"[]"})", R"({"kind":"K","v":"1"})"},
+      {"below a whole node, elements kept whole", R"({"whole":{"list":[{"a":[1]},2,[3]]}})",
+       R"({"whole":{"list":[{"a":[1]}]},"kind":"K","v":"1"})"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(where) {
+  check_rows(rules_mask(), {
+      {"only the elements whose key is the value, with the key kept",
+       R"({"steps":[{"kind":"fix","agent":"a","p":1},{"kind":"review","agent":"b"},{"agent":"c"},{"kind":7},"fix",
+                   {"kind":"fix"},{"kind":"fixes"},{"kind":["fix"]},{"kind":"f\u0069x","agent":{"n":1}}]})",
+       R"({"steps":[{"kind":"fix","agent":"a"},{"kind":"fix"},{"kind":"fix","agent":{"n":1}}],"kind":"K","v":"1"})"},
+      {"none passes: an empty array", R"({"steps":[{"kind":"review"},[{"kind":"fix"}]]})", R"({"steps":[],"kind":"K","v":"1"})"},
+      {"not an array: dropped", R"({"steps":{"kind":"fix"}})", R"({"kind":"K","v":"1"})"},
+      {"the key named twice: the last counts; the fast path falls back", R"({"steps":[{"kind":"review","kind":"fix"}]})",
+       R"({"steps":[{"kind":"fix"}],"kind":"K","v":"1"})", true},
+      {"the same, the first passing", R"({"steps":[{"kind":"fix","agent":"a","kind":"no"},{"kind":"fix"}]})",
+       R"({"steps":[{"kind":"fix"}],"kind":"K","v":"1"})", true},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_top_value_that_a_rule_drops_is_null) {
+  // A node with a shape rule used as a mask of its own (a copy of the node at "o").
+  const FieldMask o = *rules_mask().child("o");
+  BOOST_TEST(o.object_required());
+  check_rows(o, {{"an array", R"([{"x":1}])", "null"}, {"a string", R"("s")", "null"}, {"an object", R"({"x":1,"y":2})", R"({"x":1})"}});
+}
+
+BOOST_AUTO_TEST_CASE(list_items_get_their_constants) {
+  // nest() puts the rules at the nested node: each item of a list answer gets them.
+  check_rows(FieldMask::list_answer(rules_mask()), {
+      {"items", R"({"metadata":{"resourceVersion":"3"},"items":[{"o":"s","kind":"x"},7,{"steps":[{"kind":"fix"},{"kind":1}]}]})",
+       R"({"metadata":{"resourceVersion":"3"},"items":[{"kind":"K","v":"1"},7,{"steps":[{"kind":"fix"}],"kind":"K","v":"1"}]})"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(building_rules) {
+  const FieldMask m = rules_mask();
+  BOOST_TEST(m.child("o")->object_required());
+  BOOST_TEST(!m.child("o")->objects_only());
+  BOOST_TEST(m.child("arr")->objects_only());
+  BOOST_TEST(m.child("steps")->objects_only());
+  BOOST_TEST(m.child("steps")->element_filter()->second == "fix");
+  BOOST_TEST(m.child("steps")->child("kind")->whole());  // where keeps its key
+  BOOST_TEST(m.child("kind") != nullptr);                 // constant keeps its key
+  BOOST_TEST(m.constants().size() == 2u);
+  BOOST_TEST(m.filters_below());
+  BOOST_TEST(!m.child("o")->filters_below());
+  BOOST_TEST(m.child("whole")->whole());
+  BOOST_TEST(!m.child("whole")->copies_whole());  // rules inside
+  BOOST_TEST(m.child("whole")->child("inner")->copies_whole());  // its own rule is the parent's to check
+  BOOST_TEST(m.child("whole")->child("other")->copies_whole());
+  BOOST_TEST(!m.child("steps")->child("kind")->object_required());
+  BOOST_TEST(m.child("whole")->child("inner")->object_required());
+  BOOST_TEST(!m.child("whole")->child("other")->object_required());
+
+  // keep() over a node with rules below keeps them; merge carries them either way round.
+  FieldMask k = rules_mask();
+  k.keep({"steps"});
+  BOOST_TEST(k.child("steps")->whole());
+  BOOST_TEST(k.child("steps")->element_filter().has_value());
+  FieldMask plain;
+  plain.keep({"o"});
+  plain.keep({"whole"});
+  plain.merge(rules_mask());
+  BOOST_TEST(plain.child("o")->whole());
+  BOOST_TEST(plain.child("o")->object_required());
+  BOOST_TEST(plain.child("whole")->child("list")->objects_only());
+  BOOST_TEST(plain.constants().size() == 2u);
+  FieldMask with = rules_mask();
+  with.merge(FieldMask::informer_minimum());
+  BOOST_TEST(json::serialize(with.apply(json::parse(R"({"o":[1],"metadata":{"name":"n","x":1}})"))) ==
+             R"({"metadata":{"name":"n"},"kind":"K","v":"1"})");
+
+  // Conflicts and empty paths throw.
+  FieldMask c = rules_mask();
+  BOOST_CHECK_THROW(c.array_of_objects({"o"}), std::invalid_argument);
+  BOOST_CHECK_THROW(c.require_object({"steps"}), std::invalid_argument);
+  BOOST_CHECK_THROW(c.where({"steps"}, "kind", "other"), std::invalid_argument);
+  BOOST_CHECK_THROW(c.require_object({"steps", "kind"}), std::invalid_argument);  // the filter's key
+  BOOST_CHECK_THROW(c.constant("kind", "L"), std::invalid_argument);
+  BOOST_CHECK_THROW(c.constant("", "L"), std::invalid_argument);
+  BOOST_CHECK_THROW(c.require_object({}), std::invalid_argument);
+  FieldMask other;
+  other.where({"steps"}, "kind", "review");
+  BOOST_CHECK_THROW(FieldMask(rules_mask()).merge(other), std::invalid_argument);
+  c.constant("kind", "K");  // the same constant again: no change
+  BOOST_TEST(c.constants().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(decoder_agrees_on_rules) {
+  MaskedEventDecoder d(rules_mask());
+  const std::vector<std::string> lines = {
+      R"({"type":"ADDED","object":{"o":[1],"arr":[{"x":1},2],"steps":[{"kind":"fix","agent":"a"},{"kind":"no"}],"kind":"z"}})",
+      R"({"type":"MODIFIED","object":{"whole":{"inner":"s","list":{"a":1}},"v":[1,2]}})",
+      R"({"type":"MODIFIED","object":{"steps":[{"kind":"no","kind":"fix"}],"o":{"x":1.5}}})",
+      R"({"type":"DELETED","object":{}})",
+      R"({"type":"ERROR","object":{"kind":"Status","code":410}})",
+  };
+  for (const auto& line : lines) check_agree(d, line);
+  BOOST_TEST(d.fast_counts().decoded > 0u);
+  BOOST_TEST(d.fast_counts().duplicate_key > 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
