@@ -1,8 +1,8 @@
 #include "watch/simd_pack.hpp"
 
+#include "watch/mask_walk.hpp"
 #include "watch/pack_writer.hpp"
 #include "watch/packed_json.hpp"
-#include "watch/short_compare.hpp"
 #include "watch/simd_input.hpp"
 
 #include <boost/json/object.hpp>
@@ -18,86 +18,6 @@ namespace json = boost::json;
 namespace dom = simdjson::dom;
 
 namespace {
-
-// Packs what a mask keeps of a DOM element, as pack() packs what FieldMask::apply keeps
-// (the same keys in the same order, the same scalars), or gives up and says why.
-class PackWalk {
- public:
-  PackWalk(PackWriter& w, std::vector<std::string_view>& keys, std::vector<std::string_view>& sorted)
-      : w_(w), keys_(keys), sorted_(sorted) {
-    keys_.clear();
-  }
-
-  FastOutcome why = FastOutcome::Decoded;
-
-  bool value(dom::element e, const FieldMask& m) {
-    switch (e.type()) {
-      case dom::element_type::OBJECT: return object(e.get_object().value_unsafe(), m);
-      case dom::element_type::ARRAY: return array(e.get_array().value_unsafe(), m);
-      case dom::element_type::STRING: w_.string(e.get_string().value_unsafe()); return true;
-      case dom::element_type::INT64: w_.int64(e.get_int64().value_unsafe()); return true;
-      case dom::element_type::UINT64: w_.uint64(e.get_uint64().value_unsafe()); return true;
-      case dom::element_type::BOOL: w_.boolean(e.get_bool().value_unsafe()); return true;
-      case dom::element_type::NULL_VALUE: w_.null(); return true;
-      case dom::element_type::DOUBLE: break;
-    }
-    why = FastOutcome::KeptDouble;  // the two parsers may round it differently
-    return false;
-  }
-
-  bool object(dom::object o, const FieldMask& m) {
-    const std::size_t at = w_.begin_object();
-    const std::size_t mark = keys_.size();
-    for (const auto kv : o) {
-      const FieldMask* c = m.child(kv.key);
-      if (c == nullptr) continue;
-      keys_.push_back(kv.key);
-      w_.key(kv.key);
-      if (!value(kv.value, *c)) return false;
-    }
-    const std::size_t n = keys_.size() - mark;
-    if (has_duplicate(mark)) {
-      why = FastOutcome::DuplicateKey;  // the DOM keeps both, Boost.JSON the last
-      return false;
-    }
-    keys_.resize(mark);
-    w_.end_object(at, n);
-    return true;
-  }
-
- private:
-  bool array(dom::array a, const FieldMask& m) {
-    const std::size_t at = w_.begin_array();
-    std::size_t n = 0;
-    for (const dom::element e : a) {
-      if (!value(e, m)) return false;
-      ++n;
-    }
-    w_.end_array(at, n);
-    return true;
-  }
-
-  // Whether the keys kept of the object being closed (keys_ from `mark` on) repeat.
-  bool has_duplicate(std::size_t mark) {
-    const std::size_t n = keys_.size() - mark;
-    if (n < 2) return false;
-    if (n <= 16) {
-      for (std::size_t i = mark; i < keys_.size(); ++i) {
-        for (std::size_t j = i + 1; j < keys_.size(); ++j) {
-          if (same_key(keys_[i], keys_[j])) return true;
-        }
-      }
-      return false;
-    }
-    sorted_.assign(keys_.begin() + static_cast<std::ptrdiff_t>(mark), keys_.end());
-    std::sort(sorted_.begin(), sorted_.end());
-    return std::adjacent_find(sorted_.begin(), sorted_.end()) != sorted_.end();
-  }
-
-  PackWriter& w_;
-  std::vector<std::string_view>& keys_;  // the kept keys of the open objects, outermost first
-  std::vector<std::string_view>& sorted_;
-};
 
 // The event's "type" and "object", each named once (a second one is the fallback's: Boost.JSON
 // keeps the last).
@@ -140,7 +60,7 @@ struct PackingEventDecoder::Impl {
   MaskedEventDecoder fallback;  // Boost.JSON's MaskedParser for every other line
   SimdInput input;
   std::string bytes, key;  // the last line's packed object and cache key
-  std::vector<std::string_view> walk_keys, sorted;
+  WalkKeys walk_keys;
 };
 
 PackingEventDecoder::PackingEventDecoder(FieldMask mask, KeyTable& keys)
@@ -175,9 +95,9 @@ WatchEvent PackingEventDecoder::decode(std::string_view line, json::storage_ptr 
   }
   im.bytes.clear();
   PackWriter writer(im.keys, im.bytes);
-  PackWalk walk(writer, im.walk_keys, im.sorted);
+  MaskWalk<PackWriter> walk(writer, im.walk_keys);
   const std::string_view name = md_string(object, "name");
-  if (name.empty() || !walk.object(object, im.mask)) {
+  if (name.empty() || !im.mask.admits(JsonShape::Object) || !walk.object(object, im.mask)) {
     if (walk.why == FastOutcome::KeptDouble) ++counts_.kept_double;
     if (walk.why == FastOutcome::DuplicateKey) ++counts_.duplicate_key;
     return im.fallback.decode(line, std::move(storage));

@@ -16,11 +16,17 @@
 //  - FastParse on any line, with those masks: what it decodes, MaskedParser (Boost.JSON)
 //    accepts and builds equal; every line counted once, decoded or fallen back. The seed
 //    corpus has the cases where the two parsers could disagree: integers beyond 64 bits,
-//    keys named twice, nesting at and past the limit, invalid UTF-8 and lone surrogates.
+//    keys named twice, nesting at and past the limit, invalid UTF-8 and lone surrogates;
+//  - PackingEventDecoder (simdjson's DOM straight to the store's packed bytes), with the
+//    masks that keep the cache key: the same event or the same Decode error as
+//    MaskedEventDecoder; when it packs, the bytes are pack() of MaskedEventDecoder's object
+//    with the same key table, and the key and resourceVersion are that object's.
 #include "fuzz_check.hpp"
 #include "watch/errors.hpp"
 #include "watch/event_stream.hpp"
 #include "watch/field_mask.hpp"
+#include "watch/packed_json.hpp"
+#include "watch/simd_pack.hpp"
 #include "watch/simd_parse.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -29,6 +35,8 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <memory>
+#include <stdexcept>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -218,8 +226,66 @@ void check_fast(std::string_view line) {
   }
 }
 
+// metadata[key] of a masked object when it is a string; empty otherwise.
+std::string_view md_string(const boost::json::object& o, std::string_view key) {
+  const auto* md = o.if_contains("metadata");
+  const auto* v = md != nullptr && md->is_object() ? md->get_object().if_contains(key) : nullptr;
+  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+// The packing decoder against the reference, on every line (events or not).
+void check_packing(std::string_view line) {
+  struct Pair {
+    KeyTable keys;
+    std::unique_ptr<PackingEventDecoder> packing;
+    MaskedEventDecoder* reference;
+  };
+  static std::vector<std::unique_ptr<Pair>> pairs = [] {
+    std::vector<std::unique_ptr<Pair>> all;
+    for (auto& d : decoders()) {
+      auto p = std::make_unique<Pair>();
+      try {
+        p->packing = std::make_unique<PackingEventDecoder>(d->mask(), p->keys);
+      } catch (const std::invalid_argument&) {
+        continue;  // a mask without the cache key: not one an informer packs with
+      }
+      p->reference = d.get();
+      all.push_back(std::move(p));
+    }
+    FUZZ_CHECK(all.size() == 2u);
+    return all;
+  }();
+  for (auto& p : pairs) {
+    boost::json::monotonic_resource a1, a2;
+    WatchEvent want;
+    try {
+      want = p->reference->decode(line, boost::json::storage_ptr(&a1));
+    } catch (const ApiError&) {
+      try {
+        p->packing->decode(line, boost::json::storage_ptr(&a2));
+        FUZZ_CHECK(false);
+      } catch (const ApiError& e) {
+        FUZZ_CHECK(e.kind() == ErrorKind::Decode);
+      }
+      continue;
+    }
+    const WatchEvent got = p->packing->decode(line, boost::json::storage_ptr(&a2));
+    FUZZ_CHECK(got.type == want.type);
+    if (!got.packed) {
+      FUZZ_CHECK(same(got.object, want.object));
+      continue;
+    }
+    FUZZ_CHECK(got.packed->bytes == pack(want.object, p->keys));
+    const std::string_view ns = md_string(want.object, "namespace"), name = md_string(want.object, "name");
+    FUZZ_CHECK(!name.empty());
+    FUZZ_CHECK(got.packed->key == (ns.empty() ? std::string(name) : std::string(ns) + "/" + std::string(name)));
+    FUZZ_CHECK(md_string(got.object, "resourceVersion") == md_string(want.object, "resourceVersion"));
+  }
+}
+
 void check_decoding(std::string_view line) {
   check_fast(line);
+  check_packing(line);
   WatchEvent ev;
   try {
     ev = decode_event(line);

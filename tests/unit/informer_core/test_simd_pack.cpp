@@ -150,6 +150,41 @@ BOOST_AUTO_TEST_CASE(leaves_the_rest_to_the_reference) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(rules_are_honoured_as_apply_honours_them) {
+  // A mask with every rule (watch/field_mask.hpp), as the bridge's Workload informer has
+  // them: the packed bytes are those of apply()'s value; a filter key named twice falls
+  // back.
+  FieldMask m = mask();
+  m.constant("apiVersion", "foreman.llmkube.dev/v1alpha1").constant("kind", "Workload");
+  m.require_object({"metadata"}).require_object({"metadata", "annotations"}).require_object({"spec"});
+  m.where({"spec", "pipeline"}, "kind", "issue-fix");
+  m.array_of_objects({"status", "conditions"});
+  m.keep({"status", "conditions", "type"});
+  const char* packs[] = {
+      R"({"metadata":{"name":"a","annotations":{"foreman.llmkube.dev/x":"1"}},"kind":"Other","spec":{"pipeline":[
+          {"kind":"review"},{"kind":"issue-fix","agentRef":{"name":"c"}},7,{"kind":7}]},"status":{"conditions":[1,{"type":"R"}]}})",
+      R"({"metadata":{"name":"a","annotations":"no"},"spec":"odd","status":{"conditions":{"type":"R"}}})",
+      R"({"apiVersion":{"x":1},"metadata":{"name":"a"},"spec":{"pipeline":{"kind":"issue-fix"}}})",
+  };
+  KeyTable keys;
+  PackingEventDecoder dec(m, keys);
+  for (const char* object : packs) {
+    BOOST_TEST_CONTEXT(object) {
+      json::monotonic_resource arena;
+      const WatchEvent ev = dec.decode(line("MODIFIED", object), json::storage_ptr(&arena));
+      BOOST_REQUIRE(ev.packed.has_value());
+      BOOST_TEST(ev.packed->bytes == pack(m.apply(json::parse(object)).as_object(), keys));
+    }
+  }
+  json::monotonic_resource arena;
+  const std::string repeated = line("ADDED", R"({"metadata":{"name":"a"},"spec":{"pipeline":[{"kind":"a","kind":"issue-fix"}]}})");
+  const WatchEvent ev = dec.decode(repeated, json::storage_ptr(&arena));
+  BOOST_TEST(!ev.packed.has_value());
+  BOOST_TEST(dec.fast_counts().duplicate_key == 1u);
+  json::monotonic_resource arena2;
+  BOOST_TEST(ev.object == MaskedEventDecoder(m, false).decode(repeated, json::storage_ptr(&arena2)).object);
+}
+
 BOOST_AUTO_TEST_CASE(errors_are_the_references) {
   const char* lines[] = {R"({"type":"ADDED","object":{"metadata":{"name":"a"}})", "[1]", R"({"metadata":{"name":"\ud800"}})", R"({"type":"NOPE","object":{}})",
                          R"({"type":"ADDED","object":[]})", R"({"type":"ADDED"})", "\xff"};
