@@ -118,8 +118,8 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
                                            dispatch::kPrFixCreatedByValue);
   o.transform = project_workload;
   o.fields = workload_fields();
-  o.indexes.emplace(kInProgressIndex, in_progress_index);
-  o.indexes.emplace(kIssueIndex, issue_index_keys);
+  o.indexes.emplace(kInProgressIndex, kube::IndexSpec{in_progress_index, in_progress_reads()});
+  o.indexes.emplace(kIssueIndex, kube::IndexSpec{issue_index_keys, issue_index_reads()});
   return o;
 }
 

@@ -1,5 +1,6 @@
 #include "watch/packed_json.hpp"
 
+#include "watch/field_mask.hpp"
 #include "watch/short_compare.hpp"
 
 #include <boost/json/array.hpp>
@@ -16,8 +17,8 @@ namespace json = boost::json;
 
 KeyTable::KeyTable() : slots_(64), seed_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {}
 
-std::uint64_t KeyTable::hash(std::string_view s) const noexcept {
-  std::uint64_t h = seed_ ^ (s.size() * 0x9E3779B97F4A7C15ull);
+std::uint64_t seeded_hash(std::string_view s, std::uint64_t seed) noexcept {
+  std::uint64_t h = seed ^ (s.size() * 0x9E3779B97F4A7C15ull);
   const char* p = s.data();
   std::size_t n = s.size();
   auto mix = [&h](std::uint64_t w) {
@@ -37,6 +38,8 @@ std::uint64_t KeyTable::hash(std::string_view s) const noexcept {
   h *= 0x94d049bb133111ebull;
   return h ^ (h >> 29);
 }
+
+std::uint64_t KeyTable::hash(std::string_view s) const noexcept { return seeded_hash(s, seed_); }
 
 std::uint32_t KeyTable::intern(std::string_view key) {
   const std::uint64_t h = hash(key);
@@ -163,13 +166,89 @@ void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::siz
   }
 }
 
-class Reader {
+// A read position in packed bytes, checked: every read throws std::invalid_argument past
+// the end or on bytes pack() does not make.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+  unsigned char byte() {
+    need(1);
+    return static_cast<unsigned char>(*p_++);
+  }
+  unsigned char peek() const {
+    need(1);
+    return static_cast<unsigned char>(*p_);
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const unsigned char b = byte();
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    fail("varint too long");
+  }
+  void need(std::uint64_t n) const {
+    if (n > static_cast<std::uint64_t>(end_ - p_)) fail("truncated");
+  }
+  // The bytes of the next value, passed over.
+  std::string_view skip_value(int depth);
+  bool done() const noexcept { return p_ == end_; }
+  [[noreturn]] static void fail(const char* what) { throw std::invalid_argument(std::string("packed JSON: ") + what); }
+  static constexpr int kMaxDepth = 256;
+
+ protected:
+  const char* p_;
+  const char* end_;
+};
+
+std::string_view Cursor::skip_value(int depth) {
+  if (depth > kMaxDepth) fail("nested too deep");
+  const char* start = p_;
+  switch (static_cast<Tag>(byte())) {
+    case Null:
+    case False:
+    case True:
+      break;
+    case Int:
+    case Uint:
+      varint();
+      break;
+    case Double:
+      need(sizeof(double));
+      p_ += sizeof(double);
+      break;
+    case String: {
+      const std::uint64_t n = varint();
+      need(n);
+      p_ += n;
+      break;
+    }
+    case Array:
+      for (std::uint64_t n = varint(); n > 0; --n) skip_value(depth + 1);
+      break;
+    case Object:
+      for (std::uint64_t n = varint(); n > 0; --n) {
+        varint();
+        skip_value(depth + 1);
+      }
+      break;
+    default:
+      fail("unknown tag");
+  }
+  return {start, static_cast<std::size_t>(p_ - start)};
+}
+
+// Decodes values; with a mask (not null), only what it keeps (FieldMask::apply's rules).
+class Reader : public Cursor {
  public:
   Reader(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp)
-      : p_(bytes.data()), end_(bytes.data() + bytes.size()), keys_(keys), sp_(std::move(sp)) {}
+      : Cursor(bytes), keys_(keys), sp_(std::move(sp)) {}
 
-  json::value value(int depth) {
+  json::value value(int depth, const FieldMask* mask) {
     if (depth > kMaxDepth) fail("nested too deep");
+    if (mask != nullptr && mask->whole()) mask = nullptr;
     switch (static_cast<Tag>(byte())) {
       case Null:
         return nullptr;
@@ -197,61 +276,97 @@ class Reader {
         p_ += n;
         return s;
       }
-      case Array: {
-        const std::uint64_t n = varint();
-        need(n);  // every value takes at least its tag byte
-        json::array a(sp_);
-        a.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1));
-        return a;
-      }
+      case Array:
+        return array(depth, mask);
       case Object:
-        return object(depth);
+        return object(depth, mask);
     }
     fail("unknown tag");
   }
 
-  json::object object(int depth) {
+  json::array array(int depth, const FieldMask* mask) {
+    const std::uint64_t n = varint();
+    need(n);  // every value takes at least its tag byte
+    json::array a(sp_);
+    a.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1, mask));
+    return a;
+  }
+
+  json::object object(int depth, const FieldMask* mask) {
     const std::uint64_t n = varint();
     need(n);
     json::object o(sp_);
-    o.reserve(n);
+    o.reserve(mask == nullptr ? n : 0);
     for (std::uint64_t i = 0; i < n; ++i) {
-      const std::uint64_t id = varint();
-      if (id >= keys_.size()) fail("unknown key id");
-      const std::string_view key = keys_.at(static_cast<std::uint32_t>(id));
-      o.emplace(key, value(depth + 1));
+      const std::string_view key = key_of(varint());
+      const FieldMask* child = mask == nullptr ? nullptr : mask->child(key);
+      if (mask != nullptr && child == nullptr) skip_value(depth + 1);
+      else o.emplace(key, value(depth + 1, child));
     }
     return o;
   }
 
-  unsigned char byte() {
-    need(1);
-    return static_cast<unsigned char>(*p_++);
+  std::string_view key_of(std::uint64_t id) const {
+    if (id >= keys_.size()) fail("unknown key id");
+    return keys_.at(static_cast<std::uint32_t>(id));
   }
-  bool done() const noexcept { return p_ == end_; }
 
  private:
-  static constexpr int kMaxDepth = 256;
-
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      const unsigned char b = byte();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    fail("varint too long");
-  }
-  void need(std::uint64_t n) const {
-    if (n > static_cast<std::uint64_t>(end_ - p_)) fail("truncated");
-  }
-  [[noreturn]] static void fail(const char* what) { throw std::invalid_argument(std::string("packed JSON: ") + what); }
-
-  const char* p_;
-  const char* end_;
   const KeyTable& keys_;
   json::storage_ptr sp_;
+};
+
+// Walks two packed values side by side through a mask (same_under).
+class MaskedComparison {
+ public:
+  MaskedComparison(std::string_view a, std::string_view b, const KeyTable& keys) : a_(a), b_(b), keys_(keys) {}
+
+  bool same(const FieldMask& mask, int depth) {
+    if (depth > Cursor::kMaxDepth) Cursor::fail("nested too deep");
+    const unsigned char ta = a_.peek();
+    if (ta != b_.peek()) return false;
+    if (mask.whole() || (ta != Object && ta != Array)) return a_.skip_value(depth) == b_.skip_value(depth);
+    a_.byte();
+    b_.byte();
+    std::uint64_t na = a_.varint(), nb = b_.varint();
+    if (ta == Array) {
+      if (na != nb) return false;
+      for (; na > 0; --na) {
+        if (!same(mask, depth + 1)) return false;
+      }
+      return true;
+    }
+    for (;;) {
+      const auto ka = next_kept(a_, na, mask, depth);
+      const auto kb = next_kept(b_, nb, mask, depth);
+      if (ka.child == nullptr || kb.child == nullptr) return ka.child == kb.child;
+      if (ka.id != kb.id || !same(*ka.child, depth + 1)) return false;
+    }
+  }
+
+ private:
+  struct Kept {
+    std::uint64_t id = 0;
+    const FieldMask* child = nullptr;  // null: no kept key left
+  };
+  // The next key of an object (`left` pairs to go) that `mask` keeps, the dropped ones
+  // before it passed over.
+  Kept next_kept(Cursor& c, std::uint64_t& left, const FieldMask& mask, int depth) {
+    for (; left > 0; --left) {
+      const std::uint64_t id = c.varint();
+      if (id >= keys_.size()) Cursor::fail("unknown key id");
+      if (const FieldMask* child = mask.child(keys_.at(static_cast<std::uint32_t>(id)))) {
+        --left;
+        return {id, child};
+      }
+      c.skip_value(depth + 1);
+    }
+    return {};
+  }
+
+  Cursor a_, b_;
+  const KeyTable& keys_;
 };
 
 }  // namespace
@@ -270,9 +385,26 @@ std::string pack(const json::object& object, KeyTable& keys) {
 json::object unpack(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp) {
   Reader r(bytes, keys, std::move(sp));
   if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
-  json::object o = r.object(0);
+  json::object o = r.object(0, nullptr);
   if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
   return o;
+}
+
+json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads, json::storage_ptr sp) {
+  Reader r(bytes, keys, std::move(sp));
+  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
+  // Whole: every key (a null mask); else the kept keys only.
+  json::object o = r.object(0, reads.whole() ? nullptr : &reads);
+  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
+  return o;
+}
+
+bool same_under(std::string_view a, std::string_view b, const KeyTable& keys, const FieldMask& reads) {
+  if (a.empty() || b.empty() || a[0] != static_cast<char>(Object) || b[0] != static_cast<char>(Object)) {
+    throw std::invalid_argument("packed JSON: not an object");
+  }
+  MaskedComparison c(a, b, keys);
+  return c.same(reads, 0);
 }
 
 }  // namespace fdb::kube

@@ -27,11 +27,12 @@ BOOST_AUTO_TEST_CASE(handlers_and_relist_deletes) {
     return o;
   });
   std::vector<std::string> log;
-  c.set_handlers({[&](const json::object& o) { log.push_back("add " + object_key(o)); },
-                  [&](const json::object& a, const json::object& b) {
-                    log.push_back("update " + object_key(b) + " " + resource_version_of(a) + "->" + resource_version_of(b));
+  c.set_handlers({[&](const CachedObject& o) { log.push_back("add " + object_key(o.object())); },
+                  [&](const CachedObject& a, const CachedObject& b) {
+                    log.push_back("update " + b.key() + " " + resource_version_of(a.object()) + "->" +
+                                  resource_version_of(b.object()));
                   },
-                  [&](const json::object& o) { log.push_back("delete " + object_key(o)); },
+                  [&](const CachedObject& o) { log.push_back("delete " + o.key()); },
                   {}, {}});
   c.replace({obj("a", "1", "x"), obj("b", "2")});
   c.upsert(obj("a", "3"));
@@ -57,11 +58,12 @@ BOOST_AUTO_TEST_CASE(handlers_and_relist_deletes) {
 BOOST_AUTO_TEST_CASE(a_list_applied_as_it_arrives) {
   ObjectCache c;
   std::vector<std::string> log;
-  c.set_handlers({[&](const json::object& o) { log.push_back("add " + object_key(o)); },
-                  [&](const json::object& a, const json::object& b) {
-                    log.push_back("update " + object_key(b) + " " + resource_version_of(a) + "->" + resource_version_of(b));
+  c.set_handlers({[&](const CachedObject& o) { log.push_back("add " + object_key(o.object())); },
+                  [&](const CachedObject& a, const CachedObject& b) {
+                    log.push_back("update " + b.key() + " " + resource_version_of(a.object()) + "->" +
+                                  resource_version_of(b.object()));
                   },
-                  [&](const json::object& o) { log.push_back("delete " + object_key(o)); },
+                  [&](const CachedObject& o) { log.push_back("delete " + o.key()); },
                   {}, {}});
   c.upsert_masked(obj("a", "1"), 1);
   c.upsert_masked(obj("b", "2"), 1);
@@ -117,9 +119,11 @@ BOOST_AUTO_TEST_CASE(on_modified_sees_the_new_state_and_two_indexes_stay_right) 
     if (l == nullptr) return {};
     return {"x", "y"};
   };
-  ObjectCache c({}, {{"lane", label_index("lane")}, {"xy", two_values}});
+  FieldMask labels;
+  labels.keep({"metadata", "labels"});
+  ObjectCache c({}, {{"lane", label_index("lane")}, {"xy", {two_values, labels}}});
   std::vector<std::string> log;
-  c.set_handlers({.on_modified = [&](const json::object& o) { log.push_back("modified " + resource_version_of(o)); }});
+  c.set_handlers({.on_modified = [&](const CachedObject& o) { log.push_back("modified " + resource_version_of(o.object())); }});
   c.replace({labelled("a", "1", "local"), labelled("b", "2", "cloud")});
   c.upsert(labelled("a", "3", "cloud"));
   c.upsert(labelled("b", "4", ""));  // unlabelled: out of both indexes
@@ -132,10 +136,10 @@ BOOST_AUTO_TEST_CASE(on_modified_sees_the_new_state_and_two_indexes_stay_right) 
   BOOST_TEST(c.index_counts("lane").empty());
   BOOST_TEST(c.index_counts("xy").empty());
   // With on_update set it is called (with the previous version) and on_modified is not.
-  c.set_handlers({.on_update = [&](const json::object& a, const json::object& b) {
-                    log.push_back("update " + resource_version_of(a) + "->" + resource_version_of(b));
+  c.set_handlers({.on_update = [&](const CachedObject& a, const CachedObject& b) {
+                    log.push_back("update " + resource_version_of(a.object()) + "->" + resource_version_of(b.object()));
                   },
-                  .on_modified = [&](const json::object&) { log.push_back("not expected"); }});
+                  .on_modified = [&](const CachedObject&) { log.push_back("not expected"); }});
   c.upsert(labelled("b", "6", "local"));
   BOOST_TEST(log.back() == "update 4->6");
   BOOST_TEST(c.index_keys("lane", "local") == (std::vector<std::string>{"llm/b"}), boost::test_tools::per_element());
@@ -147,7 +151,7 @@ BOOST_AUTO_TEST_CASE(stored_packed_and_handed_out_equal) {
       "labels":{"a":"b"}},"spec":{"n":-42,"u":18446744073709551615,"d":0.5,"t":true,"f":false,"z":null,
       "list":[1,"two",{"three":[]}],"empty":{}}})").as_object();
   std::vector<json::object> seen;
-  c.set_handlers({[&](const json::object& o) { seen.push_back(o); }, {}, {}, {}, {}});
+  c.set_handlers({[&](const CachedObject& o) { seen.emplace_back(o.object(), json::storage_ptr()); }, {}, {}, {}, {}});
   c.upsert(full);
   BOOST_REQUIRE(seen.size() == 1u);
   BOOST_TEST((seen[0] == full));
@@ -164,7 +168,7 @@ BOOST_AUTO_TEST_CASE(readers_and_a_relist_see_key_order) {
   // Stored by hash; for_each, for_each_key and a relist's deletes still go in key order.
   ObjectCache c;
   std::vector<std::string> deleted;
-  c.set_handlers({{}, {}, [&](const json::object& o) { deleted.push_back(object_key(o)); }, {}, {}});
+  c.set_handlers({{}, {}, [&](const CachedObject& o) { deleted.push_back(object_key(o.object())); }, {}, {}});
   std::vector<std::string> names;
   for (int i = 0; i < 300; ++i) names.push_back("n" + std::to_string((i * 7919) % 300));
   for (const auto& n : names) c.upsert_masked(obj(n, "1"), 1);
