@@ -61,6 +61,7 @@ ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
     if (!spec.fn) throw std::invalid_argument("index " + name + " has no function");
     indexes_.emplace(name, Index{std::move(spec.fn), std::move(spec.reads), {}});
   }
+  refiling_.resize(indexes_.size());
 }
 
 ObjectCache::~ObjectCache() = default;
@@ -137,11 +138,10 @@ void ObjectCache::finish_list(std::uint64_t list) {
 void ObjectCache::erase(std::string_view key) {
   Entry* e = objects_.find(key);
   if (e == nullptr) return;
-  // Unfiled while stored: an index function that throws leaves the object in place.
-  for (auto& [name, index] : indexes_) {
-    values_of(index, e->packed(), old_values_);
-    unfile(index, e->key(), old_values_);
-  }
+  std::size_t i = 0;
+  for (auto& [name, index] : indexes_) values_of(index, e->packed(), refiling_[i++].before);
+  i = 0;
+  for (auto& [name, index] : indexes_) unfile(index, e->key(), refiling_[i++].before);
   const ObjectTable::EntryPtr gone = objects_.extract(key);
   packed_bytes_ -= gone->packed().size();
   if (!handlers_.on_delete) return;
@@ -174,51 +174,61 @@ void ObjectCache::upsert_projected(const std::string& key, const json::object& p
 
 void ObjectCache::upsert_packed(std::string_view key, std::string_view packed, std::uint64_t list) {
   if (key.empty()) throw std::invalid_argument("ObjectCache::upsert_packed: an empty key");
-  const auto [e, made] = objects_.emplace(key);
-  if (made) {
-    try {
-      e->set_packed(packed);
-    } catch (...) {
-      objects_.extract(key);
-      throw;
-    }
-    e->list = list;
-    packed_bytes_ += packed.size();
-    added(*e);
+  Entry* e = objects_.find(key);
+  if (e == nullptr) {
+    add(key, packed, list);
     return;
   }
   // A watch event's object keeps the mark of the list that named it last.
   if (list != 0) e->list = list;
   // Nothing stored changed (a relist of an unchanged object): no update.
   if (e->packed() == packed) return;
-  changed(*e, packed);
+  change(*e, packed);
 }
 
-void ObjectCache::added(Entry& e) {
-  for (auto& [name, index] : indexes_) {
-    values_of(index, e.packed(), new_values_);
-    file(index, e.key(), new_values_);
+void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64_t list) {
+  std::size_t i = 0;
+  for (auto& [name, index] : indexes_) values_of(index, packed, refiling_[i++].after);
+  Entry& e = *objects_.emplace(key).first;
+  try {
+    e.set_packed(packed);
+  } catch (...) {
+    objects_.extract(key);
+    throw;
   }
+  e.list = list;
+  packed_bytes_ += packed.size();
+  i = 0;
+  for (auto& [name, index] : indexes_) file(index, e.key(), refiling_[i++].after);
   if (!handlers_.on_add) return;
   event_key_.assign(e.key());
   const CachedObject o(event_key_, e.packed(), *keys_);
   handlers_.on_add(o);
 }
 
-void ObjectCache::changed(Entry& e, std::string_view packed) {
+void ObjectCache::change(Entry& e, std::string_view packed) {
   // Most updates leave what an index reads as it was: its function is not called.
+  std::size_t i = 0;
   for (auto& [name, index] : indexes_) {
-    if (same_under(e.packed(), packed, *keys_, index.reads)) continue;
-    values_of(index, e.packed(), old_values_);
-    values_of(index, packed, new_values_);
-    if (old_values_ == new_values_) continue;
-    unfile(index, e.key(), old_values_);
-    file(index, e.key(), new_values_);
+    Refiling& r = refiling_[i++];
+    r.changed = !same_under(e.packed(), packed, *keys_, index.reads);
+    if (!r.changed) continue;
+    values_of(index, e.packed(), r.before);
+    values_of(index, packed, r.after);
+    r.changed = r.before != r.after;
   }
   const bool with_before = static_cast<bool>(handlers_.on_update);
   if (with_before) before_scratch_.assign(e.packed());
-  packed_bytes_ = packed_bytes_ - e.packed().size() + packed.size();
+  const std::size_t old_size = e.packed().size();
   e.set_packed(packed);
+  packed_bytes_ = packed_bytes_ - old_size + packed.size();
+  i = 0;
+  for (auto& [name, index] : indexes_) {
+    const Refiling& r = refiling_[i++];
+    if (!r.changed) continue;
+    unfile(index, e.key(), r.before);
+    file(index, e.key(), r.after);
+  }
   if (!with_before && !handlers_.on_modified) return;
   event_key_.assign(e.key());
   const CachedObject after(event_key_, e.packed(), *keys_);

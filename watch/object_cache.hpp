@@ -146,8 +146,8 @@ class ObjectCache {
   struct Index;
   using Entry = ObjectTable::Entry;
   void upsert_projected(const std::string& key, const boost::json::object& projected, std::uint64_t list);
-  void added(Entry& e);
-  void changed(Entry& e, std::string_view packed);
+  void add(std::string_view key, std::string_view packed, std::uint64_t list);
+  void change(Entry& e, std::string_view packed);
   void erase(std::string_view key);
   // The stored objects in key order (for_each, for_each_key).
   std::vector<const Entry*> in_key_order() const;
@@ -171,7 +171,14 @@ class ObjectCache {
   std::string pack_scratch_;    // its packed form, before it is compared and stored
   std::string event_key_;       // the key handlers are given
   std::string before_scratch_;  // on_update's previous version
-  std::vector<std::string> old_values_, new_values_;  // an index's values, before and after
+  // Per index (in indexes_ order), an object's values before and after a change: all
+  // computed before any index is touched, so that a function that throws (or bytes that
+  // do not decode) leaves the cache as it was.
+  struct Refiling {
+    bool changed = false;
+    std::vector<std::string> before, after;
+  };
+  std::vector<Refiling> refiling_;
   std::unique_ptr<unsigned char[]> reads_buffer_;      // the arena index functions' objects are decoded in
 };
 
