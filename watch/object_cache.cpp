@@ -3,6 +3,7 @@
 #include "watch/informer_event.hpp"
 #include "watch/json_access.hpp"
 #include "watch/packed_json.hpp"
+#include "watch/packed_reads.hpp"
 #include "watch/reflector.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -46,7 +47,7 @@ const json::object& CachedObject::object() const {
 
 struct ObjectCache::Index {
   IndexFunc fn;
-  FieldMask reads;
+  PackedReads reads;  // IndexSpec::reads, over keys_
   // Views of the keys of objects_ (entries never move while the object is stored).
   std::map<std::string, std::set<std::string_view>, std::less<>> by_value;
 };
@@ -57,10 +58,13 @@ ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
       fields_(std::move(fields)),
       keys_(std::make_unique<KeyTable>()),
       reads_buffer_(std::make_unique<unsigned char[]>(kReadsArena)) {
+  FieldMask any;
   for (auto& [name, spec] : indexes) {
     if (!spec.fn) throw std::invalid_argument("index " + name + " has no function");
-    indexes_.emplace(name, Index{std::move(spec.fn), std::move(spec.reads), {}});
+    any.merge(spec.reads);
+    indexes_.emplace(name, Index{std::move(spec.fn), PackedReads(spec.reads, *keys_), {}});
   }
+  if (!indexes_.empty()) any_reads_ = std::make_unique<PackedReads>(any, *keys_);
   refiling_.resize(indexes_.size());
 }
 
@@ -85,7 +89,7 @@ json::object ObjectCache::decode(std::string_view packed) const {
 
 void ObjectCache::values_of(const Index& index, std::string_view packed, std::vector<std::string>& out) {
   json::monotonic_resource mr(reads_buffer_.get(), kReadsArena);
-  const json::object read = unpack_masked(packed, *keys_, index.reads, json::storage_ptr(&mr));
+  const json::object read = index.reads.unpack(packed, json::storage_ptr(&mr));
   out = index.fn(read);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());  // the same value twice
@@ -207,11 +211,12 @@ void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64
 }
 
 void ObjectCache::change(Entry& e, std::string_view packed) {
-  // Most updates leave what an index reads as it was: its function is not called.
+  // Most updates leave what the indexes read as it was: no index function is called.
+  const bool none_read = any_reads_ == nullptr || any_reads_->same(e.packed(), packed);
   std::size_t i = 0;
   for (auto& [name, index] : indexes_) {
     Refiling& r = refiling_[i++];
-    r.changed = !same_under(e.packed(), packed, *keys_, index.reads);
+    r.changed = !none_read && !index.reads.same(e.packed(), packed);
     if (!r.changed) continue;
     values_of(index, e.packed(), r.before);
     values_of(index, packed, r.after);

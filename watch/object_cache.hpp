@@ -21,6 +21,7 @@
 namespace fdb::kube {
 
 class KeyTable;
+class PackedReads;
 
 // An index of the cache (client-go's Indexers): the values an object is filed under, from
 // its stored projection. An object with no values is not in the index.
@@ -63,7 +64,9 @@ class CachedObject {
   mutable std::optional<boost::json::object> decoded_;
 };
 
-// Handlers run on the cache's executor, one at a time, after the cache has changed.
+// Handlers run on the cache's executor, one at a time, after the cache has changed. The
+// objects they are given view the cache's bytes: a handler may read the cache, not change
+// it.
 struct WatchCacheHandlers {
   std::function<void(const CachedObject&)> on_add;
   std::function<void(const CachedObject& before, const CachedObject& after)> on_update;
@@ -82,8 +85,10 @@ struct WatchCacheHandlers {
 };
 
 // The cache itself, without I/O: applies reflector store operations, keeps the indexes and
-// calls handlers. Objects are stored packed (watch/packed_json.hpp): readers get a decoded
-// copy of the projection, never a reference into the store.
+// calls handlers. Objects are stored packed (watch/packed_json.hpp) in an ObjectTable
+// (watch/object_table.hpp): readers get a decoded copy of the projection, never a reference
+// into the store. Index values are not stored: they are computed again from the stored
+// bytes (through the index's reads) when the object changes or goes.
 class ObjectCache {
  public:
   explicit ObjectCache(std::function<boost::json::object(boost::json::object)> transform = {},
@@ -164,6 +169,8 @@ class ObjectCache {
   std::unique_ptr<KeyTable> keys_;
   ObjectTable objects_;  // key → packed projection, list mark
   std::map<std::string, Index, std::less<>> indexes_;
+  // Every index's reads merged: an update that changes none of them costs one walk.
+  std::unique_ptr<PackedReads> any_reads_;
   std::size_t packed_bytes_ = 0;
   std::uint64_t replaces_ = 0;  // replace()'s own list numbers (top bit set: never the reflector's)
   WatchCacheHandlers handlers_;

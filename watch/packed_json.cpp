@@ -1,6 +1,7 @@
 #include "watch/packed_json.hpp"
 
-#include "watch/field_mask.hpp"
+#include "watch/packed_cursor.hpp"
+#include "watch/packed_reads.hpp"
 #include "watch/short_compare.hpp"
 
 #include <boost/json/array.hpp>
@@ -14,6 +15,9 @@
 namespace fdb::kube {
 
 namespace json = boost::json;
+using packed::Cursor;
+using packed::Tag;
+using enum packed::Tag;
 
 KeyTable::KeyTable() : slots_(64), seed_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {}
 
@@ -100,8 +104,6 @@ std::string_view KeyTable::at(std::uint32_t id) const {
 
 namespace {
 
-enum Tag : unsigned char { Null, False, True, Int, Uint, Double, String, Array, Object };
-
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>((v & 0x7f) | 0x80));
@@ -166,44 +168,113 @@ void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::siz
   }
 }
 
-// A read position in packed bytes, checked: every read throws std::invalid_argument past
-// the end or on bytes pack() does not make.
-class Cursor {
+// Decodes values: everything, or (with `reads`) what it keeps, by node (PackedReads).
+class Reader : public Cursor {
  public:
-  explicit Cursor(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  // The node of a value decoded whole.
+  static constexpr std::uint32_t kAll = PackedReads::kDropped - 1;
 
-  unsigned char byte() {
-    need(1);
-    return static_cast<unsigned char>(*p_++);
-  }
-  unsigned char peek() const {
-    need(1);
-    return static_cast<unsigned char>(*p_);
-  }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      const unsigned char b = byte();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
+  Reader(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp, const PackedReads* reads = nullptr)
+      : Cursor(bytes), keys_(keys), sp_(std::move(sp)), reads_(reads) {}
+
+  json::value value(int depth, std::uint32_t node) {
+    if (depth > kMaxDepth) fail("nested too deep");
+    switch (static_cast<Tag>(byte())) {
+      case Null:
+        return nullptr;
+      case False:
+        return false;
+      case True:
+        return true;
+      case Int: {
+        const std::uint64_t z = varint();
+        return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+      }
+      case Uint:
+        return varint();
+      case Double: {
+        double d;
+        need(sizeof d);
+        std::memcpy(&d, p_, sizeof d);
+        p_ += sizeof d;
+        return d;
+      }
+      case String: {
+        const std::uint64_t n = varint();
+        need(n);
+        json::string s(std::string_view(p_, n), sp_);
+        p_ += n;
+        return s;
+      }
+      case Array:
+        return array(depth, node);
+      case Object:
+        return object(depth, node);
     }
-    fail("varint too long");
+    fail("unknown tag");
   }
-  void need(std::uint64_t n) const {
-    if (n > static_cast<std::uint64_t>(end_ - p_)) fail("truncated");
-  }
-  // The bytes of the next value, passed over.
-  std::string_view skip_value(int depth);
-  bool done() const noexcept { return p_ == end_; }
-  [[noreturn]] static void fail(const char* what) { throw std::invalid_argument(std::string("packed JSON: ") + what); }
-  static constexpr int kMaxDepth = 256;
 
- protected:
-  const char* p_;
-  const char* end_;
+  json::array array(int depth, std::uint32_t node) {
+    const std::uint64_t n = varint();
+    need(n);  // every value takes at least its tag byte
+    json::array a(sp_);
+    a.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1, node));
+    return a;
+  }
+
+  json::object object(int depth, std::uint32_t node) {
+    const std::uint64_t n = varint();
+    need(n);
+    const bool all = reads_ == nullptr || node == kAll || reads_->whole(node);
+    json::object o(sp_);
+    o.reserve(all ? n : 0);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t id = varint();
+      if (id >= keys_.size()) fail("unknown key id");
+      const std::uint32_t child = all ? kAll : reads_->child(node, static_cast<std::uint32_t>(id));
+      if (child == PackedReads::kDropped) skip_value(depth + 1);
+      else o.emplace(keys_.at(static_cast<std::uint32_t>(id)), value(depth + 1, child));
+    }
+    return o;
+  }
+
+ private:
+  const KeyTable& keys_;
+  json::storage_ptr sp_;
+  const PackedReads* reads_;
 };
 
-std::string_view Cursor::skip_value(int depth) {
+}  // namespace
+
+void pack(const json::object& object, KeyTable& keys, std::string& out) {
+  std::size_t pos = 0;
+  pack_object(object, keys, out, pos);
+}
+
+std::string pack(const json::object& object, KeyTable& keys) {
+  std::string out;
+  pack(object, keys, out);
+  return out;
+}
+
+json::object unpack(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp) {
+  Reader r(bytes, keys, std::move(sp));
+  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
+  json::object o = r.object(0, Reader::kAll);
+  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
+  return o;
+}
+
+json::object unpack_through(std::string_view bytes, const KeyTable& keys, const PackedReads& reads, json::storage_ptr sp) {
+  Reader r(bytes, keys, std::move(sp), &reads);
+  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
+  json::object o = r.object(0, 0);
+  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
+  return o;
+}
+
+std::string_view packed::Cursor::skip_value(int depth) {
   if (depth > kMaxDepth) fail("nested too deep");
   const char* start = p_;
   switch (static_cast<Tag>(byte())) {
@@ -238,173 +309,6 @@ std::string_view Cursor::skip_value(int depth) {
       fail("unknown tag");
   }
   return {start, static_cast<std::size_t>(p_ - start)};
-}
-
-// Decodes values; with a mask (not null), only what it keeps (FieldMask::apply's rules).
-class Reader : public Cursor {
- public:
-  Reader(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp)
-      : Cursor(bytes), keys_(keys), sp_(std::move(sp)) {}
-
-  json::value value(int depth, const FieldMask* mask) {
-    if (depth > kMaxDepth) fail("nested too deep");
-    if (mask != nullptr && mask->whole()) mask = nullptr;
-    switch (static_cast<Tag>(byte())) {
-      case Null:
-        return nullptr;
-      case False:
-        return false;
-      case True:
-        return true;
-      case Int: {
-        const std::uint64_t z = varint();
-        return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
-      }
-      case Uint:
-        return varint();
-      case Double: {
-        double d;
-        need(sizeof d);
-        std::memcpy(&d, p_, sizeof d);
-        p_ += sizeof d;
-        return d;
-      }
-      case String: {
-        const std::uint64_t n = varint();
-        need(n);
-        json::string s(std::string_view(p_, n), sp_);
-        p_ += n;
-        return s;
-      }
-      case Array:
-        return array(depth, mask);
-      case Object:
-        return object(depth, mask);
-    }
-    fail("unknown tag");
-  }
-
-  json::array array(int depth, const FieldMask* mask) {
-    const std::uint64_t n = varint();
-    need(n);  // every value takes at least its tag byte
-    json::array a(sp_);
-    a.reserve(n);
-    for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1, mask));
-    return a;
-  }
-
-  json::object object(int depth, const FieldMask* mask) {
-    const std::uint64_t n = varint();
-    need(n);
-    json::object o(sp_);
-    o.reserve(mask == nullptr ? n : 0);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const std::string_view key = key_of(varint());
-      const FieldMask* child = mask == nullptr ? nullptr : mask->child(key);
-      if (mask != nullptr && child == nullptr) skip_value(depth + 1);
-      else o.emplace(key, value(depth + 1, child));
-    }
-    return o;
-  }
-
-  std::string_view key_of(std::uint64_t id) const {
-    if (id >= keys_.size()) fail("unknown key id");
-    return keys_.at(static_cast<std::uint32_t>(id));
-  }
-
- private:
-  const KeyTable& keys_;
-  json::storage_ptr sp_;
-};
-
-// Walks two packed values side by side through a mask (same_under).
-class MaskedComparison {
- public:
-  MaskedComparison(std::string_view a, std::string_view b, const KeyTable& keys) : a_(a), b_(b), keys_(keys) {}
-
-  bool same(const FieldMask& mask, int depth) {
-    if (depth > Cursor::kMaxDepth) Cursor::fail("nested too deep");
-    const unsigned char ta = a_.peek();
-    if (ta != b_.peek()) return false;
-    if (mask.whole() || (ta != Object && ta != Array)) return a_.skip_value(depth) == b_.skip_value(depth);
-    a_.byte();
-    b_.byte();
-    std::uint64_t na = a_.varint(), nb = b_.varint();
-    if (ta == Array) {
-      if (na != nb) return false;
-      for (; na > 0; --na) {
-        if (!same(mask, depth + 1)) return false;
-      }
-      return true;
-    }
-    for (;;) {
-      const auto ka = next_kept(a_, na, mask, depth);
-      const auto kb = next_kept(b_, nb, mask, depth);
-      if (ka.child == nullptr || kb.child == nullptr) return ka.child == kb.child;
-      if (ka.id != kb.id || !same(*ka.child, depth + 1)) return false;
-    }
-  }
-
- private:
-  struct Kept {
-    std::uint64_t id = 0;
-    const FieldMask* child = nullptr;  // null: no kept key left
-  };
-  // The next key of an object (`left` pairs to go) that `mask` keeps, the dropped ones
-  // before it passed over.
-  Kept next_kept(Cursor& c, std::uint64_t& left, const FieldMask& mask, int depth) {
-    for (; left > 0; --left) {
-      const std::uint64_t id = c.varint();
-      if (id >= keys_.size()) Cursor::fail("unknown key id");
-      if (const FieldMask* child = mask.child(keys_.at(static_cast<std::uint32_t>(id)))) {
-        --left;
-        return {id, child};
-      }
-      c.skip_value(depth + 1);
-    }
-    return {};
-  }
-
-  Cursor a_, b_;
-  const KeyTable& keys_;
-};
-
-}  // namespace
-
-void pack(const json::object& object, KeyTable& keys, std::string& out) {
-  std::size_t pos = 0;
-  pack_object(object, keys, out, pos);
-}
-
-std::string pack(const json::object& object, KeyTable& keys) {
-  std::string out;
-  pack(object, keys, out);
-  return out;
-}
-
-json::object unpack(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp) {
-  Reader r(bytes, keys, std::move(sp));
-  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
-  json::object o = r.object(0, nullptr);
-  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
-  return o;
-}
-
-json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads, json::storage_ptr sp) {
-  Reader r(bytes, keys, std::move(sp));
-  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
-  // Whole: every key (a null mask); else the kept keys only.
-  json::object o = r.object(0, reads.whole() ? nullptr : &reads);
-  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
-  return o;
-}
-
-bool same_under(std::string_view a, std::string_view b, const KeyTable& keys, const FieldMask& reads) {
-  if (a.empty() || b.empty() || a[0] != static_cast<char>(Object) || b[0] != static_cast<char>(Object)) {
-    throw std::invalid_argument("packed JSON: not an object");
-  }
-  MaskedComparison c(a, b, keys);
-  return c.same(reads, 0);
 }
 
 }  // namespace fdb::kube

@@ -22,8 +22,6 @@
 
 namespace fdb::kube {
 
-class FieldMask;  // watch/field_mask.hpp
-
 // A 64-bit hash of `s`, keyed by `seed` (a table picks its seed at random, so that keys
 // made up to collide under one seed do not under the next). Not cryptographic.
 std::uint64_t seeded_hash(std::string_view s, std::uint64_t seed) noexcept;
@@ -72,17 +70,5 @@ std::string pack(const boost::json::object& object, KeyTable& keys);
 // produce with this table (truncated, unknown tag, unknown key id).
 // Its nodes are allocated from `sp` (the default resource when null).
 boost::json::object unpack(std::string_view bytes, const KeyTable& keys, boost::json::storage_ptr sp = {});
-
-// What `reads` keeps of the object packed in `bytes`: the same as
-// reads.apply(unpack(bytes, keys)), without building what it drops. For masks made with
-// keep, keep_prefix, merge and nest (a node's projection rules are not applied). The
-// same errors as unpack.
-boost::json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads,
-                                  boost::json::storage_ptr sp = {});
-// True when what `reads` keeps of the objects packed in `a` and `b` (with one table) is
-// the same: then unpack_masked gives equal objects for both. Compares the bytes in place,
-// allocating nothing. A false answer may be conservative: the same kept keys in another
-// order count as a difference. The same errors as unpack, for the parts it reads.
-bool same_under(std::string_view a, std::string_view b, const KeyTable& keys, const FieldMask& reads);
 
 }  // namespace fdb::kube

@@ -1,6 +1,7 @@
 #include "support/foreman_fixtures.hpp"
 
 #include "watch/packed_json.hpp"
+#include "watch/packed_reads.hpp"
 
 namespace fdb::test {
 

@@ -1,4 +1,5 @@
 #include "watch/packed_json.hpp"
+#include "watch/packed_reads.hpp"
 #include "watch/field_mask.hpp"
 #include "watch/short_compare.hpp"
 
@@ -217,6 +218,27 @@ BOOST_AUTO_TEST_CASE(same_under_rejects_bytes_it_cannot_read) {
   for (int i = 0; i < 100; ++i) other.intern("k" + std::to_string(i));
   const std::string foreign = pack(json::parse(R"({"metadata":{"name":"a"}})").as_object(), other);
   BOOST_CHECK_THROW(same_under(a, foreign, keys, m), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(packed_reads_keep_answering_as_new_keys_arrive) {
+  // One PackedReads over a table that keeps growing (keys it looked up by name before are
+  // answered by id after): each answer as the one-off forms', which start afresh.
+  KeyTable keys;
+  const FieldMask m = reads_of_a_test_index();
+  const PackedReads reads(m, keys);
+  std::string previous = pack(json::parse(kBase).as_object(), keys);
+  for (int i = 0; i < 50; ++i) {
+    const std::string n = std::to_string(i);
+    const json::object o = json::parse(R"({"metadata":{"k)" + n + R"(":1,"labels":{"lane":"l)" + std::to_string(i / 10) +
+                                       R"(","x)" + n + R"(":"y"},"annotations":{"foreman.llmkube.dev/a)" + n + R"(":"v"}},"status":{"phase":"P"}})")
+                               .as_object();
+    const std::string packed = pack(o, keys);
+    BOOST_TEST(json::serialize(reads.unpack(packed)) == json::serialize(m.apply(o)));
+    BOOST_TEST(json::serialize(reads.unpack(packed)) == json::serialize(unpack_masked(packed, keys, m)));
+    BOOST_TEST(reads.same(previous, packed) == same_under(previous, packed, keys, m));
+    BOOST_TEST(reads.same(packed, packed));
+    previous = packed;
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
