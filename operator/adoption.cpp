@@ -76,6 +76,16 @@ std::vector<std::string> issue_index_keys(const json::object& workload) {
   return keys;
 }
 
+kube::FieldMask issue_index_reads() {
+  kube::FieldMask m;
+  m.keep({"metadata", "name"});
+  m.keep({"metadata", "labels", dispatch::kCreatedByLabel});
+  m.keep({"metadata", "annotations", dispatch::kIssueIdAnnotation});
+  m.keep({"spec", "repo"});
+  m.keep({"spec", "issues"});
+  return m;
+}
+
 std::vector<std::string> names_for_issue(std::string_view repo, std::int64_t number) {
   std::vector<std::string> names{dispatch::workload_name(repo, number)};
   if (auto python = dispatch::python_workload_name(repo, number); python != names.front() && is_dns_subdomain(python)) {

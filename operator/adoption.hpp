@@ -23,6 +23,7 @@
 #pragma once
 
 #include "dispatch/items.hpp"
+#include "watch/field_mask.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -43,6 +44,9 @@ inline constexpr std::string_view kIssueIndex = "issue";
 // (names_for_issue), and the index, which costs memory for every object it files, holds
 // only the others.
 std::vector<std::string> issue_index_keys(const boost::json::object& workload);
+// The fields issue_index_keys reads: the informer calls it only when one of them changed,
+// on them alone.
+kube::FieldMask issue_index_reads();
 std::string issue_id_key(std::string_view issue_id);
 std::string issue_repo_key(std::string_view repo, std::int64_t number);
 

@@ -62,6 +62,17 @@ std::vector<std::string> in_progress_index(const boost::json::object& w) {
   return {coder_of(w)};
 }
 
+kube::FieldMask in_progress_reads() {
+  kube::FieldMask m;
+  m.keep({"metadata", "labels", "created-by"});  // in_progress
+  m.keep({"metadata", "deletionTimestamp"});     // is_terminating
+  m.keep({"status", "phase"});
+  m.keep({"spec", "coderAgentRef", "name"});  // coder_of
+  m.keep({"spec", "pipeline", "kind"});
+  m.keep({"spec", "pipeline", "agentRef", "name"});
+  return m;
+}
+
 CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::less<>>& counts) {
   CacheView::Load load;
   for (const auto& [coder, n] : counts) {

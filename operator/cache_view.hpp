@@ -4,6 +4,7 @@
 
 #include "dispatch/workload.hpp"
 #include "operator/foreman_model.hpp"
+#include "watch/field_mask.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -89,6 +90,9 @@ bool coder_still_busy(const boost::json::array& tasks);
 
 inline constexpr std::string_view kInProgressIndex = "in-progress";
 std::vector<std::string> in_progress_index(const boost::json::object& workload);
+// The fields in_progress_index reads (in_progress, is_terminating, coder_of): the
+// informer calls it only when one of them changed, on them alone.
+kube::FieldMask in_progress_reads();
 CacheView::Load load_from_index(const std::map<std::string, std::size_t, std::less<>>& counts);
 
 

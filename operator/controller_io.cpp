@@ -168,29 +168,29 @@ struct Controller::Parts {
 };
 
 void Controller::Parts::wire_informers() {
-  const auto workload_event = [this](WorkloadChange change, const json::object& o) {
-    if (d.observers.on_workload) d.observers.on_workload(change, o);
-    const std::string name = name_of(o);
-    queue.add(name);
+  // The queue needs the name only: the object is decoded when an observer looks at it.
+  const auto workload_event = [this](WorkloadChange change, const kube::CachedObject& o) {
+    if (d.observers.on_workload) d.observers.on_workload(change, o.object());
+    queue.add(std::string(o.name()));
   };
-  // Handlers look at the new state only (on_modified): no previous version is decoded.
+  // Handlers look at the new state only (on_modified): no previous version is kept.
   workloads.set_handlers({
-      .on_add = [workload_event](const json::object& o) { workload_event(WorkloadChange::Added, o); },
-      .on_delete = [workload_event](const json::object& o) { workload_event(WorkloadChange::Deleted, o); },
+      .on_add = [workload_event](const kube::CachedObject& o) { workload_event(WorkloadChange::Added, o); },
+      .on_delete = [workload_event](const kube::CachedObject& o) { workload_event(WorkloadChange::Deleted, o); },
       .on_resync = [this](const std::string& key) { queue.add(std::string(name_from_cache_key(key))); },
       .on_informer_event = [this](const kube::InformerEvent& e) { report(d.metrics, "workloads", e); },
-      .on_modified = [workload_event](const json::object& o) { workload_event(WorkloadChange::Modified, o); },
+      .on_modified = [workload_event](const kube::CachedObject& o) { workload_event(WorkloadChange::Modified, o); },
   });
-  const auto intent_changed = [this](const json::object& o) {
-    if (auto w = intent_workload(o); !w.empty()) queue.add(w);
+  const auto intent_changed = [this](const kube::CachedObject& o) {
+    if (auto w = intent_workload(o.object()); !w.empty()) queue.add(w);
   };
   intents.set_handlers({.on_add = intent_changed,
                         .on_delete = intent_changed,
                         .on_informer_event = [this](const kube::InformerEvent& e) { report(d.metrics, "intents", e); },
                         .on_modified = intent_changed});
   // A task's change is its Workload's business (a decision waiting for its tasks, say).
-  const auto task_changed = [this](const json::object& t) {
-    if (auto w = task_workload(t); !w.empty()) queue.add(w);
+  const auto task_changed = [this](const kube::CachedObject& t) {
+    if (auto w = task_workload(t.object()); !w.empty()) queue.add(w);
   };
   tasks.set_handlers({.on_add = task_changed,
                       .on_informer_event = [this](const kube::InformerEvent& e) { report(d.metrics, "agentictasks", e); },

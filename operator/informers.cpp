@@ -90,8 +90,8 @@ kube::WatchCacheOptions workload_informer_options(const std::string& ns) {
   o.reflector.label_selector = fmt::format("{} in ({},{})", dispatch::kCreatedByLabel, dispatch::kCreatedByValue,
                                            dispatch::kPrFixCreatedByValue);
   o.fields = workload_fields();  // the whole projection: no transform
-  o.indexes.emplace(kInProgressIndex, in_progress_index);
-  o.indexes.emplace(kIssueIndex, issue_index_keys);
+  o.indexes.emplace(kInProgressIndex, kube::IndexSpec{in_progress_index, in_progress_reads()});
+  o.indexes.emplace(kIssueIndex, kube::IndexSpec{issue_index_keys, issue_index_reads()});
   return o;
 }
 

@@ -3,6 +3,7 @@
 #include "watch/informer_event.hpp"
 #include "watch/json_access.hpp"
 #include "watch/packed_json.hpp"
+#include "watch/packed_reads.hpp"
 #include "watch/reflector.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -15,28 +16,56 @@ namespace fdb::kube {
 
 namespace json = boost::json;
 
-IndexFunc label_index(std::string label) {
-  return [label = std::move(label)](const json::object& o) -> std::vector<std::string> {
-    // Not string_field: a label set to "" is filed under "", an absent one is not filed.
-    const auto* labels = object_field(object_field(&o, "metadata"), "labels");
-    const auto* v = labels != nullptr ? labels->if_contains(label) : nullptr;
-    if (v == nullptr || !v->is_string()) return {};
-    return {std::string(v->get_string())};
-  };
+namespace {
+constexpr std::size_t kReadsArena = 4096;
+}  // namespace
+
+IndexSpec label_index(std::string label) {
+  FieldMask reads;
+  reads.keep({"metadata", "labels", label});
+  return {[label = std::move(label)](const json::object& o) -> std::vector<std::string> {
+            // Not string_field: a label set to "" is filed under "", an absent one is not filed.
+            const auto* labels = object_field(object_field(&o, "metadata"), "labels");
+            const auto* v = labels != nullptr ? labels->if_contains(label) : nullptr;
+            if (v == nullptr || !v->is_string()) return {};
+            return {std::string(v->get_string())};
+          },
+          std::move(reads)};
+}
+
+std::string_view CachedObject::name() const noexcept {
+  const auto slash = key_.find('/');
+  return slash == std::string::npos ? std::string_view(key_) : std::string_view(key_).substr(slash + 1);
+}
+
+const json::object& CachedObject::object() const {
+  if (!decoded_) {
+    decoded_ = unpack(packed_, keys_, json::make_shared_resource<json::monotonic_resource>(packed_.size() * 4 + 256));
+  }
+  return *decoded_;
 }
 
 struct ObjectCache::Index {
   IndexFunc fn;
-  // Views of the keys of objects_ (hash map nodes never move while the object is stored).
+  PackedReads reads;  // IndexSpec::reads, over keys_
+  // Views of the keys of objects_ (entries never move while the object is stored).
   std::map<std::string, std::set<std::string_view>, std::less<>> by_value;
 };
 
 ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
-                         std::map<std::string, IndexFunc, std::less<>> indexes, std::optional<FieldMask> fields)
-    : transform_(std::move(transform)), fields_(std::move(fields)), keys_(std::make_unique<KeyTable>()) {
-  for (auto& [name, fn] : indexes) indexes_.emplace(name, Index{std::move(fn), {}});
-  if (indexes_.size() > 255) throw std::invalid_argument("a cache takes at most 255 indexes");
-  for (auto& [name, index] : indexes_) index_list_.push_back(&index);
+                         std::map<std::string, IndexSpec, std::less<>> indexes, std::optional<FieldMask> fields)
+    : transform_(std::move(transform)),
+      fields_(std::move(fields)),
+      keys_(std::make_unique<KeyTable>()),
+      reads_buffer_(std::make_unique<unsigned char[]>(kReadsArena)) {
+  FieldMask any;
+  for (auto& [name, spec] : indexes) {
+    if (!spec.fn) throw std::invalid_argument("index " + name + " has no function");
+    any.merge(spec.reads);
+    indexes_.emplace(name, Index{std::move(spec.fn), PackedReads(spec.reads, *keys_), {}});
+  }
+  if (!indexes_.empty()) any_reads_ = std::make_unique<PackedReads>(any, *keys_);
+  refiling_.resize(indexes_.size());
 }
 
 ObjectCache::~ObjectCache() = default;
@@ -53,25 +82,30 @@ json::object ObjectCache::project_masked(json::object object) const {
   return transform_ ? transform_(std::move(object)) : std::move(object);
 }
 
-json::object ObjectCache::decode(const std::string& packed) const {
+json::object ObjectCache::decode(std::string_view packed) const {
   // Each decoded copy in an arena of its own: one allocation, freed with the copy.
   return unpack(packed, *keys_, json::make_shared_resource<json::monotonic_resource>(packed.size() * 4 + 256));
 }
 
-void ObjectCache::file(const std::string& key, const std::vector<std::string>& filed) {
-  for (const auto& f : filed) {
-    Index& index = *index_list_.at(static_cast<unsigned char>(f[0]));
-    const std::string_view value = std::string_view(f).substr(1);
+void ObjectCache::values_of(const Index& index, std::string_view packed, std::vector<std::string>& out) {
+  json::monotonic_resource mr(reads_buffer_.get(), kReadsArena);
+  const json::object read = index.reads.unpack(packed, json::storage_ptr(&mr));
+  out = index.fn(read);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());  // the same value twice
+}
+
+void ObjectCache::file(Index& index, std::string_view key, const std::vector<std::string>& values) {
+  for (const auto& value : values) {
     auto it = index.by_value.find(value);
-    if (it == index.by_value.end()) it = index.by_value.emplace(std::string(value), std::set<std::string_view>{}).first;
+    if (it == index.by_value.end()) it = index.by_value.emplace(value, std::set<std::string_view>{}).first;
     it->second.insert(key);
   }
 }
 
-void ObjectCache::unfile(const std::string& key, const std::vector<std::string>& filed) {
-  for (const auto& f : filed) {
-    Index& index = *index_list_.at(static_cast<unsigned char>(f[0]));
-    auto it = index.by_value.find(std::string_view(f).substr(1));
+void ObjectCache::unfile(Index& index, std::string_view key, const std::vector<std::string>& values) {
+  for (const auto& value : values) {
+    auto it = index.by_value.find(value);
     if (it == index.by_value.end()) continue;
     it->second.erase(key);
     if (it->second.empty()) index.by_value.erase(it);
@@ -81,37 +115,43 @@ void ObjectCache::unfile(const std::string& key, const std::vector<std::string>&
 void ObjectCache::replace(std::vector<json::object> objects) {
   const std::uint64_t list = ++replaces_ | (std::uint64_t{1} << 63);
   for (auto& o : objects) {
-    std::string key = object_key(o);
-    if (!key.empty()) upsert_projected(key, project(std::move(o)), list);
+    object_key(o, key_scratch_);
+    if (!key_scratch_.empty()) upsert_projected(key_scratch_, project(std::move(o)), list);
   }
   finish_list(list);
 }
 
-std::vector<ObjectCache::Objects::const_iterator> ObjectCache::in_key_order() const {
-  std::vector<Objects::const_iterator> out;
+std::vector<const ObjectCache::Entry*> ObjectCache::in_key_order() const {
+  std::vector<const Entry*> out;
   out.reserve(objects_.size());
-  for (auto it = objects_.cbegin(); it != objects_.cend(); ++it) out.push_back(it);
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->first < b->first; });
+  objects_.for_each([&out](const Entry& e) { out.push_back(&e); });
+  std::sort(out.begin(), out.end(), [](const Entry* a, const Entry* b) { return a->key() < b->key(); });
   return out;
 }
 
 void ObjectCache::finish_list(std::uint64_t list) {
   // Objects deleted while we were not watching: handlers get a delete, in key order.
   std::vector<std::string> gone;
-  for (const auto& [key, stored] : objects_) {
-    if (stored.list != list) gone.push_back(key);
-  }
+  objects_.for_each([&](const Entry& e) {
+    if (e.list != list) gone.emplace_back(e.key());
+  });
   std::sort(gone.begin(), gone.end());
-  for (const auto& key : gone) erase(objects_.find(key));
+  for (const auto& key : gone) erase(key);
 }
 
-void ObjectCache::erase(Objects::iterator it) {
-  unfile(it->first, it->second.filed);
-  packed_bytes_ -= it->second.packed.size();
-  std::optional<json::object> gone;
-  if (handlers_.on_delete) gone = decode(it->second.packed);
-  objects_.erase(it);
-  if (gone) handlers_.on_delete(*gone);
+void ObjectCache::erase(std::string_view key) {
+  Entry* e = objects_.find(key);
+  if (e == nullptr) return;
+  std::size_t i = 0;
+  for (auto& [name, index] : indexes_) values_of(index, e->packed(), refiling_[i++].before);
+  i = 0;
+  for (auto& [name, index] : indexes_) unfile(index, e->key(), refiling_[i++].before);
+  const ObjectTable::EntryPtr gone = objects_.extract(key);
+  packed_bytes_ -= gone->packed().size();
+  if (!handlers_.on_delete) return;
+  event_key_.assign(gone->key());
+  const CachedObject o(event_key_, gone->packed(), *keys_);
+  handlers_.on_delete(o);
 }
 
 void ObjectCache::upsert(json::object object) {
@@ -120,11 +160,7 @@ void ObjectCache::upsert(json::object object) {
   upsert_projected(key_scratch_, project(std::move(object)), 0);
 }
 
-void ObjectCache::upsert_masked(json::object object) {
-  object_key(object, key_scratch_);
-  if (key_scratch_.empty()) return;
-  upsert_projected(key_scratch_, project_masked(std::move(object)), 0);
-}
+void ObjectCache::upsert_masked(json::object object) { upsert_masked(std::move(object), 0); }
 
 void ObjectCache::upsert_masked(json::object object, std::uint64_t list) {
   object_key(object, key_scratch_);
@@ -132,75 +168,110 @@ void ObjectCache::upsert_masked(json::object object, std::uint64_t list) {
   upsert_projected(key_scratch_, project_masked(std::move(object)), list);
 }
 
-std::vector<std::string> ObjectCache::filing(const json::object& projected) const {
-  std::vector<std::string> filed;
-  for (std::size_t i = 0; i < index_list_.size(); ++i) {
-    for (auto& value : index_list_[i]->fn(projected)) {
-      std::string f = static_cast<char>(i) + value;
-      if (std::find(filed.begin(), filed.end(), f) == filed.end()) filed.push_back(std::move(f));  // the same value twice
-    }
-  }
-  return filed;
-}
-
-void ObjectCache::upsert_projected(const std::string& key, json::object projected, std::uint64_t list) {
+void ObjectCache::upsert_projected(const std::string& key, const json::object& projected, std::uint64_t list) {
   // Packed into a buffer kept from event to event: an update that changes nothing
-  // allocates nothing, and one that does reuses the stored string's capacity.
+  // allocates nothing.
   pack_scratch_.clear();
   pack(projected, *keys_, pack_scratch_);
-  auto it = objects_.find(key);
-  if (it == objects_.end()) {
-    packed_bytes_ += pack_scratch_.size();
-    auto ins = objects_.emplace(std::string(key), Stored{pack_scratch_, filing(projected), list}).first;
-    file(ins->first, ins->second.filed);
-    if (handlers_.on_add) handlers_.on_add(projected);
+  upsert_packed(key, pack_scratch_, list);
+}
+
+void ObjectCache::upsert_packed(std::string_view key, std::string_view packed, std::uint64_t list) {
+  if (key.empty()) throw std::invalid_argument("ObjectCache::upsert_packed: an empty key");
+  Entry* e = objects_.find(key);
+  if (e == nullptr) {
+    add(key, packed, list);
     return;
   }
   // A watch event's object keeps the mark of the list that named it last.
-  if (list != 0) it->second.list = list;
+  if (list != 0) e->list = list;
   // Nothing stored changed (a relist of an unchanged object): no update.
-  if (it->second.packed == pack_scratch_) return;
-  std::optional<json::object> before;
-  if (handlers_.on_update) before = decode(it->second.packed);
-  packed_bytes_ = packed_bytes_ - it->second.packed.size() + pack_scratch_.size();
-  // In place when it fits snugly; otherwise a string of the exact size (growing in place
-  // would double the capacity, and the cache holds one of these per object).
-  std::string& stored = it->second.packed;
-  if (pack_scratch_.size() <= stored.capacity() && stored.capacity() - pack_scratch_.size() <= 32) stored.assign(pack_scratch_);
-  else stored = std::string(pack_scratch_);
-  if (!index_list_.empty()) {
-    // Most updates leave the index values as they were: then the indexes are not touched.
-    std::vector<std::string> filed = filing(projected);
-    if (filed != it->second.filed) {
-      unfile(it->first, it->second.filed);
-      it->second.filed = std::move(filed);
-      file(it->first, it->second.filed);
-    }
+  if (e->packed() == packed) return;
+  change(*e, packed);
+}
+
+void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64_t list) {
+  std::size_t i = 0;
+  for (auto& [name, index] : indexes_) values_of(index, packed, refiling_[i++].after);
+  Entry& e = *objects_.emplace(key).first;
+  try {
+    e.set_packed(packed);
+  } catch (...) {
+    objects_.extract(key);
+    throw;
   }
-  if (before) handlers_.on_update(*before, projected);
-  else if (handlers_.on_modified) handlers_.on_modified(projected);
+  e.list = list;
+  packed_bytes_ += packed.size();
+  i = 0;
+  for (auto& [name, index] : indexes_) file(index, e.key(), refiling_[i++].after);
+  if (!handlers_.on_add) return;
+  event_key_.assign(e.key());
+  const CachedObject o(event_key_, e.packed(), *keys_);
+  handlers_.on_add(o);
+}
+
+void ObjectCache::change(Entry& e, std::string_view packed) {
+  // Most updates leave what the indexes read as it was: no index function is called.
+  const bool none_read = any_reads_ == nullptr || any_reads_->same(e.packed(), packed);
+  std::size_t i = 0;
+  for (auto& [name, index] : indexes_) {
+    Refiling& r = refiling_[i++];
+    r.changed = !none_read && !index.reads.same(e.packed(), packed);
+    if (!r.changed) continue;
+    values_of(index, e.packed(), r.before);
+    values_of(index, packed, r.after);
+    r.changed = r.before != r.after;
+  }
+  const bool with_before = static_cast<bool>(handlers_.on_update);
+  if (with_before) before_scratch_.assign(e.packed());
+  const std::size_t old_size = e.packed().size();
+  e.set_packed(packed);
+  packed_bytes_ = packed_bytes_ - old_size + packed.size();
+  i = 0;
+  for (auto& [name, index] : indexes_) {
+    const Refiling& r = refiling_[i++];
+    if (!r.changed) continue;
+    unfile(index, e.key(), r.before);
+    file(index, e.key(), r.after);
+  }
+  if (!with_before && !handlers_.on_modified) return;
+  event_key_.assign(e.key());
+  const CachedObject after(event_key_, e.packed(), *keys_);
+  if (with_before) {
+    const CachedObject before(event_key_, before_scratch_, *keys_);
+    handlers_.on_update(before, after);
+  } else {
+    handlers_.on_modified(after);
+  }
 }
 
 void ObjectCache::remove(const json::object& object) {
-  const std::string key = object_key(object);
-  auto it = objects_.find(key);
-  if (it != objects_.end()) erase(it);
+  object_key(object, key_scratch_);
+  if (!key_scratch_.empty()) erase(key_scratch_);
 }
 
 std::optional<json::object> ObjectCache::get(std::string_view key) const {
-  const auto it = objects_.find(std::string(key));
-  if (it == objects_.end()) return std::nullopt;
-  return decode(it->second.packed);
+  const Entry* e = objects_.find(key);
+  if (e == nullptr) return std::nullopt;
+  return decode(e->packed());
 }
 
-bool ObjectCache::contains(std::string_view key) const { return objects_.find(std::string(key)) != objects_.end(); }
+bool ObjectCache::contains(std::string_view key) const { return objects_.find(key) != nullptr; }
 
 void ObjectCache::for_each(const std::function<void(const std::string&, const json::object&)>& f) const {
-  for (const auto& it : in_key_order()) f(it->first, decode(it->second.packed));
+  std::string key;
+  for (const Entry* e : in_key_order()) {
+    key.assign(e->key());
+    f(key, decode(e->packed()));
+  }
 }
 
 void ObjectCache::for_each_key(const std::function<void(const std::string&)>& f) const {
-  for (const auto& it : in_key_order()) f(it->first);
+  std::string key;
+  for (const Entry* e : in_key_order()) {
+    key.assign(e->key());
+    f(key);
+  }
 }
 
 const ObjectCache::Index& ObjectCache::index(std::string_view name) const {

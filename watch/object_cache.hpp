@@ -5,6 +5,7 @@
 
 #include "watch/field_mask.hpp"
 #include "watch/informer_event.hpp"
+#include "watch/object_table.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -15,27 +16,61 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace fdb::kube {
 
 class KeyTable;
+class PackedReads;
 
 // An index of the cache (client-go's Indexers): the values an object is filed under, from
 // its stored projection. An object with no values is not in the index.
 using IndexFunc = std::function<std::vector<std::string>(const boost::json::object& projected)>;
-// Files objects under the value of one label (absent label: not filed).
-IndexFunc label_index(std::string label);
+// An index and the fields its function reads (of the stored projection). The function is
+// given only what `reads` keeps (FieldMask::apply; keep and keep_prefix, no projection
+// rules), and is called on an add, a delete, and an update whose packed bytes differ in
+// what `reads` keeps: it must be a pure function of those fields. A field it reads and
+// `reads` leaves out reads as absent.
+struct IndexSpec {
+  IndexFunc fn;
+  FieldMask reads;
+};
+// Files objects under the value of one label (absent label: not filed); reads
+// metadata.labels.<label>.
+IndexSpec label_index(std::string label);
 
-// Handlers run on the cache's executor, one at a time. The objects they are given are
-// valid only during the call: a watch event's objects live in an arena that is reused
-// for the next line. To keep one, copy it into storage of your own:
-// `json::object kept(o, json::storage_ptr())` (a plain copy would share the arena).
+// What handlers are given: the object's cache key ("ns/name", or "name" when cluster
+// scoped) and its stored projection, decoded on the first call to object() (into an arena
+// the CachedObject owns) and kept for the rest of the call. Valid only during the handler
+// call (it views the cache's bytes); to keep the object, copy it
+// (`json::object kept(o.object(), json::storage_ptr())`: a plain copy shares the arena).
+class CachedObject {
+ public:
+  CachedObject(const std::string& key, std::string_view packed, const KeyTable& keys) noexcept
+      : key_(key), packed_(packed), keys_(keys) {}
+  CachedObject(const CachedObject&) = delete;
+  CachedObject& operator=(const CachedObject&) = delete;
+  const std::string& key() const noexcept { return key_; }
+  // The key after its namespace.
+  std::string_view name() const noexcept;
+  // Throws std::invalid_argument when the stored bytes do not decode (never for bytes the
+  // cache stored with its own key table).
+  const boost::json::object& object() const;
+
+ private:
+  const std::string& key_;
+  std::string_view packed_;
+  const KeyTable& keys_;
+  mutable std::optional<boost::json::object> decoded_;
+};
+
+// Handlers run on the cache's executor, one at a time, after the cache has changed. The
+// objects they are given view the cache's bytes: a handler may read the cache, not change
+// it.
 struct WatchCacheHandlers {
-  std::function<void(const boost::json::object&)> on_add;
-  std::function<void(const boost::json::object& before, const boost::json::object& after)> on_update;
-  std::function<void(const boost::json::object&)> on_delete;
+  std::function<void(const CachedObject&)> on_add;
+  std::function<void(const CachedObject& before, const CachedObject& after)> on_update;
+  std::function<void(const CachedObject&)> on_delete;
   std::function<void(const std::string& key)> on_resync;
   // What the informer's lists and watches did, typed (watch/informer_event.hpp): each list
   // applied (the first one included), each failure, expiry, restart, and once that streaming
@@ -43,19 +78,21 @@ struct WatchCacheHandlers {
   std::function<void(const InformerEvent& event)> on_informer_event;
   // After each full list has been applied (the first one: the cache is synced).
   std::function<void(std::size_t objects)> on_listed;
-  // On an update when on_update is unset: the new state only. The previous version is
-  // stored packed, so on_update costs decoding it; a handler that does not look at it
-  // should be this one.
-  std::function<void(const boost::json::object& after)> on_modified;
+  // On an update when on_update is unset: the new state only. With on_update set, the
+  // previous version's bytes are copied for every update; a handler that does not look
+  // at it should be this one.
+  std::function<void(const CachedObject& after)> on_modified;
 };
 
 // The cache itself, without I/O: applies reflector store operations, keeps the indexes and
-// calls handlers. Objects are stored packed (watch/packed_json.hpp): readers get a decoded
-// copy of the projection, never a reference into the store.
+// calls handlers. Objects are stored packed (watch/packed_json.hpp) in an ObjectTable
+// (watch/object_table.hpp): readers get a decoded copy of the projection, never a reference
+// into the store. Index values are not stored: they are computed again from the stored
+// bytes (through the index's reads) when the object changes or goes.
 class ObjectCache {
  public:
   explicit ObjectCache(std::function<boost::json::object(boost::json::object)> transform = {},
-                       std::map<std::string, IndexFunc, std::less<>> indexes = {},
+                       std::map<std::string, IndexSpec, std::less<>> indexes = {},
                        std::optional<FieldMask> fields = {});
   ~ObjectCache();
   ObjectCache(const ObjectCache&) = delete;
@@ -69,6 +106,14 @@ class ObjectCache {
   boost::json::object project(boost::json::object object) const;
   boost::json::object project_masked(boost::json::object object) const;
   const std::optional<FieldMask>& fields() const noexcept { return fields_; }
+
+  // The one core every upsert goes through: `packed` is pack()'s bytes of a projected
+  // object (the mask and transform applied), its keys interned in keys(); `key` its cache
+  // key (not empty). `list`: as upsert_masked's (0: a watch event's object).
+  void upsert_packed(std::string_view key, std::string_view packed, std::uint64_t list);
+  // The table packed objects must be made with.
+  KeyTable& keys() noexcept { return *keys_; }
+  const KeyTable& keys() const noexcept { return *keys_; }
 
   // A full list at once: objects not in it are removed (handlers get a delete). Each
   // object is projected first.
@@ -86,6 +131,8 @@ class ObjectCache {
   std::optional<boost::json::object> get(std::string_view key) const;
   bool contains(std::string_view key) const;
   std::size_t size() const noexcept { return objects_.size(); }
+  // Bytes of the table's slots: for benchmarks.
+  std::size_t slot_bytes() const noexcept { return objects_.slot_count() * sizeof(std::uint64_t); }
   // Visits every object (decoded), in key order.
   void for_each(const std::function<void(const std::string& key, const boost::json::object&)>& f) const;
   void for_each_key(const std::function<void(const std::string& key)>& f) const;
@@ -102,40 +149,44 @@ class ObjectCache {
 
  private:
   struct Index;
-  // A stored object: its packed projection and the index values it is filed under (each
-  // prefixed by its index's ordinal byte), so that changing or removing it needs no decode.
-  struct Stored {
-    std::string packed;
-    std::vector<std::string> filed;
-    std::uint64_t list = 0;  // the last list that named it (0: none, a watch event's object)
-  };
-  // By key, hashed (a lookup for every event); readers that want key order sort. The
-  // standard hash of std::string, whose codes the table keeps in its nodes (a custom
-  // hasher would be taken for a cheap one and called again for every node of a bucket
-  // walked): lookups are by std::string.
-  using Objects = std::unordered_map<std::string, Stored>;
-  void upsert_projected(const std::string& key, boost::json::object projected, std::uint64_t list);
-  void erase(Objects::iterator it);
-  // The stored objects in key order (for_each, for_each_key, finish_list's deletes).
-  std::vector<Objects::const_iterator> in_key_order() const;
-  // The index values `projected` is filed under, each prefixed by its index's ordinal.
-  std::vector<std::string> filing(const boost::json::object& projected) const;
-  void file(const std::string& key, const std::vector<std::string>& filed);
-  void unfile(const std::string& key, const std::vector<std::string>& filed);
-  boost::json::object decode(const std::string& packed) const;
+  using Entry = ObjectTable::Entry;
+  void upsert_projected(const std::string& key, const boost::json::object& projected, std::uint64_t list);
+  void add(std::string_view key, std::string_view packed, std::uint64_t list);
+  void change(Entry& e, std::string_view packed);
+  void erase(std::string_view key);
+  // The stored objects in key order (for_each, for_each_key).
+  std::vector<const Entry*> in_key_order() const;
+  // The values of index `index` for the object packed in `packed` (sorted, no repeats),
+  // into `out`.
+  void values_of(const Index& index, std::string_view packed, std::vector<std::string>& out);
+  void file(Index& index, std::string_view key, const std::vector<std::string>& values);
+  void unfile(Index& index, std::string_view key, const std::vector<std::string>& values);
+  boost::json::object decode(std::string_view packed) const;
   const Index& index(std::string_view name) const;
 
   std::function<boost::json::object(boost::json::object)> transform_;
   std::optional<FieldMask> fields_;
   std::unique_ptr<KeyTable> keys_;
-  Objects objects_;  // key → packed projection, filing
+  ObjectTable objects_;  // key → packed projection, list mark
   std::map<std::string, Index, std::less<>> indexes_;
-  std::vector<Index*> index_list_;  // indexes_ by ordinal
+  // Every index's reads merged: an update that changes none of them costs one walk.
+  std::unique_ptr<PackedReads> any_reads_;
   std::size_t packed_bytes_ = 0;
   std::uint64_t replaces_ = 0;  // replace()'s own list numbers (top bit set: never the reflector's)
   WatchCacheHandlers handlers_;
-  std::string key_scratch_;   // the key of the object being stored
-  std::string pack_scratch_;  // its packed form, before it is compared and stored
+  std::string key_scratch_;     // the key of the object being stored
+  std::string pack_scratch_;    // its packed form, before it is compared and stored
+  std::string event_key_;       // the key handlers are given
+  std::string before_scratch_;  // on_update's previous version
+  // Per index (in indexes_ order), an object's values before and after a change: all
+  // computed before any index is touched, so that a function that throws (or bytes that
+  // do not decode) leaves the cache as it was.
+  struct Refiling {
+    bool changed = false;
+    std::vector<std::string> before, after;
+  };
+  std::vector<Refiling> refiling_;
+  std::unique_ptr<unsigned char[]> reads_buffer_;      // the arena index functions' objects are decoded in
 };
 
 }  // namespace fdb::kube

@@ -1,5 +1,7 @@
 #include "watch/packed_json.hpp"
 
+#include "watch/packed_cursor.hpp"
+#include "watch/packed_reads.hpp"
 #include "watch/short_compare.hpp"
 
 #include <boost/json/array.hpp>
@@ -13,11 +15,14 @@
 namespace fdb::kube {
 
 namespace json = boost::json;
+using packed::Cursor;
+using packed::Tag;
+using enum packed::Tag;
 
 KeyTable::KeyTable() : slots_(64), seed_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {}
 
-std::uint64_t KeyTable::hash(std::string_view s) const noexcept {
-  std::uint64_t h = seed_ ^ (s.size() * 0x9E3779B97F4A7C15ull);
+std::uint64_t seeded_hash(std::string_view s, std::uint64_t seed) noexcept {
+  std::uint64_t h = seed ^ (s.size() * 0x9E3779B97F4A7C15ull);
   const char* p = s.data();
   std::size_t n = s.size();
   auto mix = [&h](std::uint64_t w) {
@@ -37,6 +42,8 @@ std::uint64_t KeyTable::hash(std::string_view s) const noexcept {
   h *= 0x94d049bb133111ebull;
   return h ^ (h >> 29);
 }
+
+std::uint64_t KeyTable::hash(std::string_view s) const noexcept { return seeded_hash(s, seed_); }
 
 std::uint32_t KeyTable::intern(std::string_view key) {
   const std::uint64_t h = hash(key);
@@ -96,8 +103,6 @@ std::string_view KeyTable::at(std::uint32_t id) const {
 }
 
 namespace {
-
-enum Tag : unsigned char { Null, False, True, Int, Uint, Double, String, Array, Object };
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -163,12 +168,16 @@ void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::siz
   }
 }
 
-class Reader {
+// Decodes values: everything, or (with `reads`) what it keeps, by node (PackedReads).
+class Reader : public Cursor {
  public:
-  Reader(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp)
-      : p_(bytes.data()), end_(bytes.data() + bytes.size()), keys_(keys), sp_(std::move(sp)) {}
+  // The node of a value decoded whole.
+  static constexpr std::uint32_t kAll = PackedReads::kDropped - 1;
 
-  json::value value(int depth) {
+  Reader(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp, const PackedReads* reads = nullptr)
+      : Cursor(bytes), keys_(keys), sp_(std::move(sp)), reads_(reads) {}
+
+  json::value value(int depth, std::uint32_t node) {
     if (depth > kMaxDepth) fail("nested too deep");
     switch (static_cast<Tag>(byte())) {
       case Null:
@@ -197,61 +206,43 @@ class Reader {
         p_ += n;
         return s;
       }
-      case Array: {
-        const std::uint64_t n = varint();
-        need(n);  // every value takes at least its tag byte
-        json::array a(sp_);
-        a.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1));
-        return a;
-      }
+      case Array:
+        return array(depth, node);
       case Object:
-        return object(depth);
+        return object(depth, node);
     }
     fail("unknown tag");
   }
 
-  json::object object(int depth) {
+  json::array array(int depth, std::uint32_t node) {
+    const std::uint64_t n = varint();
+    need(n);  // every value takes at least its tag byte
+    json::array a(sp_);
+    a.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) a.push_back(value(depth + 1, node));
+    return a;
+  }
+
+  json::object object(int depth, std::uint32_t node) {
     const std::uint64_t n = varint();
     need(n);
+    const bool all = reads_ == nullptr || node == kAll || reads_->whole(node);
     json::object o(sp_);
-    o.reserve(n);
+    o.reserve(all ? n : 0);
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t id = varint();
       if (id >= keys_.size()) fail("unknown key id");
-      const std::string_view key = keys_.at(static_cast<std::uint32_t>(id));
-      o.emplace(key, value(depth + 1));
+      const std::uint32_t child = all ? kAll : reads_->child(node, static_cast<std::uint32_t>(id));
+      if (child == PackedReads::kDropped) skip_value(depth + 1);
+      else o.emplace(keys_.at(static_cast<std::uint32_t>(id)), value(depth + 1, child));
     }
     return o;
   }
 
-  unsigned char byte() {
-    need(1);
-    return static_cast<unsigned char>(*p_++);
-  }
-  bool done() const noexcept { return p_ == end_; }
-
  private:
-  static constexpr int kMaxDepth = 256;
-
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      const unsigned char b = byte();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    fail("varint too long");
-  }
-  void need(std::uint64_t n) const {
-    if (n > static_cast<std::uint64_t>(end_ - p_)) fail("truncated");
-  }
-  [[noreturn]] static void fail(const char* what) { throw std::invalid_argument(std::string("packed JSON: ") + what); }
-
-  const char* p_;
-  const char* end_;
   const KeyTable& keys_;
   json::storage_ptr sp_;
+  const PackedReads* reads_;
 };
 
 }  // namespace
@@ -270,9 +261,54 @@ std::string pack(const json::object& object, KeyTable& keys) {
 json::object unpack(std::string_view bytes, const KeyTable& keys, json::storage_ptr sp) {
   Reader r(bytes, keys, std::move(sp));
   if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
-  json::object o = r.object(0);
+  json::object o = r.object(0, Reader::kAll);
   if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
   return o;
+}
+
+json::object unpack_through(std::string_view bytes, const KeyTable& keys, const PackedReads& reads, json::storage_ptr sp) {
+  Reader r(bytes, keys, std::move(sp), &reads);
+  if (r.byte() != Object) throw std::invalid_argument("packed JSON: not an object");
+  json::object o = r.object(0, 0);
+  if (!r.done()) throw std::invalid_argument("packed JSON: trailing bytes");
+  return o;
+}
+
+std::string_view packed::Cursor::skip_value(int depth) {
+  if (depth > kMaxDepth) fail("nested too deep");
+  const char* start = p_;
+  switch (static_cast<Tag>(byte())) {
+    case Null:
+    case False:
+    case True:
+      break;
+    case Int:
+    case Uint:
+      varint();
+      break;
+    case Double:
+      need(sizeof(double));
+      p_ += sizeof(double);
+      break;
+    case String: {
+      const std::uint64_t n = varint();
+      need(n);
+      p_ += n;
+      break;
+    }
+    case Array:
+      for (std::uint64_t n = varint(); n > 0; --n) skip_value(depth + 1);
+      break;
+    case Object:
+      for (std::uint64_t n = varint(); n > 0; --n) {
+        varint();
+        skip_value(depth + 1);
+      }
+      break;
+    default:
+      fail("unknown tag");
+  }
+  return {start, static_cast<std::size_t>(p_ - start)};
 }
 
 }  // namespace fdb::kube

@@ -22,6 +22,10 @@
 
 namespace fdb::kube {
 
+// A 64-bit hash of `s`, keyed by `seed` (a table picks its seed at random, so that keys
+// made up to collide under one seed do not under the next). Not cryptographic.
+std::uint64_t seeded_hash(std::string_view s, std::uint64_t seed) noexcept;
+
 // Object keys seen by a cache, each stored once. Ids are stable for the table's life.
 // intern() runs for every key of every stored object, so the lookup is an open-addressed
 // table (power-of-two size, linear probing) over a short multiplicative hash, seeded per

@@ -40,8 +40,9 @@ struct WatchCacheOptions {
   // Applied to every object (after the mask) before it is stored and handed to handlers;
   // identity when unset. It must keep metadata.name and metadata.namespace (the cache key).
   std::function<boost::json::object(boost::json::object)> transform;
-  // Named indexes kept up to date with every change.
-  std::map<std::string, IndexFunc, std::less<>> indexes;
+  // Named indexes kept up to date with every change, each with the fields it reads
+  // (watch/object_cache.hpp).
+  std::map<std::string, IndexSpec, std::less<>> indexes;
   // Every this long, on_resync is called with each cached key; zero disables it.
   std::chrono::milliseconds resync_period{0};
   // A watch that sends nothing (not even a bookmark) for this long is restarted.

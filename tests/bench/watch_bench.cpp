@@ -207,7 +207,7 @@ Watched watch(asio::io_context& io, kube::Client& client, const kube::WatchCache
   Clock::time_point synced_at{}, watch_start{}, watch_end{};
   bool listed = false;
   int lists = 0;
-  auto count = [&](const json::object&) {
+  auto count = [&](const kube::CachedObject&) {
     if (!listed) return;
     if (w.watch_events == 0) watch_start = Clock::now();
     if (++w.watch_events >= a.events_wanted && !w.done) {

@@ -62,7 +62,7 @@ class Pipeline {
         store_(opts.transform, opts.indexes, mask_),
         refl_(reflector_config(opts), [] { return 0.5; }),
         buffer_(std::make_unique<unsigned char[]>(64 * 1024)) {
-    store_.set_handlers({.on_add = [](const json::object&) {}, .on_modified = [](const json::object&) {}});
+    store_.set_handlers({.on_add = [](const kube::CachedObject&) {}, .on_modified = [](const kube::CachedObject&) {}});
     refl_.start(now_);
     refl_.on_list_page(now_, {}, "1", "");
     if (mask_) decoder_ = std::make_unique<kube::MaskedEventDecoder>(*mask_, fast);

@@ -1,5 +1,8 @@
 #include "support/foreman_fixtures.hpp"
 
+#include "watch/packed_json.hpp"
+#include "watch/packed_reads.hpp"
+
 namespace fdb::test {
 
 namespace json = boost::json;
@@ -104,6 +107,11 @@ WorkloadFields python_workload_fields(const std::string& name, const std::string
   f.intent = "Fix it";
   f.coder = "coder";
   return f;
+}
+
+boost::json::object through_reads(const boost::json::object& object, const kube::FieldMask& reads) {
+  kube::KeyTable keys;
+  return kube::unpack_masked(kube::pack(object, keys), keys, reads);
 }
 
 }  // namespace fdb::test

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "operator/cache_view.hpp"
+#include "watch/field_mask.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -68,5 +69,9 @@ boost::json::object bridge_workload(const std::string& name, const std::string& 
 WorkloadFields python_workload_fields(const std::string& name, const std::string& repo, std::int64_t number,
                                       const std::string& issue_id, const std::string& agent,
                                       const std::string& lane = "local");
+
+// What an index function of the informer is given: `object` packed, then decoded through
+// the fields the index declares it reads (kube::IndexSpec::reads).
+boost::json::object through_reads(const boost::json::object& object, const kube::FieldMask& reads);
 
 }  // namespace fdb::test

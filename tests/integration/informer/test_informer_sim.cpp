@@ -84,7 +84,7 @@ void converges(Mode mode) {
   }
   kube::WatchCache cache(io.get_executor(), client, opts);
   int adds = 0, deletes = 0, gave_up_streaming = 0;
-  cache.set_handlers({[&](const json::object&) { ++adds; }, {}, [&](const json::object&) { ++deletes; }, {},
+  cache.set_handlers({[&](const kube::CachedObject&) { ++adds; }, {}, [&](const kube::CachedObject&) { ++deletes; }, {},
                       [&](const kube::InformerEvent& e) {
                         if (e.kind == kube::InformerEventKind::StreamingUnavailable) ++gave_up_streaming;
                       }});

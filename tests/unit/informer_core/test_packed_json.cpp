@@ -1,4 +1,6 @@
 #include "watch/packed_json.hpp"
+#include "watch/packed_reads.hpp"
+#include "watch/field_mask.hpp"
 #include "watch/short_compare.hpp"
 
 #include <boost/json/parse.hpp>
@@ -108,6 +110,135 @@ BOOST_AUTO_TEST_CASE(intern_at_tells_an_empty_key_from_a_position_never_seen) {
   BOOST_TEST(keys.at(empty) == "");
   BOOST_TEST(keys.intern_at(1, "") == empty);
   BOOST_TEST(keys.intern_at(1, "a") == a);
+}
+
+namespace {
+
+// What the index tests below read: a label, a whole annotation map's one key, a step
+// field through an array, a whole subtree.
+FieldMask reads_of_a_test_index() {
+  FieldMask m;
+  m.keep({"metadata", "labels", "lane"});
+  m.keep({"metadata", "deletionTimestamp"});
+  m.keep({"spec", "pipeline", "agentRef", "name"});
+  m.keep({"status", "phase"});
+  m.keep({"spec", "issues"});
+  m.keep_prefix({"metadata", "annotations"}, "foreman.llmkube.dev/");
+  return m;
+}
+
+const char* const kBase = R"({"metadata":{"name":"a","labels":{"lane":"local","x":"1"},"annotations":{"foreman.llmkube.dev/issue-id":"I_1","other":"o"}},
+  "spec":{"issues":[3,4],"pipeline":[{"kind":"issue-fix","agentRef":{"name":"coder","ns":"x"}},"odd",{"kind":"review"}]},
+  "status":{"phase":"Running","message":"m"}})";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(unpack_masked_is_apply_of_unpack) {
+  KeyTable keys;
+  const FieldMask m = reads_of_a_test_index();
+  FieldMask tops;  // each top-level key whole
+  tops.keep({"metadata"});
+  tops.keep({"spec"});
+  tops.keep({"status"});
+  for (const char* text : {kBase, R"({})", R"({"metadata":"not an object","spec":{"pipeline":{"agentRef":{"name":1}}}})",
+                           R"({"spec":{"pipeline":[[{"agentRef":{"name":"nested","x":2}}],3,null]}})",
+                           R"({"metadata":{"deletionTimestamp":{"deep":[1,{"x":2}]}}})"}) {
+    const json::object o = json::parse(text).as_object();
+    const std::string packed = pack(o, keys);
+    for (const FieldMask* mask : {&m, static_cast<const FieldMask*>(&tops)}) {
+      BOOST_TEST_CONTEXT(text) {
+        BOOST_TEST(json::serialize(unpack_masked(packed, keys, *mask)) == json::serialize(mask->apply(o)));
+      }
+    }
+  }
+  BOOST_CHECK_THROW(unpack_masked(pack(json::parse(kBase).as_object(), keys).substr(0, 40), keys, m), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(same_under_tells_what_the_mask_keeps_apart) {
+  // Each row changes kBase at one place: the answer is whether the mask keeps that place.
+  struct Row {
+    const char* what;
+    std::string changed;
+    bool same;
+  };
+  const std::string base = kBase;
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string s = base;
+    const auto at = s.find(from);
+    BOOST_REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  const std::vector<Row> rows = {
+      {"nothing", base, true},
+      {"a dropped label", with(R"("x":"1")", R"("x":"2")"), true},
+      {"a dropped annotation", with(R"("other":"o")", R"("other":"p")"), true},
+      {"the status message", with(R"("message":"m")", R"("message":"n")"), true},
+      {"a dropped step field", with(R"("ns":"x")", R"("ns":"y")"), true},
+      {"a dropped key added", with(R"("message":"m")", R"("message":"m","extra":[1,2])"), true},
+      {"a dropped key removed", with(R"(,"message":"m")", ""), true},
+      {"the kept label", with(R"("lane":"local")", R"("lane":"cloud")"), false},
+      {"the kept label removed", with(R"("lane":"local",)", ""), false},
+      {"a kept annotation", with(R"("I_1")", R"("I_2")"), false},
+      {"a kept annotation added", with(R"("other":"o")", R"("other":"o","foreman.llmkube.dev/x":"1")"), false},
+      {"the phase", with(R"("Running")", R"("Succeeded")"), false},
+      {"the phase's kind", with(R"("Running")", "7"), false},
+      {"a whole array", with("[3,4]", "[3,5]"), false},
+      {"a whole array grows", with("[3,4]", "[3,4,5]"), false},
+      {"a step's agent", with(R"("coder")", R"("coder2")"), false},
+      {"a step added", with(R"({"kind":"review"})", R"({"kind":"review"},{})"), false},
+      {"an odd step", with(R"("odd")", R"("odder")"), false},
+      {"deletion set", with(R"("metadata":{)", R"("metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z",)"), false},
+      {"a kept array now an object", with("[3,4]", R"({"n":[3,4]})"), false},
+      {"kept keys in another order", with(R"("lane":"local","x":"1")", R"("x":"1","lane":"local")"), true},
+  };
+  KeyTable keys;
+  const FieldMask m = reads_of_a_test_index();
+  const std::string a = pack(json::parse(base).as_object(), keys);
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      json::error_code ec;
+      const json::value v = json::parse(r.changed, ec);
+      BOOST_REQUIRE(!ec);
+      const std::string b = pack(v.as_object(), keys);
+      BOOST_TEST(same_under(a, b, keys, m) == r.same);
+      BOOST_TEST(same_under(b, a, keys, m) == r.same);
+      // Never "same" where what the mask keeps differs.
+      if (r.same) BOOST_TEST(json::serialize(m.apply(json::parse(base))) == json::serialize(m.apply(v)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(same_under_rejects_bytes_it_cannot_read) {
+  KeyTable keys;
+  const FieldMask m = reads_of_a_test_index();
+  const std::string a = pack(json::parse(kBase).as_object(), keys);
+  BOOST_CHECK_THROW(same_under(a, "", keys, m), std::invalid_argument);
+  BOOST_CHECK_THROW(same_under(a, a.substr(0, a.size() - 3), keys, m), std::invalid_argument);
+  KeyTable other;  // ids `keys` never handed out
+  for (int i = 0; i < 100; ++i) other.intern("k" + std::to_string(i));
+  const std::string foreign = pack(json::parse(R"({"metadata":{"name":"a"}})").as_object(), other);
+  BOOST_CHECK_THROW(same_under(a, foreign, keys, m), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(packed_reads_keep_answering_as_new_keys_arrive) {
+  // One PackedReads over a table that keeps growing (keys it looked up by name before are
+  // answered by id after): each answer as the one-off forms', which start afresh.
+  KeyTable keys;
+  const FieldMask m = reads_of_a_test_index();
+  const PackedReads reads(m, keys);
+  std::string previous = pack(json::parse(kBase).as_object(), keys);
+  for (int i = 0; i < 50; ++i) {
+    const std::string n = std::to_string(i);
+    const json::object o = json::parse(R"({"metadata":{"k)" + n + R"(":1,"labels":{"lane":"l)" + std::to_string(i / 10) +
+                                       R"(","x)" + n + R"(":"y"},"annotations":{"foreman.llmkube.dev/a)" + n + R"(":"v"}},"status":{"phase":"P"}})")
+                               .as_object();
+    const std::string packed = pack(o, keys);
+    BOOST_TEST(json::serialize(reads.unpack(packed)) == json::serialize(m.apply(o)));
+    BOOST_TEST(json::serialize(reads.unpack(packed)) == json::serialize(unpack_masked(packed, keys, m)));
+    BOOST_TEST(reads.same(previous, packed) == same_under(previous, packed, keys, m));
+    BOOST_TEST(reads.same(packed, packed));
+    previous = packed;
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include "dispatch/workload.hpp"
 #include "operator/adoption.hpp"
 #include "operator/cache_view.hpp"
+#include "operator/informers.hpp"
 #include "operator/retry_decision.hpp"
 #include "operator/retry_flow.hpp"
 #include "support/foreman_fixtures.hpp"
@@ -64,7 +65,52 @@ BOOST_AUTO_TEST_CASE(issue_index_keys_of_a_workload) {
          "annotations":{"foreman.llmkube.dev/issue-id":"I"}},"spec":{"repo":"o/r","issues":[1]}})").as_object(), {}},
   };
   for (const auto& r : rows) {
-    BOOST_TEST_CONTEXT(r.given) { BOOST_TEST(issue_index_keys(r.workload) == r.keys, boost::test_tools::per_element()); }
+    BOOST_TEST_CONTEXT(r.given) {
+      BOOST_TEST(issue_index_keys(r.workload) == r.keys, boost::test_tools::per_element());
+      // The same on what the informer hands the index: the fields it declares it reads.
+      const auto read = fdb::test::through_reads(r.workload, issue_index_reads());
+      BOOST_TEST(issue_index_keys(read) == r.keys, boost::test_tools::per_element());
+    }
+  }
+}
+
+// Every index of the bridge's informers gives the same values on what its reads keep of a
+// stored projection as on the whole projection: a field an index function (or one it
+// calls) reads and its reads leave out shows here.
+BOOST_AUTO_TEST_CASE(each_informer_index_reads_what_it_declares) {
+  using fdb::test::WorkloadFields;
+  std::vector<json::object> workloads = {
+      fdb::test::bridge_workload(workload_name("o/r", 7), "o/r", 7),
+      fdb::test::bridge_workload("wl-legacy-9", "O/R.js", 9, "coder-b", true),
+      python_workload("O/Repo.JS", 3, "I_3", "Running"),
+      python_workload(kLong, 7, "I_7", "Completed"),
+      python_workload("o/old.py", 5, "", "Failed", "cloud"),
+  };
+  for (const auto& f : {WorkloadFields{.name = "wl-a-1", .issue_id = "I_1", .coder = "c1", .phase = "Dispatched"},
+                        WorkloadFields{.name = "other-name", .number = 0, .issue_id = "I_2", .phase = "Running"},
+                        WorkloadFields{.name = "prfix-o-r-5", .created_by = "dispatch-bridge-prfix", .coder = "c2"},
+                        WorkloadFields{.name = "wl-b-2", .repo = "", .coder = "c3", .terminating = true}}) {
+    workloads.push_back(fdb::test::workload_object(f));
+  }
+  for (const char* text : {
+           R"({"metadata":{"name":"wl-o-r.js-12","namespace":"llm","labels":{"created-by":"dispatch-bridge"}},"spec":{"repo":"o/r.js"}})",
+           R"({"metadata":{"name":"p","namespace":"llm","labels":{"created-by":"dispatch-bridge"}},"spec":{"pipeline":[{"kind":"verify","agentRef":{"name":"gate"}},{"kind":"issue-fix","agentRef":{"name":"coder-b"}}]},"status":{"phase":"Pending"}})",
+           R"({"metadata":{"name":"q","namespace":"llm","labels":{"created-by":"dispatch-bridge"},"deletionTimestamp":null},"spec":{"repo":"o/q","issues":[4],"coderAgentRef":{"name":"c"}}})",
+           R"({"metadata":{"name":"g","namespace":"llm"},"spec":{"pipeline":"not a list","coderAgentRef":7}})",
+       }) {
+    workloads.push_back(json::parse(text).as_object());
+  }
+  const auto opts = workload_informer_options("llm");
+  BOOST_TEST(opts.indexes.size() == 2u);
+  for (const auto& w : workloads) {
+    json::object projected = opts.fields ? opts.fields->apply(w).as_object() : w;
+    if (opts.transform) projected = opts.transform(std::move(projected));
+    for (const auto& [name, spec] : opts.indexes) {
+      BOOST_TEST_CONTEXT(name << " of " << fdb::kube::object_key(w)) {
+        BOOST_TEST(spec.fn(fdb::test::through_reads(projected, spec.reads)) == spec.fn(projected),
+                   boost::test_tools::per_element());
+      }
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 #include "operator/cache_view.hpp"
+#include "support/foreman_fixtures.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -37,6 +38,11 @@ BOOST_AUTO_TEST_CASE(coder_and_in_progress) {
       const auto w = json::parse(r.wl).as_object();
       BOOST_TEST(coder_of(w) == r.coder);
       BOOST_TEST(in_progress(w) == r.in_progress);
+      // The same on what the informer hands the index: the fields it declares it reads.
+      const auto read = fdb::test::through_reads(w, in_progress_reads());
+      BOOST_TEST(in_progress_index(read) == in_progress_index(w), boost::test_tools::per_element());
+      BOOST_TEST(in_progress(read) == r.in_progress);
+      BOOST_TEST(coder_of(read) == r.coder);
     }
   }
 }

@@ -1,0 +1,109 @@
+#include "watch/packed_reads.hpp"
+
+#include "watch/packed_cursor.hpp"
+
+namespace fdb::kube {
+
+namespace json = boost::json;
+using packed::Cursor;
+using packed::Tag;
+
+namespace {
+
+// Walks two packed values side by side through the mask's nodes.
+class Comparison {
+ public:
+  Comparison(std::string_view a, std::string_view b, const PackedReads& reads) : a_(a), b_(b), reads_(reads) {}
+
+  bool same(std::uint32_t node, int depth) {
+    if (depth > Cursor::kMaxDepth) Cursor::fail("nested too deep");
+    const unsigned char ta = a_.peek();
+    if (ta != b_.peek()) return false;
+    if (reads_.whole(node) || (ta != Tag::Object && ta != Tag::Array)) return a_.skip_value(depth) == b_.skip_value(depth);
+    a_.byte();
+    b_.byte();
+    std::uint64_t na = a_.varint(), nb = b_.varint();
+    if (ta == Tag::Array) {
+      if (na != nb) return false;
+      for (; na > 0; --na) {
+        if (!same(node, depth + 1)) return false;
+      }
+      return true;
+    }
+    for (;;) {
+      const Kept ka = next_kept(a_, na, node, depth);
+      const Kept kb = next_kept(b_, nb, node, depth);
+      if (ka.child == PackedReads::kDropped || kb.child == PackedReads::kDropped) return ka.child == kb.child;
+      if (ka.id != kb.id || !same(ka.child, depth + 1)) return false;
+    }
+  }
+
+ private:
+  struct Kept {
+    std::uint64_t id = 0;
+    std::uint32_t child = PackedReads::kDropped;  // kDropped: no kept key left
+  };
+  // The next key of an object (`left` pairs to go) that the node keeps, the dropped ones
+  // before it passed over.
+  Kept next_kept(Cursor& c, std::uint64_t& left, std::uint32_t node, int depth) {
+    for (; left > 0; --left) {
+      const std::uint64_t id = c.varint();
+      if (id > 0xfffffffeu) Cursor::fail("unknown key id");
+      const std::uint32_t child = reads_.child(node, static_cast<std::uint32_t>(id));
+      if (child != PackedReads::kDropped) {
+        --left;
+        return {id, child};
+      }
+      c.skip_value(depth + 1);
+    }
+    return {};
+  }
+
+  Cursor a_, b_;
+  const PackedReads& reads_;
+};
+
+}  // namespace
+
+PackedReads::PackedReads(const FieldMask& reads, const KeyTable& keys)
+    : mask_(std::make_unique<FieldMask>(reads)), keys_(&keys), nodes_{Node{mask_.get(), {}}} {}
+
+std::uint32_t PackedReads::child(std::uint32_t node, std::uint32_t id) const {
+  if (id < nodes_[node].by_id.size()) {
+    const std::uint32_t known = nodes_[node].by_id[id];
+    if (known != 0) return known == kDropped ? kDropped : known - 1;
+  }
+  if (id >= keys_->size()) Cursor::fail("unknown key id");
+  std::uint32_t found = kDropped;
+  if (const FieldMask* c = nodes_[node].mask->child(keys_->at(id))) {
+    found = 0;
+    while (found < nodes_.size() && nodes_[found].mask != c) ++found;
+    if (found == nodes_.size()) nodes_.push_back(Node{c, {}});
+  }
+  auto& by_id = nodes_[node].by_id;  // after the push_back
+  if (by_id.size() <= id) by_id.resize(id + 1, 0);
+  by_id[id] = found == kDropped ? kDropped : found + 1;
+  return found;
+}
+
+json::object PackedReads::unpack(std::string_view bytes, json::storage_ptr sp) const {
+  return unpack_through(bytes, *keys_, *this, std::move(sp));
+}
+
+bool PackedReads::same(std::string_view a, std::string_view b) const {
+  if (a.empty() || b.empty() || a[0] != static_cast<char>(Tag::Object) || b[0] != static_cast<char>(Tag::Object)) {
+    Cursor::fail("not an object");
+  }
+  Comparison c(a, b, *this);
+  return c.same(0, 0);
+}
+
+json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads, json::storage_ptr sp) {
+  return PackedReads(reads, keys).unpack(bytes, std::move(sp));
+}
+
+bool same_under(std::string_view a, std::string_view b, const KeyTable& keys, const FieldMask& reads) {
+  return PackedReads(reads, keys).same(a, b);
+}
+
+}  // namespace fdb::kube
