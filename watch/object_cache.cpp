@@ -129,6 +129,12 @@ std::vector<const ObjectCache::Entry*> ObjectCache::in_key_order() const {
   return out;
 }
 
+void ObjectCache::apply(reflector::Upsert&& u) {
+  if (u.packed) upsert_packed(u.packed->key, u.packed->bytes, u.list);
+  else if (u.list != 0) upsert_masked(std::move(u.object), u.list);
+  else upsert_masked(std::move(u.object));
+}
+
 void ObjectCache::finish_list(std::uint64_t list) {
   // Objects deleted while we were not watching: handlers get a delete, in key order.
   std::vector<std::string> gone;

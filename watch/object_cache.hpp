@@ -21,6 +21,9 @@
 namespace fdb::kube {
 
 class KeyTable;
+namespace reflector {
+struct Upsert;
+}
 class PackedReads;
 
 // An index of the cache (client-go's Indexers): the values an object is filed under, from
@@ -125,6 +128,9 @@ class ObjectCache {
   // then removes every object that list did not name (handlers get a delete). `list` must
   // differ from the number of the list before it.
   void upsert_masked(boost::json::object object, std::uint64_t list);
+  // A reflector's Upsert (watch/reflector.hpp), however its object came: packed by the
+  // decoder (upsert_packed), or masked (upsert_masked, with its list number if any).
+  void apply(reflector::Upsert&& upsert);
   void finish_list(std::uint64_t list);
   void remove(const boost::json::object& object);
 

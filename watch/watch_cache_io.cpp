@@ -4,6 +4,7 @@
 #include "watch/json_access.hpp"
 #include "watch/packed_json.hpp"
 #include "watch/simd_parse.hpp"
+#include "watch/watch_decoder.hpp"
 #include "watch/json_input.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -76,10 +77,11 @@ struct WatchCache::Impl {
   std::uint64_t decode_errors = 0;
   // The first block of every line's arena, reused line after line.
   std::unique_ptr<unsigned char[]> line_buffer = std::make_unique<unsigned char[]>(LineArena::kBuffer);
-  // Set when the options name the fields to keep: the watch lines' decoder, and the list
-  // pages' mask. Every object then reaches the cache masked (and without a mask,
-  // project_masked is project): the cache is always given objects through *_masked.
-  std::unique_ptr<MaskedEventDecoder> masked;
+  // The watch lines' decoder (watch/watch_decoder.hpp), and, when the options name the
+  // fields to keep, the list pages' mask. Every object reaches the cache masked (and
+  // without a mask, project_masked is project) or already packed: the cache is always
+  // given objects through *_masked or upsert_packed (ObjectCache::apply).
+  WatchDecoder decoder;
   // The I/O actions a watch line led to (normally none), reused line after line.
   std::deque<reflector::Action> line_io;
   std::optional<FieldMask> list_mask;
@@ -90,19 +92,16 @@ struct WatchCache::Impl {
         opts(std::move(o)),
         requests(opts.type, opts.ns),
         cache(opts.transform, opts.indexes, informer_mask(opts)),
-        reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }) {
-    if (const auto& mask = cache.fields()) {
-      masked = std::make_unique<MaskedEventDecoder>(*mask);
-      list_mask = FieldMask::list_answer(*mask);
-    }
+        reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }),
+        decoder(cache.fields(), static_cast<bool>(opts.transform), cache.keys()) {
+    if (const auto& mask = cache.fields()) list_mask = FieldMask::list_answer(*mask);
   }
 
   // Applies store operations; returns the I/O actions among them, in order.
   void apply(reflector::Actions actions, std::deque<reflector::Action>& next) {
     for (auto& a : actions) {
       if (auto* u = std::get_if<reflector::Upsert>(&a)) {
-        if (u->list != 0) cache.upsert_masked(std::move(u->object), u->list);
-        else cache.upsert_masked(std::move(u->object));
+        cache.apply(std::move(*u));
       } else if (auto* done = std::get_if<reflector::ListDone>(&a)) {
         cache.finish_list(done->list);
         if (cache.handlers().on_listed) cache.handlers().on_listed(cache.size());
@@ -186,7 +185,7 @@ struct WatchCache::Impl {
       // the arena (Boost.JSON copies across memory resources).
       auto decoded = [&] {
         try {
-          return masked ? masked->decode(line, arena.storage()) : decode_event(line, arena.storage());
+          return decoder.decode(line, arena.storage());
         } catch (const ApiError&) {
           ++decode_errors;
           throw;  // ends the stream; the reflector waits and watches again from the last version
@@ -274,6 +273,6 @@ bool WatchCache::healthy() const noexcept { return impl_->healthy; }
 const Reflector& WatchCache::reflector() const noexcept { return impl_->reflector; }
 std::uint64_t WatchCache::events() const noexcept { return impl_->events; }
 std::uint64_t WatchCache::decode_errors() const noexcept { return impl_->decode_errors; }
-FastCounts WatchCache::fast_counts() const noexcept { return impl_->masked ? impl_->masked->fast_counts() : FastCounts{}; }
+FastCounts WatchCache::fast_counts() const noexcept { return impl_->decoder.fast_counts(); }
 
 }  // namespace fdb::kube

@@ -3,6 +3,7 @@
 #include "watch/event_stream.hpp"
 #include "watch/field_mask.hpp"
 #include "watch/reflector.hpp"
+#include "watch/watch_decoder.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -65,16 +66,16 @@ class Pipeline {
     store_.set_handlers({.on_add = [](const kube::CachedObject&) {}, .on_modified = [](const kube::CachedObject&) {}});
     refl_.start(now_);
     refl_.on_list_page(now_, {}, "1", "");
-    if (mask_) decoder_ = std::make_unique<kube::MaskedEventDecoder>(*mask_, fast);
+    decoder_ = std::make_unique<kube::WatchDecoder>(mask_, static_cast<bool>(opts.transform), store_.keys(), fast);
   }
   void operator()(const std::string& line) {
     json::monotonic_resource mr(buffer_.get(), 64 * 1024);  // the informer's line arena
     json::storage_ptr sp(&mr);
-    for (auto& a : refl_.on_event(now_, decoder_ ? decoder_->decode(line, sp) : kube::decode_event(line, sp))) {
-      if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) store_.upsert_masked(std::move(u->object));
+    for (auto& a : refl_.on_event(now_, decoder_->decode(line, sp))) {
+      if (auto* u = std::get_if<kube::reflector::Upsert>(&a)) store_.apply(std::move(*u));
     }
   }
-  kube::FastCounts counts() const { return decoder_ ? decoder_->fast_counts() : kube::FastCounts{}; }
+  kube::FastCounts counts() const { return decoder_->fast_counts(); }
 
  private:
   // Paged, whatever the options say: the lines are watch events, applied one by one.
@@ -88,7 +89,7 @@ class Pipeline {
   kube::ObjectCache store_;
   kube::Reflector refl_;
   std::unique_ptr<unsigned char[]> buffer_;
-  std::unique_ptr<kube::MaskedEventDecoder> decoder_;
+  std::unique_ptr<kube::WatchDecoder> decoder_;
 };
 
 // Lines per second of `one` over a slice of 100 ms, going on through the sample from where

@@ -6,13 +6,18 @@
 #include "watch/json_input.hpp"
 #include "watch/packed_json.hpp"
 #include "watch/pack_writer.hpp"
+#include "watch/object_cache.hpp"
+#include "watch/reflector.hpp"
 #include "watch/simd_pack.hpp"
+#include "watch/watch_decoder.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
+#include <optional>
 #include <string>
 
 using namespace fdb::kube;
@@ -183,6 +188,45 @@ BOOST_AUTO_TEST_CASE(rules_are_honoured_as_apply_honours_them) {
   BOOST_TEST(dec.fast_counts().duplicate_key == 1u);
   json::monotonic_resource arena2;
   BOOST_TEST(ev.object == MaskedEventDecoder(m, false).decode(repeated, json::storage_ptr(&arena2)).object);
+}
+
+BOOST_AUTO_TEST_CASE(the_informer_packs_when_the_mask_is_the_whole_projection) {
+  // WatchDecoder's choice, and the store given either form of the same object: the same
+  // stored object, and the second one is no change (its bytes are the first's).
+  struct Row {
+    const char* what;
+    bool mask, transform, fast, packed;
+  };
+  const Row rows[] = {
+      {"a mask, no transform: packed", true, false, true, true},
+      {"a mask and a transform: masked objects", true, true, true, false},
+      {"the reference: masked objects through Boost.JSON", true, false, false, false},
+      {"no mask: whole objects", false, false, true, false},
+  };
+  const std::string text = line("MODIFIED", kWorkload);
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      std::optional<FieldMask> m;
+      if (r.mask) m = mask();
+      std::function<json::object(json::object)> transform;
+      if (r.transform) transform = [](json::object o) { return o; };
+      ObjectCache cache(transform, {}, m);
+      int changes = 0;
+      cache.set_handlers({.on_add = [&](const CachedObject&) { ++changes; }, .on_modified = [&](const CachedObject&) { ++changes; }});
+      WatchDecoder dec(cache.fields(), r.transform, cache.keys(), r.fast);
+      json::monotonic_resource arena;
+      WatchEvent ev = dec.decode(text, json::storage_ptr(&arena));
+      BOOST_TEST(ev.packed.has_value() == r.packed);
+      cache.apply(reflector::Upsert{std::move(ev.object), 0, ev.packed});
+      // The same object again, as a list would give it: no change.
+      cache.upsert_masked(r.mask ? m->apply(json::parse(kWorkload)).as_object() : json::parse(kWorkload).as_object());
+      BOOST_TEST(changes == 1);
+      const auto stored = cache.get("llm/wl-a-1");
+      BOOST_REQUIRE(stored.has_value());
+      BOOST_TEST(*stored == (r.mask ? m->apply(json::parse(kWorkload)).as_object() : json::parse(kWorkload).as_object()));
+      BOOST_TEST(dec.fast_counts().decoded == (r.mask && r.fast ? 1u : 0u));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(errors_are_the_references) {
