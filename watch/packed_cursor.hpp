@@ -49,6 +49,8 @@ class Cursor {
   // The bytes of the next value, passed over (packed_json.cpp).
   std::string_view skip_value(int depth);
   bool done() const noexcept { return p_ == end_; }
+  // Bytes left from the read position to the end.
+  std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - p_); }
   [[noreturn]] static void fail(const char* what) { throw std::invalid_argument(std::string("packed JSON: ") + what); }
 
  protected:

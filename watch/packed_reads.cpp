@@ -2,6 +2,10 @@
 
 #include "watch/packed_cursor.hpp"
 
+#include <algorithm>
+#include <array>
+#include <utility>
+
 namespace fdb::kube {
 
 namespace json = boost::json;
@@ -10,13 +14,19 @@ using packed::Tag;
 
 namespace {
 
-// Walks two packed values side by side through the mask's nodes.
+// Walks two packed values side by side through the mask's nodes. Most updates change a few
+// bytes (a resourceVersion, a status field): once both walks stand at the same distance from
+// their ends, inside the bytes the two share at their ends, with the same number of members
+// left in every object still open, what is left to read is the same in both, and the walk
+// stops there ("the rest is equal").
 class Comparison {
  public:
-  Comparison(std::string_view a, std::string_view b, const PackedReads& reads) : a_(a), b_(b), reads_(reads) {}
+  Comparison(std::string_view a, std::string_view b, const PackedReads& reads)
+      : a_(a), b_(b), reads_(reads), shared_tail_(common_suffix(a, b)) {}
 
   bool same(std::uint32_t node, int depth) {
     if (depth > Cursor::kMaxDepth) Cursor::fail("nested too deep");
+    if (rest_equal_ || (rest_equal_ = rest_is_equal())) return true;
     const unsigned char ta = a_.peek();
     if (ta != b_.peek()) return false;
     if (reads_.whole(node) || (ta != Tag::Object && ta != Tag::Array)) return a_.skip_value(depth) == b_.skip_value(depth);
@@ -27,18 +37,42 @@ class Comparison {
       if (na != nb) return false;
       for (; na > 0; --na) {
         if (!same(node, depth + 1)) return false;
+        if (rest_equal_) return true;
       }
       return true;
     }
+    if (open_count_ < open_.size()) open_[open_count_] = {&na, &nb};
+    ++open_count_;
     for (;;) {
       const Kept ka = next_kept(a_, na, node, depth);
       const Kept kb = next_kept(b_, nb, node, depth);
-      if (ka.child == PackedReads::kDropped || kb.child == PackedReads::kDropped) return ka.child == kb.child;
+      if (ka.child == PackedReads::kDropped || kb.child == PackedReads::kDropped) {
+        --open_count_;
+        return ka.child == kb.child;
+      }
       if (ka.id != kb.id || !same(ka.child, depth + 1)) return false;
+      if (rest_equal_) return true;
     }
   }
 
  private:
+  static std::size_t common_suffix(std::string_view a, std::string_view b) noexcept {
+    std::size_t n = 0;
+    const std::size_t most = std::min(a.size(), b.size());
+    while (n < most && a[a.size() - 1 - n] == b[b.size() - 1 - n]) ++n;
+    return n;
+  }
+  // Whether what is left of both is the same bytes, read the same way: the same distance
+  // from their ends, within their common tail, and every open object with as many members
+  // left in one as in the other (arrays are walked in step: their counts are equal).
+  bool rest_is_equal() const noexcept {
+    if (a_.left() != b_.left() || a_.left() > shared_tail_ || open_count_ > open_.size()) return false;
+    for (std::size_t i = 0; i < open_count_; ++i) {
+      if (*open_[i].first != *open_[i].second) return false;
+    }
+    return true;
+  }
+
   struct Kept {
     std::uint64_t id = 0;
     std::uint32_t child = PackedReads::kDropped;  // kDropped: no kept key left
@@ -61,6 +95,12 @@ class Comparison {
 
   Cursor a_, b_;
   const PackedReads& reads_;
+  const std::size_t shared_tail_;  // bytes a and b share at their ends
+  // The members left in each open object of a and b (outermost first); deeper than the
+  // array holds, the walk goes on to the end.
+  std::array<std::pair<const std::uint64_t*, const std::uint64_t*>, 16> open_{};
+  std::size_t open_count_ = 0;
+  bool rest_equal_ = false;
 };
 
 }  // namespace
