@@ -7,6 +7,8 @@
 // No I/O.
 #pragma once
 
+#include "watch/packed_cursor.hpp"  // the tags
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,8 +19,6 @@ namespace fdb::kube {
 class KeyTable;
 
 namespace packed {
-
-enum Tag : unsigned char { Null, False, True, Int, Uint, Double, String, Array, Object };
 
 // LEB128; most values (key ids, counts, short lengths) take one byte, written inline.
 void put_long_varint(std::string& out, std::uint64_t v);
@@ -49,9 +49,16 @@ class PackWriter {
   void end_object(std::size_t at, std::uint64_t count) { end(at, count); }
   std::size_t begin_array() { return begin(packed::Array); }
   void end_array(std::size_t at, std::uint64_t count) { end(at, count); }
+  // A container whose size is known before its members (pack() from a boost::json value).
+  void object_of(std::uint64_t count) { sized(packed::Object, count); }
+  void array_of(std::uint64_t count) { sized(packed::Array, count); }
 
  private:
   std::size_t begin(packed::Tag tag);
+  void sized(packed::Tag tag, std::uint64_t count) {
+    out_.push_back(static_cast<char>(tag));
+    packed::put_varint(out_, count);
+  }
   void end(std::size_t at, std::uint64_t count);
 
   KeyTable& keys_;

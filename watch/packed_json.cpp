@@ -1,5 +1,6 @@
 #include "watch/packed_json.hpp"
 
+#include "watch/pack_writer.hpp"
 #include "watch/packed_cursor.hpp"
 #include "watch/packed_reads.hpp"
 #include "watch/short_compare.hpp"
@@ -104,66 +105,25 @@ std::string_view KeyTable::at(std::uint32_t id) const {
 
 namespace {
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-// `pos` counts the keys packed so far (see KeyTable::intern_at).
-void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::size_t& pos);
-
-void pack_object(const json::object& o, KeyTable& keys, std::string& out, std::size_t& pos) {
-  out.push_back(static_cast<char>(Object));
-  put_varint(out, o.size());
-  for (const auto& kv : o) {
-    put_varint(out, keys.intern_at(pos++, kv.key()));
-    pack_value(kv.value(), keys, out, pos);
-  }
-}
-
-void pack_value(const json::value& v, KeyTable& keys, std::string& out, std::size_t& pos) {
+// What pack() writes for a value, through PackWriter (the format's one writer).
+void pack_value(const json::value& v, PackWriter& w) {
   switch (v.kind()) {
-    case json::kind::null:
-      out.push_back(static_cast<char>(Null));
-      break;
-    case json::kind::bool_:
-      out.push_back(static_cast<char>(v.get_bool() ? True : False));
-      break;
-    case json::kind::int64: {
-      const std::int64_t i = v.get_int64();
-      out.push_back(static_cast<char>(Int));
-      put_varint(out, (static_cast<std::uint64_t>(i) << 1) ^ static_cast<std::uint64_t>(i >> 63));
-      break;
-    }
-    case json::kind::uint64:
-      out.push_back(static_cast<char>(Uint));
-      put_varint(out, v.get_uint64());
-      break;
-    case json::kind::double_: {
-      const double d = v.get_double();
-      char b[sizeof d];
-      std::memcpy(b, &d, sizeof d);
-      out.push_back(static_cast<char>(Double));
-      out.append(b, sizeof b);
-      break;
-    }
-    case json::kind::string: {
-      const json::string& s = v.get_string();
-      out.push_back(static_cast<char>(String));
-      put_varint(out, s.size());
-      out.append(s.data(), s.size());
-      break;
-    }
+    case json::kind::null: w.null(); break;
+    case json::kind::bool_: w.boolean(v.get_bool()); break;
+    case json::kind::int64: w.int64(v.get_int64()); break;
+    case json::kind::uint64: w.uint64(v.get_uint64()); break;
+    case json::kind::double_: w.dbl(v.get_double()); break;
+    case json::kind::string: w.string(v.get_string()); break;
     case json::kind::array:
-      out.push_back(static_cast<char>(Array));
-      put_varint(out, v.get_array().size());
-      for (const auto& e : v.get_array()) pack_value(e, keys, out, pos);
+      w.array_of(v.get_array().size());
+      for (const auto& e : v.get_array()) pack_value(e, w);
       break;
     case json::kind::object:
-      pack_object(v.get_object(), keys, out, pos);
+      w.object_of(v.get_object().size());
+      for (const auto& kv : v.get_object()) {
+        w.key(kv.key());
+        pack_value(kv.value(), w);
+      }
       break;
   }
 }
@@ -248,8 +208,12 @@ class Reader : public Cursor {
 }  // namespace
 
 void pack(const json::object& object, KeyTable& keys, std::string& out) {
-  std::size_t pos = 0;
-  pack_object(object, keys, out, pos);
+  PackWriter w(keys, out);
+  w.object_of(object.size());
+  for (const auto& kv : object) {
+    w.key(kv.key());
+    pack_value(kv.value(), w);
+  }
 }
 
 std::string pack(const json::object& object, KeyTable& keys) {
