@@ -7,10 +7,8 @@
 
 #include <boost/json/object.hpp>
 
-#include <algorithm>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace fdb::kube {
 
@@ -40,14 +38,27 @@ Envelope envelope_of(dom::object root) {
   return env;
 }
 
-// metadata[key] of a packed object when it is a string; empty otherwise. The walk has
-// checked that no kept key repeats, so the first is the only one.
-std::string_view md_string(dom::object object, std::string_view key) {
+// What the reflector and the cache key read of an object's metadata: its name, namespace and
+// resourceVersion when they are strings, empty otherwise. Read once per line; used only once
+// the walk has checked that no kept key repeats, so the first of each is the only one.
+struct Head {
+  std::string_view name, ns, rv;
+};
+
+Head head_of(dom::object object) {
+  Head h;
   dom::object md;
-  std::string_view s;
-  if (object["metadata"].get(md) != simdjson::SUCCESS) return {};
-  if (md[key].get(s) != simdjson::SUCCESS) return {};
-  return s;
+  if (object["metadata"].get(md) != simdjson::SUCCESS) return h;
+  bool seen[3] = {};  // the first of each key counts, as an at_key lookup would find it
+  std::string_view* fields[3] = {&h.name, &h.ns, &h.rv};
+  for (const auto kv : md) {
+    const int i = kv.key == "name" ? 0 : kv.key == "namespace" ? 1 : kv.key == "resourceVersion" ? 2 : -1;
+    if (i < 0 || seen[i]) continue;
+    seen[i] = true;
+    std::string_view s;
+    if (kv.value.get(s) == simdjson::SUCCESS) *fields[i] = s;
+  }
+  return h;
 }
 
 }  // namespace
@@ -96,21 +107,20 @@ WatchEvent PackingEventDecoder::decode(std::string_view line, json::storage_ptr 
   im.bytes.clear();
   PackWriter writer(im.keys, im.bytes);
   MaskWalk<PackWriter> walk(writer, im.walk_keys);
-  const std::string_view name = md_string(object, "name");
-  if (name.empty() || !im.mask.admits(JsonShape::Object) || !walk.object(object, im.mask)) {
+  const Head head = head_of(object);
+  if (head.name.empty() || !im.mask.admits(JsonShape::Object) || !walk.object(object, im.mask)) {
     if (walk.why == FastOutcome::KeptDouble) ++counts_.kept_double;
     if (walk.why == FastOutcome::DuplicateKey) ++counts_.duplicate_key;
     return im.fallback.decode(line, std::move(storage));
   }
-  const std::string_view ns = md_string(object, "namespace");
   im.key.clear();
-  if (!ns.empty()) im.key.append(ns).push_back('/');
-  im.key.append(name);
+  if (!head.ns.empty()) im.key.append(head.ns).push_back('/');
+  im.key.append(head.name);
   WatchEvent ev{*type, json::object(storage), PackedObject{im.key, im.bytes}};
   auto& md = ev.object["metadata"].emplace_object();
-  md.emplace("name", name);
-  if (!ns.empty()) md.emplace("namespace", ns);
-  if (const std::string_view rv = md_string(object, "resourceVersion"); !rv.empty()) md.emplace("resourceVersion", rv);
+  md.emplace("name", head.name);
+  if (!head.ns.empty()) md.emplace("namespace", head.ns);
+  if (!head.rv.empty()) md.emplace("resourceVersion", head.rv);
   ++counts_.decoded;
   return ev;
 }
