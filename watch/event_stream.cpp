@@ -36,8 +36,11 @@ std::optional<EventType> event_type_of(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-std::string WatchEvent::resource_version() const {
-  return string_field(object_field(&object, "metadata"), "resourceVersion");
+std::string_view WatchEvent::version() const noexcept {
+  if (packed) return packed->resource_version;
+  const auto* v = object_field(&object, "metadata");
+  const auto* rv = v != nullptr ? v->if_contains("resourceVersion") : nullptr;
+  return rv != nullptr && rv->is_string() ? std::string_view(rv->get_string()) : std::string_view();
 }
 
 namespace {

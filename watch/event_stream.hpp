@@ -84,17 +84,20 @@ std::optional<EventType> event_type_of(std::string_view name) noexcept;
 struct PackedObject {
   std::string_view key;    // the cache key, "namespace/name" (object_key)
   std::string_view bytes;  // pack() of what the mask keeps, keys in the store's key table
+  std::string_view resource_version;  // metadata.resourceVersion, empty when absent
 };
 
 struct WatchEvent {
   EventType type = EventType::Added;
-  // The object (for ERROR, the Status object). When `packed` is set, only the metadata the
-  // reflector and a removal read: name, namespace, resourceVersion.
+  // The object (for ERROR, the Status object). When `packed` is set: for DELETED, only the
+  // metadata a removal reads (name, namespace, resourceVersion); else empty.
   boost::json::object object;
   std::optional<PackedObject> packed;
 
-  // object.metadata.resourceVersion, empty when absent.
-  std::string resource_version() const;
+  // The object's metadata.resourceVersion (the packed object's when packed), empty when
+  // absent. The view is valid as long as the event and the line it came from.
+  std::string_view version() const noexcept;
+  std::string resource_version() const { return std::string(version()); }
 };
 
 // Decodes one line of a watch stream. Throws ApiError (kind Decode) for lines that are

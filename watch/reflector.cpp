@@ -257,7 +257,7 @@ Actions Reflector::on_event(Clock::time_point now, WatchEvent ev) {
     case EventType::Modified:
     case EventType::Deleted: {
       // Assigned, not made anew: the string's buffer is reused event after event.
-      if (auto rv = md_string(ev.object, "resourceVersion"); !rv.empty()) last_rv_.assign(rv);
+      if (const std::string_view rv = ev.version(); !rv.empty()) last_rv_.assign(rv);
       backoff_.healthy(now);
       // Moved into the vector: a braced list would copy the object (initializer_list
       // elements are const), which is most of the cost of an event.

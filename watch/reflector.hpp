@@ -84,8 +84,8 @@ struct Upsert {
   boost::json::object object;
   // The number of the list that named it (see ListDone); 0 for a watch event.
   std::uint64_t list = 0;
-  // The object already packed by the decoder (WatchEvent::packed): then `object` holds only
-  // its metadata, and the store takes the bytes.
+  // The object already packed by the decoder (WatchEvent::packed): then `object` is empty,
+  // and the store takes the bytes.
   std::optional<PackedObject> packed;
 };
 // List `list` is complete: the objects it did not name were deleted while we were not

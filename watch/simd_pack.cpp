@@ -39,8 +39,9 @@ Envelope envelope_of(dom::object root) {
 }
 
 // What the reflector and the cache key read of an object's metadata: its name, namespace and
-// resourceVersion when they are strings, empty otherwise. Read once per line; used only once
-// the walk has checked that no kept key repeats, so the first of each is the only one.
+// resourceVersion when they are strings, empty otherwise. Read once per line, before the walk
+// (the key is hinted to the store then: a hint only); the event carries them only once the
+// walk has checked that no kept key repeats, so the first of each is the only one.
 struct Head {
   std::string_view name, ns, rv;
 };
@@ -72,6 +73,7 @@ struct PackingEventDecoder::Impl {
   SimdInput input;
   std::string bytes, key;  // the last line's packed object and cache key
   WalkKeys walk_keys;
+  KeyHint hint;
 };
 
 PackingEventDecoder::PackingEventDecoder(FieldMask mask, KeyTable& keys)
@@ -86,6 +88,8 @@ PackingEventDecoder::PackingEventDecoder(FieldMask mask, KeyTable& keys)
 PackingEventDecoder::~PackingEventDecoder() = default;
 
 const FieldMask& PackingEventDecoder::mask() const noexcept { return impl_->mask; }
+
+void PackingEventDecoder::set_key_hint(KeyHint hint) { impl_->hint = std::move(hint); }
 
 WatchEvent PackingEventDecoder::decode(std::string_view line, json::storage_ptr storage) {
   Impl& im = *impl_;
@@ -104,23 +108,29 @@ WatchEvent PackingEventDecoder::decode(std::string_view line, json::storage_ptr 
     if (env.types > 1 || env.objects > 1) ++counts_.duplicate_key;
     return im.fallback.decode(line, std::move(storage));
   }
+  const Head head = head_of(object);
+  if (head.name.empty() || !im.mask.admits(JsonShape::Object)) return im.fallback.decode(line, std::move(storage));
+  im.key.clear();
+  if (!head.ns.empty()) im.key.append(head.ns).push_back('/');
+  im.key.append(head.name);
+  // The store will look the key up once the walk is done: its slot can be on its way now.
+  if (im.hint) im.hint(im.key);
   im.bytes.clear();
   PackWriter writer(im.keys, im.bytes);
   MaskWalk<PackWriter> walk(writer, im.walk_keys);
-  const Head head = head_of(object);
-  if (head.name.empty() || !im.mask.admits(JsonShape::Object) || !walk.object(object, im.mask)) {
+  if (!walk.object(object, im.mask)) {
     if (walk.why == FastOutcome::KeptDouble) ++counts_.kept_double;
     if (walk.why == FastOutcome::DuplicateKey) ++counts_.duplicate_key;
     return im.fallback.decode(line, std::move(storage));
   }
-  im.key.clear();
-  if (!head.ns.empty()) im.key.append(head.ns).push_back('/');
-  im.key.append(head.name);
-  WatchEvent ev{*type, json::object(storage), PackedObject{im.key, im.bytes}};
-  auto& md = ev.object["metadata"].emplace_object();
-  md.emplace("name", head.name);
-  if (!head.ns.empty()) md.emplace("namespace", head.ns);
-  if (!head.rv.empty()) md.emplace("resourceVersion", head.rv);
+  WatchEvent ev{*type, json::object(storage), PackedObject{im.key, im.bytes, head.rv}};
+  if (*type == EventType::Deleted) {
+    // What a removal reads (ObjectCache::remove): rare, so built as an object.
+    auto& md = ev.object["metadata"].emplace_object();
+    md.emplace("name", head.name);
+    if (!head.ns.empty()) md.emplace("namespace", head.ns);
+    if (!head.rv.empty()) md.emplace("resourceVersion", head.rv);
+  }
   ++counts_.decoded;
   return ev;
 }

@@ -20,6 +20,7 @@
 
 #include <boost/json/storage_ptr.hpp>
 
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -36,13 +37,19 @@ class PackingEventDecoder {
   PackingEventDecoder& operator=(const PackingEventDecoder&) = delete;
 
   // The event of `line`. For an ADDED, MODIFIED or DELETED line decoded on the fast path,
-  // `packed` holds the object's cache key and packed bytes (valid until the next call), and
-  // `object` only the metadata the reflector and a removal read: name, namespace,
-  // resourceVersion. For any other line, MaskedEventDecoder's event, with no `packed`.
-  // Throws ApiError (kind Decode) as decode_event does.
+  // `packed` holds the object's cache key, packed bytes and resourceVersion (valid until
+  // the next call); `object` is empty, but for a DELETED line, where it holds the metadata
+  // a removal reads: name, namespace, resourceVersion. For any other line,
+  // MaskedEventDecoder's event, with no `packed`. Throws ApiError (kind Decode) as
+  // decode_event does.
   WatchEvent decode(std::string_view line, boost::json::storage_ptr storage);
 
   const FieldMask& mask() const noexcept;
+  // Called with the cache key of each line that reaches the walk, as soon as it is known
+  // (ObjectCache::prefetch: the store's lookup of the key can start early). A hint only:
+  // a line the walk then gives up on (to Boost.JSON) was hinted too. Optional.
+  using KeyHint = std::function<void(std::string_view key)>;
+  void set_key_hint(KeyHint hint);
   // Lines decoded on the fast path, and the fallbacks by reason.
   const FastCounts& fast_counts() const noexcept { return counts_; }
 

@@ -18,6 +18,10 @@ WatchEvent WatchDecoder::decode(std::string_view line, boost::json::storage_ptr 
   return decode_event(line, std::move(storage));
 }
 
+void WatchDecoder::set_key_hint(std::function<void(std::string_view key)> hint) {
+  if (packing_) packing_->set_key_hint(std::move(hint));
+}
+
 FastCounts WatchDecoder::fast_counts() const noexcept {
   if (packing_) return packing_->fast_counts();
   return masked_ ? masked_->fast_counts() : FastCounts{};

@@ -14,6 +14,7 @@
 
 #include <boost/json/storage_ptr.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -36,6 +37,9 @@ class WatchDecoder {
   // The event of one line (its objects in `storage`, its packed bytes valid until the next
   // call); throws ApiError (kind Decode) for a line that is not an event.
   WatchEvent decode(std::string_view line, boost::json::storage_ptr storage);
+  // Called with the cache key of each line that reaches the packing walk, before it
+  // (PackingEventDecoder::set_key_hint). Without a packing decoder, never called.
+  void set_key_hint(std::function<void(std::string_view key)> hint);
   // The fast path's lines and fallbacks (all zero without a mask, or when not `fast`).
   FastCounts fast_counts() const noexcept;
 

@@ -279,7 +279,8 @@ void check_packing(std::string_view line) {
     const std::string_view ns = md_string(want.object, "namespace"), name = md_string(want.object, "name");
     FUZZ_CHECK(!name.empty());
     FUZZ_CHECK(got.packed->key == (ns.empty() ? std::string(name) : std::string(ns) + "/" + std::string(name)));
-    FUZZ_CHECK(md_string(got.object, "resourceVersion") == md_string(want.object, "resourceVersion"));
+    FUZZ_CHECK(got.version() == md_string(want.object, "resourceVersion"));
+    FUZZ_CHECK(got.type == EventType::Deleted ? md_string(got.object, "name") == name : got.object.empty());
   }
 }
 

@@ -309,11 +309,12 @@ BOOST_AUTO_TEST_CASE(streaming_list_replaces_at_the_end_bookmark_and_watches_on)
 
 BOOST_AUTO_TEST_CASE(packed_objects_reach_the_store_as_they_came) {
   // A packing decoder's event (watch/simd_pack.hpp): the Upsert carries its bytes and key,
-  // in a streaming list (marked with the list) and in the watch; the version is the head's.
+  // in a streaming list (marked with the list) and in the watch; the version is the packed
+  // object's (an ADDED or MODIFIED event's object is empty, a DELETED one's has metadata).
   const std::string bytes = "packed", key = "llm/a";
   auto packed_event = [&](EventType t, const char* rv) {
-    WatchEvent e = ev(t, "a", rv);
-    e.packed = PackedObject{key, bytes};
+    WatchEvent e = t == EventType::Deleted ? ev(t, "a", rv) : WatchEvent{t, {}, {}};
+    e.packed = PackedObject{key, bytes, rv};
     return e;
   };
   auto check = [&](const Actions& acts, std::uint64_t list) {

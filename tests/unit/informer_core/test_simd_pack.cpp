@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(packs_what_the_mask_keeps) {
   const PackedRow rows[] = {
       {"a realistic Workload", "MODIFIED", kWorkload, "llm/wl-a-1"},
       {"added, no namespace", "ADDED", R"({"metadata":{"name":"a","resourceVersion":"2"},"spec":{"repo":"x"}})", "a"},
-      {"deleted", "DELETED", R"({"metadata":{"name":"a","namespace":"n"}})", "n/a"},
+      {"deleted", "DELETED", R"({"metadata":{"name":"a","namespace":"n","resourceVersion":"7"}})", "n/a"},
       {"a double and a repeated key where nothing is kept", "ADDED",
        R"({"metadata":{"name":"a","generation":1.5},"spec":{"intent":"x","intent":"y","f":2e300}})", "a"},
       {"200 kept keys (a count of two varint bytes)", "ADDED", many_annotations(200), "llm/w"},
@@ -92,11 +92,15 @@ BOOST_AUTO_TEST_CASE(packs_what_the_mask_keeps) {
   };
   KeyTable keys;
   PackingEventDecoder dec(mask(), keys);
+  std::vector<std::string> hinted;
+  dec.set_key_hint([&](std::string_view key) { hinted.emplace_back(key); });
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.what) {
       json::monotonic_resource arena;
+      hinted.clear();
       const WatchEvent ev = dec.decode(line(r.type, r.object), json::storage_ptr(&arena));
       BOOST_REQUIRE(ev.packed.has_value());
+      BOOST_TEST(hinted == std::vector<std::string>{r.key}, boost::test_tools::per_element());
       BOOST_TEST(to_string(ev.type) == r.type);
       BOOST_TEST(ev.packed->key == r.key);
       json::parse_options deep;
@@ -104,12 +108,17 @@ BOOST_AUTO_TEST_CASE(packs_what_the_mask_keeps) {
       const json::value whole = json::parse(r.object, {}, deep);
       const std::string want = pack(mask().apply(whole).as_object(), keys);
       BOOST_TEST(ev.packed->bytes == want);
-      // The head: name, namespace and resourceVersion as the masked object has them.
-      json::object head;
+      // The version the reflector reads; for a DELETED line, the metadata a removal reads
+      // (name, namespace, resourceVersion as the masked object has them), else no object.
       const auto& md = whole.at("metadata").as_object();
-      auto& hmd = head["metadata"].emplace_object();
-      for (const char* k : {"name", "namespace", "resourceVersion"}) {
-        if (const auto* v = md.if_contains(k)) hmd[k] = *v;
+      const auto* rv = md.if_contains("resourceVersion");
+      BOOST_TEST(ev.version() == (rv != nullptr ? std::string_view(rv->as_string()) : std::string_view()));
+      json::object head;
+      if (ev.type == EventType::Deleted) {
+        auto& hmd = head["metadata"].emplace_object();
+        for (const char* k : {"name", "namespace", "resourceVersion"}) {
+          if (const auto* v = md.if_contains(k)) hmd[k] = *v;
+        }
       }
       BOOST_TEST(json::serialize(ev.object) == json::serialize(head));
     }
