@@ -272,4 +272,33 @@ BOOST_AUTO_TEST_CASE(writer_counts_take_minimal_varints) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(writer_keys_by_id_and_strings_of_every_length) {
+  // A key written by its id (key_id(intern(k))) is what key(k) writes; a string's length
+  // takes one byte under 128 and a longer varint from there: unpack() reads the object back.
+  for (const std::size_t n : {0u, 1u, 127u, 128u, 300u, 20000u}) {
+    BOOST_TEST_CONTEXT(n) {
+      const std::string s(n, 's');
+      const json::object o{{"by-id", s}, {"by-bytes", s}, {"again-by-id", json::object{{"by-id", s}}}};
+      KeyTable keys;
+      std::string got;
+      PackWriter w(keys, got);
+      const std::size_t at = w.begin_object();
+      const std::uint32_t id = w.intern("by-id");
+      w.key_id(id);
+      w.string(s);
+      w.key("by-bytes");
+      w.string(s);
+      w.key_id(w.intern("again-by-id"));
+      const std::size_t inner = w.begin_object();
+      w.key_id(id);
+      w.string(s);
+      w.end_object(inner, 1);
+      w.end_object(at, 3);
+      BOOST_TEST(&w.key_table() == &keys);
+      BOOST_TEST(unpack(got, keys) == o);  // the reader's view (pack() writes through PackWriter too)
+      BOOST_TEST(got == pack(o, keys));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
