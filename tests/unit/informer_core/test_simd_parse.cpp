@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,12 @@ struct Row {
   std::string line;
   FastOutcome want;
 };
+
+FieldMask uid_mask() {
+  FieldMask m;
+  m.keep({"object", "metadata", "uid"});
+  return m;
+}
 
 }  // namespace
 
@@ -130,6 +137,54 @@ BOOST_AUTO_TEST_CASE(lines_of_every_size_one_parser) {
     json::value deep(sp);
     BOOST_TEST(static_cast<int>(fast.parse(nested("spec", kMaxJsonDepth), m, json::storage_ptr(&arena), deep)) ==
                static_cast<int>(FastOutcome::Refused));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(one_parser_remembers_lookups_across_lines_and_masks) {
+  // The walk remembers by position what it looked up in the last lines (watch/mask_walk.hpp),
+  // in which mask node (by its stamp): lines of changing shapes, through a mask changed or
+  // replaced at the same address between lines, give MaskedParser's value every time.
+  struct Row {
+    const char* what;
+    std::function<void(FieldMask&)> change;  // done to the mask before the line
+    std::string line;
+    FastOutcome want;
+  };
+  using O = FastOutcome;
+  const auto same = [](FieldMask&) {};
+  const std::string plain = R"({"type":"ADDED","object":{"metadata":{"name":"a","uid":"u","labels":{"x":"1"}},"status":{"p":1}}})";
+  const std::vector<Row> rows = {
+      {"a line", same, plain, O::Decoded},
+      {"the same again: every key as remembered", same, plain, O::Decoded},
+      {"another mask at the same address: uid, not name", [](FieldMask& m) { m = uid_mask(); }, plain, O::Decoded},
+      {"the mask changed in place: name too", [](FieldMask& m) { m.keep({"object", "metadata", "name"}); }, plain, O::Decoded},
+      {"a rule added in place: status must be an array", [](FieldMask& m) { m.array_of_objects({"object", "status"}); }, plain,
+       O::Decoded},
+      {"the first mask again", [](FieldMask& m) { m = mask(); }, plain, O::Decoded},
+      {"a key renamed at its position", same, R"({"type":"ADDED","object":{"metadata":{"nam":"a","uid":"u"}}})", O::Decoded},
+      {"name twice at remembered positions", same, R"({"type":"ADDED","object":{"metadata":{"name":"a","name":"b"}}})",
+       O::DuplicateKey},
+      {"name at its position in another node", same, R"({"type":"ADDED","object":{"status":{"name":"a","x":1}}})", O::Decoded},
+      {"labels at its position in another node", same, R"({"type":"ADDED","object":{"metadata":{"labels":{"x":"1"}}}})", O::Decoded},
+  };
+  FieldMask m = mask();
+  FastParse fast;
+  MaskedParser slow;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& r : rows) {
+      BOOST_TEST_CONTEXT("round " << round << ": " << r.what) {
+        r.change(m);
+        json::monotonic_resource arena;
+        const json::storage_ptr sp(&arena);
+        json::value got(sp);
+        const FastOutcome o = fast.parse(r.line, m, sp, got);
+        BOOST_TEST(static_cast<int>(o) == static_cast<int>(r.want));
+        boost::system::error_code ec;
+        const json::value want = slow.parse(r.line, m, sp, ec);
+        BOOST_TEST(!ec);
+        if (o == FastOutcome::Decoded) BOOST_TEST(json::serialize(got) == json::serialize(want));
+      }
+    }
   }
 }
 
