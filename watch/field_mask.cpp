@@ -5,6 +5,7 @@
 #include "watch/simd_parse.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 namespace fdb::kube {
@@ -13,6 +14,11 @@ namespace json = boost::json;
 using boost::system::error_code;
 
 // ---- FieldMask -----------------------------------------------------------------------
+
+std::uint64_t FieldMask::Stamp::next() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 const FieldMask* FieldMask::find(std::string_view key) const noexcept {
   // Called for every key of every kept object: no call to memcmp for short keys.
@@ -23,13 +29,16 @@ const FieldMask* FieldMask::find(std::string_view key) const noexcept {
 }
 
 FieldMask& FieldMask::at(std::initializer_list<std::string_view> path) {
+  // Every node on the path is touched: the caller changes the last, and each may gain a key.
   FieldMask* node = this;
   for (const auto key : path) {
+    node->touch();
     if (node->whole_) return *node;  // keeps all below already
     FieldMask* next = node->find(key);
     if (next == nullptr) next = &node->fields_.emplace_back(std::string(key), FieldMask{}).second;
     node = next;
   }
+  node->touch();
   return *node;
 }
 
@@ -52,6 +61,7 @@ FieldMask& FieldMask::keep_prefix(std::initializer_list<std::string_view> path, 
 // Whole, with the rules below kept (each node below made whole too) and the children
 // that carry none dropped: child() answers for them.
 void FieldMask::make_whole() {
+  touch();
   whole_ = true;
   prefixes_.clear();
   for (auto& [k, sub] : fields_) sub.make_whole();
@@ -70,6 +80,7 @@ FieldMask& FieldMask::merge(const FieldMask& other) {
 }
 
 void FieldMask::merge_node(const FieldMask& other) {
+  touch();
   merge_rules(other);
   if (!whole_) {
     for (const auto& p : other.prefixes_) {
@@ -88,6 +99,7 @@ void FieldMask::merge_node(const FieldMask& other) {
 }
 
 void FieldMask::merge_rules(const FieldMask& other) {
+  touch();
   object_required_ = object_required_ || other.object_required_;
   objects_only_ = objects_only_ || other.objects_only_;
   filters_below_ = filters_below_ || other.filters_below_;
@@ -119,6 +131,7 @@ FieldMask& FieldMask::rule_at(std::initializer_list<std::string_view> path, bool
   if (path.size() == 0) throw std::invalid_argument("FieldMask: a rule on an empty path");
   FieldMask* node = this;
   for (const auto key : path) {
+    node->touch();  // as in at()
     if (filter) node->filters_below_ = true;
     FieldMask* next = node->find(key);
     if (next == nullptr) {
@@ -128,6 +141,7 @@ FieldMask& FieldMask::rule_at(std::initializer_list<std::string_view> path, bool
     }
     node = next;
   }
+  node->touch();
   if (filter) node->filters_below_ = true;
   return *node;
 }
@@ -172,6 +186,7 @@ FieldMask& FieldMask::constant(std::string_view key, std::string_view value) {
     throw std::invalid_argument("FieldMask: two constants for " + std::string(key));
   }
   if (constants_.size() == kMaxConstants) throw std::invalid_argument("FieldMask: too many constants on one node");
+  touch();
   keep_key(*this, key);
   constants_.emplace_back(std::string(key), std::string(value));
   return *this;

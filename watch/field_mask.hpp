@@ -118,6 +118,12 @@ class FieldMask {
   bool copies_whole() const noexcept { return whole_ && fields_.empty() && !objects_only_ && constants_.empty(); }
   // The node for key `key` of an object at this node, or null when the key is dropped.
   const FieldMask* child(std::string_view key) const noexcept;
+  // A number no other node has had, nor this one before its last change: a node takes a
+  // new one when it is made, copied, moved (both sides) or changed. A walk that remembers
+  // what it looked up in a node (watch/mask_walk.hpp, from line to line) knows by it that
+  // the node is the one it asked, as it was: what child() and constant_index() answered
+  // then, and the nodes they pointed to, hold still.
+  std::uint64_t stamp() const noexcept { return stamp_.value; }
 
   // The value with only what the mask keeps, in `sp`: the reference for the streaming
   // decoders (they agree on every input, which the fuzz target checks). Null when `v`
@@ -148,6 +154,23 @@ class FieldMask {
   FieldMask* find(std::string_view key) noexcept {
     return const_cast<FieldMask*>(static_cast<const FieldMask&>(*this).find(key));
   }
+  void touch() noexcept { stamp_ = Stamp{}; }
+  struct Stamp {
+    Stamp() noexcept : value(next()) {}
+    Stamp(const Stamp&) noexcept : value(next()) {}
+    Stamp(Stamp&& from) noexcept : value(next()) { from.value = next(); }
+    Stamp& operator=(const Stamp&) noexcept {
+      value = next();
+      return *this;
+    }
+    Stamp& operator=(Stamp&& from) noexcept {
+      value = next();
+      from.value = next();
+      return *this;
+    }
+    static std::uint64_t next() noexcept;  // from 1 up, never twice
+    std::uint64_t value;
+  };
   // A few keys per node: a vector searched in order beats a tree, and this is looked up
   // for every key of every kept object of every event.
   std::vector<std::pair<std::string, FieldMask>> fields_;
@@ -158,6 +181,7 @@ class FieldMask {
   bool object_required_ = false;
   bool objects_only_ = false;
   bool filters_below_ = false;
+  Stamp stamp_;  // taken anew by every function that changes a member (touch())
 };
 
 // Parses JSON text through a mask: the value boost::json::parse would give with the mask

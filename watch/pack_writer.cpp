@@ -35,7 +35,7 @@ void PackWriter::dbl(double d) {
   out_.append(b, sizeof b);
 }
 
-void PackWriter::string(std::string_view s) {
+void PackWriter::long_string(std::string_view s) {
   out_.push_back(static_cast<char>(packed::String));
   packed::put_varint(out_, s.size());
   out_.append(s);
@@ -43,17 +43,9 @@ void PackWriter::string(std::string_view s) {
 
 void PackWriter::key(std::string_view k) { packed::put_varint(out_, keys_.intern_at(pos_++, k)); }
 
-std::size_t PackWriter::begin(packed::Tag tag) {
-  out_.push_back(static_cast<char>(tag));
-  out_.push_back('\0');  // the count, when it is under 128 (most are)
-  return out_.size() - 1;
-}
+std::uint32_t PackWriter::intern(std::string_view k) { return keys_.intern(k); }
 
-void PackWriter::end(std::size_t at, std::uint64_t count) {
-  if (count < 0x80) {
-    out_[at] = static_cast<char>(count);
-    return;
-  }
+void PackWriter::long_count(std::size_t at, std::uint64_t count) {
   std::string varint;
   packed::put_varint(varint, count);
   out_.replace(at, 1, varint);

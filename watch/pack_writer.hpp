@@ -39,13 +39,26 @@ class PackWriter {
   void int64(std::int64_t i);
   void uint64(std::uint64_t u);
   void dbl(double d);
-  void string(std::string_view s);
+  void string(std::string_view s) {
+    if (s.size() < 0x80) {  // most: the tag and the length in one append
+      const char head[2] = {static_cast<char>(packed::String), static_cast<char>(s.size())};
+      out_.append(head, 2);
+      out_.append(s);
+    } else {
+      long_string(s);
+    }
+  }
 
   // A container whose size is known once its members are written: begin_*() leaves room
   // for the count and says where; end_*(at, count) writes it there (moving the members
   // when the count takes more than one byte).
   std::size_t begin_object() { return begin(packed::Object); }
   void key(std::string_view k);
+  // A key by its id in the key table: intern(k) once, then key_id(id) writes what key(k)
+  // writes (the walk remembers ids from line to line, watch/mask_walk.hpp).
+  std::uint32_t intern(std::string_view k);
+  void key_id(std::uint32_t id) { packed::put_varint(out_, id); }
+  const KeyTable& key_table() const noexcept { return keys_; }
   void end_object(std::size_t at, std::uint64_t count) { end(at, count); }
   std::size_t begin_array() { return begin(packed::Array); }
   void end_array(std::size_t at, std::uint64_t count) { end(at, count); }
@@ -54,12 +67,21 @@ class PackWriter {
   void array_of(std::uint64_t count) { sized(packed::Array, count); }
 
  private:
-  std::size_t begin(packed::Tag tag);
+  std::size_t begin(packed::Tag tag) {
+    const char head[2] = {static_cast<char>(tag), '\0'};  // the count, when it is under 128 (most are)
+    out_.append(head, 2);
+    return out_.size() - 1;
+  }
   void sized(packed::Tag tag, std::uint64_t count) {
     out_.push_back(static_cast<char>(tag));
     packed::put_varint(out_, count);
   }
-  void end(std::size_t at, std::uint64_t count);
+  void end(std::size_t at, std::uint64_t count) {
+    if (count < 0x80) out_[at] = static_cast<char>(count);
+    else long_count(at, count);
+  }
+  void long_string(std::string_view s);
+  void long_count(std::size_t at, std::uint64_t count);
 
   KeyTable& keys_;
   std::string& out_;

@@ -281,4 +281,105 @@ BOOST_AUTO_TEST_CASE(writer_counts_take_minimal_varints) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(writer_keys_by_id_and_strings_of_every_length) {
+  // A key written by its id (key_id(intern(k))) is what key(k) writes; a string's length
+  // takes one byte under 128 and a longer varint from there: unpack() reads the object back.
+  for (const std::size_t n : {0u, 1u, 127u, 128u, 300u, 20000u}) {
+    BOOST_TEST_CONTEXT(n) {
+      const std::string s(n, 's');
+      const json::object o{{"by-id", s}, {"by-bytes", s}, {"again-by-id", json::object{{"by-id", s}}}};
+      KeyTable keys;
+      std::string got;
+      PackWriter w(keys, got);
+      const std::size_t at = w.begin_object();
+      const std::uint32_t id = w.intern("by-id");
+      w.key_id(id);
+      w.string(s);
+      w.key("by-bytes");
+      w.string(s);
+      w.key_id(w.intern("again-by-id"));
+      const std::size_t inner = w.begin_object();
+      w.key_id(id);
+      w.string(s);
+      w.end_object(inner, 1);
+      w.end_object(at, 3);
+      BOOST_TEST(&w.key_table() == &keys);
+      BOOST_TEST(unpack(got, keys) == o);  // the reader's view (pack() writes through PackWriter too)
+      BOOST_TEST(got == pack(o, keys));
+    }
+  }
+}
+
+namespace {
+
+// kWorkload with `from` (its first occurrence) replaced by `to`.
+std::string workload_with(std::string_view from, std::string_view to) {
+  std::string s = kWorkload;
+  const std::size_t at = s.find(from);
+  BOOST_REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+std::string with_annotations(int n, const char* last) {
+  std::string s = many_annotations(n);
+  return s.insert(s.size() - 3, std::string(",\"") + last + "\":\"w\"");
+}
+
+struct SequenceRow {
+  const char* what;
+  std::string object;
+  bool packs;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lines_of_changing_shapes_pack_as_the_reference_does) {
+  // One decoder, line after line: the walk remembers by position what it looked up in the
+  // last lines (watch/mask_walk.hpp). Whatever it remembers, each line packs to pack() of
+  // MaskedEventDecoder's object, or falls back and gives that decoder's event.
+  FieldMask m = mask();
+  m.constant("kind", "Workload").require_object({"spec"});
+  const SequenceRow rows[] = {
+      {"a Workload", kWorkload, true},
+      {"the same again: every key as remembered", kWorkload, true},
+      {"another shape", R"({"metadata":{"name":"b","namespace":"n"},"status":{"phase":"P"}})", true},
+      {"the first shape again", kWorkload, true},
+      {"a kept key renamed at its position: dropped", workload_with(R"("repo":)", R"("repx":)"), true},
+      {"a kept key renamed at its position: kept, another key id", workload_with(R"("lane":)", R"("lanf":)"), true},
+      {"the same again", workload_with(R"("lane":)", R"("lanf":)"), true},
+      {"a kept key at a position where the last line dropped it", kWorkload, true},
+      {"repo in spec", R"({"spec":{"repo":"r"},"metadata":{"name":"a"}})", true},
+      {"repo at its position in another node: dropped", R"({"metadata":{"repo":"r","name":"a"}})", true},
+      {"kind in status: kept as it is", R"({"status":{"kind":"S"},"metadata":{"name":"a"}})", true},
+      {"kind at its position in the top node: the constant", R"({"x":1,"kind":"K","metadata":{"name":"a"}})", true},
+      {"spec an object", R"({"metadata":{"name":"a"},"spec":{"repo":"r"}})", true},
+      {"spec at its position, not an object: dropped", R"({"metadata":{"name":"a"},"spec":"text"})", true},
+      {"namespace after name", R"({"metadata":{"name":"a","namespace":"n"}})", true},
+      {"name twice, where the last line had no key twice", R"({"metadata":{"name":"a","name":"b"}})", false},
+      {"namespace after name again", R"({"metadata":{"name":"a","namespace":"n"}})", true},
+      {"a kept double", workload_with(R"("succeededTasks":0)", R"("succeededTasks":0.5)"), false},
+      {"the Workload after the fallback", kWorkload, true},
+      {"more keys than the positions remembered", many_annotations(5000), true},
+      {"a key twice past the positions remembered", with_annotations(5000, "foreman.llmkube.dev/a4999"), false},
+      {"the same with another key last", with_annotations(5000, "foreman.llmkube.dev/b"), true},
+      {"a key twice among 20 kept", with_annotations(20, "foreman.llmkube.dev/a7"), false},
+  };
+  KeyTable keys;
+  PackingEventDecoder dec(m, keys);
+  MaskedEventDecoder reference(m, false);
+  for (int round = 0; round < 2; ++round) {  // the second time round, each line finds the last row's memo
+    for (const auto& r : rows) {
+      BOOST_TEST_CONTEXT("round " << round << ": " << r.what) {
+        json::monotonic_resource a1, a2;
+        const std::string l = line("MODIFIED", r.object);
+        const WatchEvent got = dec.decode(l, json::storage_ptr(&a1));
+        const WatchEvent want = reference.decode(l, json::storage_ptr(&a2));
+        BOOST_TEST(got.packed.has_value() == r.packs);
+        if (got.packed) BOOST_TEST(got.packed->bytes == pack(want.object, keys));
+        else BOOST_TEST(got.object == want.object);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,14 +1,18 @@
 // FastParse (simdjson's DOM, then the mask) as a table: which lines it decodes and which it
 // leaves to MaskedParser, and why; and that what it decodes is MaskedParser's value.
+// Also FieldMask::stamp, on which the walk's memory of its lookups from line to line rests.
 #include "watch/field_mask.hpp"
 #include "watch/json_input.hpp"
 #include "watch/simd_parse.hpp"
 
 #include <boost/json/error.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +48,12 @@ struct Row {
   std::string line;
   FastOutcome want;
 };
+
+FieldMask uid_mask() {
+  FieldMask m;
+  m.keep({"object", "metadata", "uid"});
+  return m;
+}
 
 }  // namespace
 
@@ -131,6 +141,153 @@ BOOST_AUTO_TEST_CASE(lines_of_every_size_one_parser) {
     BOOST_TEST(static_cast<int>(fast.parse(nested("spec", kMaxJsonDepth), m, json::storage_ptr(&arena), deep)) ==
                static_cast<int>(FastOutcome::Refused));
   }
+}
+
+BOOST_AUTO_TEST_CASE(one_parser_remembers_lookups_across_lines_and_masks) {
+  // The walk remembers by position what it looked up in the last lines (watch/mask_walk.hpp),
+  // in which mask node (by its stamp): lines of changing shapes, through a mask changed or
+  // replaced at the same address between lines, give MaskedParser's value every time.
+  struct Row {
+    const char* what;
+    std::function<void(FieldMask&)> change;  // done to the mask before the line
+    std::string line;
+    FastOutcome want;
+  };
+  using O = FastOutcome;
+  const auto same = [](FieldMask&) {};
+  const std::string plain = R"({"type":"ADDED","object":{"metadata":{"name":"a","uid":"u","labels":{"x":"1"}},"status":{"p":1}}})";
+  const std::vector<Row> rows = {
+      {"a line", same, plain, O::Decoded},
+      {"the same again: every key as remembered", same, plain, O::Decoded},
+      {"another mask at the same address: uid, not name", [](FieldMask& m) { m = uid_mask(); }, plain, O::Decoded},
+      {"the mask changed in place: name too", [](FieldMask& m) { m.keep({"object", "metadata", "name"}); }, plain, O::Decoded},
+      {"a rule added in place: status must be an array", [](FieldMask& m) { m.array_of_objects({"object", "status"}); }, plain,
+       O::Decoded},
+      {"the first mask again", [](FieldMask& m) { m = mask(); }, plain, O::Decoded},
+      {"a key renamed at its position", same, R"({"type":"ADDED","object":{"metadata":{"nam":"a","uid":"u"}}})", O::Decoded},
+      {"name twice at remembered positions", same, R"({"type":"ADDED","object":{"metadata":{"name":"a","name":"b"}}})",
+       O::DuplicateKey},
+      {"name at its position in another node", same, R"({"type":"ADDED","object":{"status":{"name":"a","x":1}}})", O::Decoded},
+      {"labels at its position in another node", same, R"({"type":"ADDED","object":{"metadata":{"labels":{"x":"1"}}}})", O::Decoded},
+  };
+  FieldMask m = mask();
+  FastParse fast;
+  MaskedParser slow;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& r : rows) {
+      BOOST_TEST_CONTEXT("round " << round << ": " << r.what) {
+        r.change(m);
+        json::monotonic_resource arena;
+        const json::storage_ptr sp(&arena);
+        json::value got(sp);
+        const FastOutcome o = fast.parse(r.line, m, sp, got);
+        BOOST_TEST(static_cast<int>(o) == static_cast<int>(r.want));
+        boost::system::error_code ec;
+        const json::value want = slow.parse(r.line, m, sp, ec);
+        BOOST_TEST(!ec);
+        if (o == FastOutcome::Decoded) BOOST_TEST(json::serialize(got) == json::serialize(want));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(mask_stamp)
+
+// ---- FieldMask::stamp, which the walk's memory of its lookups trusts (watch/mask_walk.hpp).
+
+namespace {
+
+FieldMask stamped_mask() {
+  FieldMask m;
+  m.keep({"metadata", "name"});
+  m.keep({"metadata", "labels"});
+  m.keep_prefix({"metadata", "annotations"}, "keep.me/");
+  m.keep({"spec", "steps", "kind"});
+  m.keep({"status", "phase"});
+  m.keep({"status", "conditions", "type"});
+  return m;
+}
+
+// The stamp of the node at `path` (child() by child()).
+std::uint64_t stamp_at(const FieldMask& m, const std::vector<std::string>& path) {
+  const FieldMask* node = &m;
+  for (const auto& k : path) {
+    node = node->child(k);
+    BOOST_REQUIRE(node != nullptr);
+  }
+  return node->stamp();
+}
+
+using Paths = std::vector<std::vector<std::string>>;
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_change_takes_a_new_stamp_on_the_nodes_it_changes) {
+  // A walk trusts what it looked up in a node while the node's stamp is the one it saw
+  // (watch/mask_walk.hpp): each change takes a new stamp on every node it changes (here
+  // the ones on its path), and leaves the others' alone.
+  struct Row {
+    const char* what;
+    std::function<void(FieldMask&)> change;
+    Paths changed, kept;
+  };
+  FieldMask sub;
+  sub.keep({"x"});
+  const Row rows[] = {
+      {"keep below metadata", [](FieldMask& m) { m.keep({"metadata", "uid"}); }, {{}, {"metadata"}}, {{"spec"}, {"spec", "steps"}}},
+      {"keep a node whole", [](FieldMask& m) { m.keep({"status"}); }, {{}, {"status"}}, {{"metadata"}, {"spec"}}},
+      {"keep_prefix", [](FieldMask& m) { m.keep_prefix({"metadata", "annotations"}, "x/"); },
+       {{}, {"metadata"}, {"metadata", "annotations"}}, {{"spec"}, {"metadata", "labels"}}},
+      {"merge", [](FieldMask& m) { m.merge(FieldMask::informer_minimum()); }, {{}, {"metadata"}}, {{"spec"}, {"status"}}},
+      {"nest", [&](FieldMask& m) { m.nest({"spec", "steps"}, sub); }, {{}, {"spec"}, {"spec", "steps"}}, {{"metadata"}}},
+      {"require_object", [](FieldMask& m) { m.require_object({"spec", "steps"}); }, {{}, {"spec"}, {"spec", "steps"}},
+       {{"metadata"}, {"status"}}},
+      {"array_of_objects", [](FieldMask& m) { m.array_of_objects({"status", "conditions"}); },
+       {{}, {"status"}, {"status", "conditions"}}, {{"metadata"}, {"spec"}}},
+      {"where", [](FieldMask& m) { m.where({"spec", "steps"}, "kind", "fix"); }, {{}, {"spec"}, {"spec", "steps"}},
+       {{"metadata"}, {"status", "conditions"}}},
+      {"constant", [](FieldMask& m) { m.constant("kind", "K"); }, {{}}, {{"spec", "steps"}, {"metadata", "labels"}}},
+      {"copy-assigned", [](FieldMask& m) { m = stamped_mask(); }, {{}, {"metadata"}, {"spec", "steps"}}, {}},
+      {"move-assigned", [](FieldMask& m) { m = FieldMask::informer_minimum(); }, {{}, {"metadata"}}, {}},
+      {"only read", [](FieldMask& m) { m.apply(json::parse(R"({"metadata":{"name":"a"}})")); }, {},
+       {{}, {"metadata"}, {"spec", "steps"}}},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      FieldMask m = stamped_mask();
+      std::vector<std::uint64_t> before_changed, before_kept;
+      for (const auto& p : r.changed) before_changed.push_back(stamp_at(m, p));
+      for (const auto& p : r.kept) before_kept.push_back(stamp_at(m, p));
+      r.change(m);
+      for (std::size_t i = 0; i < r.changed.size(); ++i) BOOST_TEST(stamp_at(m, r.changed[i]) != before_changed[i]);
+      for (std::size_t i = 0; i < r.kept.size(); ++i) BOOST_TEST(stamp_at(m, r.kept[i]) == before_kept[i]);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(copies_and_moves_take_new_stamps_on_both_sides) {
+  // A copy is another node (its own stamp); a move empties its source, which takes a new
+  // one too. The nodes of a moved tree that stay where they were keep theirs.
+  FieldMask a = stamped_mask();
+  const std::uint64_t root = a.stamp(), metadata = a.child("metadata")->stamp();
+  const FieldMask copy = a;
+  BOOST_TEST(copy.stamp() != root);
+  BOOST_TEST(copy.child("metadata")->stamp() != metadata);
+  BOOST_TEST(a.stamp() == root);
+  const FieldMask moved = std::move(a);
+  BOOST_TEST(moved.stamp() != root);
+  BOOST_TEST(a.stamp() != root);  // NOLINT(bugprone-use-after-move): the source's stamp is the point
+  BOOST_TEST(a.stamp() != moved.stamp());
+  BOOST_TEST(moved.child("metadata")->stamp() == metadata);  // the same node, moved with its parent's vector
+  // No two nodes share a stamp.
+  std::vector<std::uint64_t> all = {copy.stamp(), moved.stamp(), a.stamp(), FieldMask().stamp()};
+  for (const auto* m : {&copy, &moved}) {
+    for (const char* k : {"metadata", "spec", "status"}) all.push_back(m->child(k)->stamp());
+  }
+  std::sort(all.begin(), all.end());
+  BOOST_TEST((std::adjacent_find(all.begin(), all.end()) == all.end()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
