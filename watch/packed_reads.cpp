@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstddef>
+#include <cstring>
 #include <utility>
 
 namespace fdb::kube {
@@ -56,10 +59,21 @@ class Comparison {
   }
 
  private:
+  // Eight bytes at a time from the ends: the first unequal word's equal top bytes are the
+  // last bytes of the shared tail (little-endian: a word's last byte is its top byte).
   static std::size_t common_suffix(std::string_view a, std::string_view b) noexcept {
+    static_assert(std::endian::native == std::endian::little);
     std::size_t n = 0;
     const std::size_t most = std::min(a.size(), b.size());
-    while (n < most && a[a.size() - 1 - n] == b[b.size() - 1 - n]) ++n;
+    const char* const ea = a.data() + a.size();
+    const char* const eb = b.data() + b.size();
+    for (; n + 8 <= most; n += 8) {
+      std::uint64_t x, y;
+      std::memcpy(&x, ea - n - 8, 8);
+      std::memcpy(&y, eb - n - 8, 8);
+      if (x != y) return n + static_cast<std::size_t>(std::countl_zero(x ^ y) / 8);
+    }
+    while (n < most && ea[-1 - static_cast<std::ptrdiff_t>(n)] == eb[-1 - static_cast<std::ptrdiff_t>(n)]) ++n;
     return n;
   }
   // Whether what is left of both is the same bytes, read the same way: the same distance
@@ -97,8 +111,9 @@ class Comparison {
   const PackedReads& reads_;
   const std::size_t shared_tail_;  // bytes a and b share at their ends
   // The members left in each open object of a and b (outermost first); deeper than the
-  // array holds, the walk goes on to the end.
-  std::array<std::pair<const std::uint64_t*, const std::uint64_t*>, 16> open_{};
+  // array holds, the walk goes on to the end. Only the first open_count_ are set (not
+  // zeroed first: clearing 256 bytes cost more than the walk of a typical update).
+  std::array<std::pair<const std::uint64_t*, const std::uint64_t*>, 16> open_;
   std::size_t open_count_ = 0;
   bool rest_equal_ = false;
 };
@@ -108,11 +123,7 @@ class Comparison {
 PackedReads::PackedReads(const FieldMask& reads, const KeyTable& keys)
     : mask_(std::make_unique<FieldMask>(reads)), keys_(&keys), nodes_{Node{mask_.get(), {}}} {}
 
-std::uint32_t PackedReads::child(std::uint32_t node, std::uint32_t id) const {
-  if (id < nodes_[node].by_id.size()) {
-    const std::uint32_t known = nodes_[node].by_id[id];
-    if (known != 0) return known == kDropped ? kDropped : known - 1;
-  }
+std::uint32_t PackedReads::look_up(std::uint32_t node, std::uint32_t id) const {
   if (id >= keys_->size()) Cursor::fail("unknown key id");
   std::uint32_t found = kDropped;
   if (const FieldMask* c = nodes_[node].mask->child(keys_->at(id))) {

@@ -39,10 +39,16 @@ class PackedReads {
   // object at `node`, or kDropped. Throws std::invalid_argument for an id the table never
   // handed out.
   static constexpr std::uint32_t kDropped = 0xffffffff;
-  std::uint32_t child(std::uint32_t node, std::uint32_t id) const;
+  std::uint32_t child(std::uint32_t node, std::uint32_t id) const {
+    const std::vector<std::uint32_t>& by_id = nodes_[node].by_id;
+    if (id < by_id.size() && by_id[id] != 0) return by_id[id] == kDropped ? kDropped : by_id[id] - 1;
+    return look_up(node, id);
+  }
   bool whole(std::uint32_t node) const noexcept { return nodes_[node].mask->whole(); }
 
  private:
+  // child()'s first lookup of (node, id), by name; remembered for the next ones.
+  std::uint32_t look_up(std::uint32_t node, std::uint32_t id) const;
   struct Node {
     const FieldMask* mask;
     std::vector<std::uint32_t> by_id;  // 0: not looked up yet; else kDropped or the child's node + 1
