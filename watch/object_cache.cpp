@@ -65,6 +65,12 @@ ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
     indexes_.emplace(name, Index{std::move(spec.fn), PackedReads(spec.reads, *keys_), {}});
   }
   if (!indexes_.empty()) any_reads_ = std::make_unique<PackedReads>(any, *keys_);
+  const FieldMask* metadata = any.child("metadata");
+  if (any_reads_ && (metadata == nullptr || metadata->child("resourceVersion") == nullptr)) {
+    FieldMask version;
+    version.keep({"metadata", "resourceVersion"});
+    version_ = std::make_unique<PackedReads>(version, *keys_);
+  }
   refiling_.resize(indexes_.size());
 }
 
@@ -196,9 +202,17 @@ void ObjectCache::upsert_packed(std::string_view key, std::string_view packed, s
   change(*e, packed);
 }
 
+std::pair<std::uint16_t, std::uint16_t> ObjectCache::version_span(std::string_view packed) const {
+  if (!version_) return {0, 0};
+  const std::optional<ByteSpan> s = string_payload(packed, *version_);
+  if (!s || s->at + s->size > 0xffff) return {0, 0};  // past what an entry's 16 bits hold: none
+  return {static_cast<std::uint16_t>(s->at), static_cast<std::uint16_t>(s->size)};
+}
+
 void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64_t list) {
   std::size_t i = 0;
   for (auto& [name, index] : indexes_) values_of(index, packed, refiling_[i++].after);
+  const auto [version_at, version_size] = version_span(packed);
   Entry& e = *objects_.emplace(key).first;
   try {
     e.set_packed(packed);
@@ -207,6 +221,8 @@ void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64
     throw;
   }
   e.list = list;
+  e.unread_at = version_at;
+  e.unread_size = version_size;
   packed_bytes_ += packed.size();
   i = 0;
   for (auto& [name, index] : indexes_) file(index, e.key(), refiling_[i++].after);
@@ -217,8 +233,14 @@ void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64
 }
 
 void ObjectCache::change(Entry& e, std::string_view packed) {
-  // Most updates leave what the indexes read as it was: no index function is called.
-  const bool none_read = any_reads_ == nullptr || any_reads_->same(e.packed(), packed);
+  // Most updates leave what the indexes read as it was: no index function is called. Most
+  // of those change only the resourceVersion: bytes the same size as the stored ones, and
+  // the same outside the stored version's characters, are the same tree but for that
+  // string's characters (the string's tag and length, and every byte before and after it,
+  // read the same), which no index reads: the version span stays, and no walk is needed.
+  const bool version_only = e.unread_size != 0 && same_outside(e.packed(), packed, {e.unread_at, e.unread_size});
+  const bool none_read = any_reads_ == nullptr || version_only || any_reads_->same(e.packed(), packed);
+  const auto [version_at, version_size] = version_only ? std::pair{e.unread_at, e.unread_size} : version_span(packed);
   std::size_t i = 0;
   for (auto& [name, index] : indexes_) {
     Refiling& r = refiling_[i++];
@@ -232,6 +254,8 @@ void ObjectCache::change(Entry& e, std::string_view packed) {
   if (with_before) before_scratch_.assign(e.packed());
   const std::size_t old_size = e.packed().size();
   e.set_packed(packed);
+  e.unread_at = version_at;
+  e.unread_size = version_size;
   packed_bytes_ = packed_bytes_ - old_size + packed.size();
   i = 0;
   for (auto& [name, index] : indexes_) {

@@ -43,6 +43,14 @@ class ObjectTable {
     std::uint32_t packed_size_ = 0;
     std::uint32_t packed_capacity_ = 0;
     std::uint32_t key_size_;
+
+   public:
+    // Bytes [unread_at, unread_at + unread_size) of the packed bytes hold the characters of
+    // a string no index reads (ObjectCache: the resourceVersion's); size 0: none known.
+    // Kept by whoever stores the bytes (set_packed leaves them). Declared last, they fill
+    // the entry's padding: an entry is 32 bytes before its key, as without them.
+    std::uint16_t unread_at = 0;
+    std::uint16_t unread_size = 0;
   };
   struct EntryDeleter {
     void operator()(Entry* e) const noexcept;

@@ -149,6 +149,38 @@ bool PackedReads::same(std::string_view a, std::string_view b) const {
   return c.same(0, 0);
 }
 
+std::optional<ByteSpan> string_payload(std::string_view bytes, const PackedReads& path) {
+  Cursor c(bytes);
+  if (c.byte() != Tag::Object) Cursor::fail("not an object");
+  std::uint32_t node = 0;
+  for (int depth = 0;; ++depth) {
+    if (depth > Cursor::kMaxDepth) Cursor::fail("nested too deep");
+    std::uint32_t child = PackedReads::kDropped;
+    for (std::uint64_t n = c.varint(); n > 0 && child == PackedReads::kDropped; --n) {
+      const std::uint64_t id = c.varint();
+      if (id > 0xfffffffeu) Cursor::fail("unknown key id");
+      child = path.child(node, static_cast<std::uint32_t>(id));
+      if (child == PackedReads::kDropped) c.skip_value(depth + 1);
+    }
+    if (child == PackedReads::kDropped) return std::nullopt;
+    const unsigned char tag = c.byte();
+    if (path.whole(child)) {
+      if (tag != Tag::String) return std::nullopt;
+      const std::uint64_t size = c.varint();
+      c.need(size);
+      return ByteSpan{bytes.size() - c.left(), static_cast<std::size_t>(size)};
+    }
+    if (tag != Tag::Object) return std::nullopt;
+    node = child;
+  }
+}
+
+bool same_outside(std::string_view a, std::string_view b, ByteSpan span) noexcept {
+  const std::size_t end = span.at + span.size;
+  return a.size() == b.size() && end <= a.size() && std::memcmp(a.data(), b.data(), span.at) == 0 &&
+         std::memcmp(a.data() + end, b.data() + end, a.size() - end) == 0;
+}
+
 json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads, json::storage_ptr sp) {
   return PackedReads(reads, keys).unpack(bytes, std::move(sp));
 }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -57,6 +58,24 @@ class PackedReads {
   const KeyTable* keys_;
   mutable std::vector<Node> nodes_;
 };
+
+// Bytes [at, at + size) of a packed object.
+struct ByteSpan {
+  std::size_t at = 0;
+  std::size_t size = 0;
+};
+
+// Where the characters of the string at `path` lie in the object packed in `bytes`:
+// `path` keeps one field (one keep() of a path of keys). Object by object from the root,
+// the first member the path names is the one followed. nullopt when an object on the way
+// has no such member, a value on the way is not an object, or the field is not a string.
+// Reads only up to that string; throws std::invalid_argument where the bytes it reads are
+// not packed JSON.
+std::optional<ByteSpan> string_payload(std::string_view bytes, const PackedReads& path);
+
+// Whether `a` and `b` have the same size and the same bytes outside `span` (which lies
+// within them).
+bool same_outside(std::string_view a, std::string_view b, ByteSpan span) noexcept;
 
 // One-off forms (a PackedReads made for the call).
 boost::json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads,

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -274,6 +275,76 @@ BOOST_AUTO_TEST_CASE(packed_reads_keep_answering_as_new_keys_arrive) {
     BOOST_TEST(reads.same(previous, packed) == same_under(previous, packed, keys, m));
     BOOST_TEST(reads.same(packed, packed));
     previous = packed;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(string_payload_finds_the_characters_of_the_string_at_a_path) {
+  // Each row: an object, and the characters of metadata.resourceVersion in its packed bytes
+  // (nullopt: no string there).
+  struct Row {
+    const char* what;
+    const char* object;
+    std::optional<std::string> found;
+  };
+  const Row rows[] = {
+      {"first in metadata", R"({"metadata":{"resourceVersion":"41","name":"a"}})", "41"},
+      {"after objects and arrays to pass over",
+       R"({"kind":"W","spec":{"resourceVersion":"no"},"metadata":{"labels":{"a":"b"},"f":[1,{"resourceVersion":"no"}],"resourceVersion":"9876"}})",
+       "9876"},
+      {"empty", R"({"metadata":{"resourceVersion":""}})", ""},
+      {"a number", R"({"metadata":{"resourceVersion":41}})", std::nullopt},
+      {"an object", R"({"metadata":{"resourceVersion":{"v":"41"}}})", std::nullopt},
+      {"absent", R"({"metadata":{"name":"a"}})", std::nullopt},
+      {"metadata absent", R"({"resourceVersion":"41"})", std::nullopt},
+      {"metadata a string", R"({"metadata":"resourceVersion"})", std::nullopt},
+      {"metadata an array", R"({"metadata":[{"resourceVersion":"41"}]})", std::nullopt},
+      {"escaped characters", R"({"metadata":{"resourceVersion":"a\"b\u00e9"}})", "a\"b\xc3\xa9"},
+  };
+  KeyTable keys;
+  FieldMask path;
+  path.keep({"metadata", "resourceVersion"});
+  const PackedReads reads(path, keys);
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      const std::string bytes = pack(json::parse(r.object).as_object(), keys);
+      const std::optional<ByteSpan> s = string_payload(bytes, reads);
+      BOOST_REQUIRE(s.has_value() == r.found.has_value());
+      if (s) {
+        BOOST_TEST(s->at + s->size <= bytes.size());
+        BOOST_TEST(bytes.substr(s->at, s->size) == *r.found);
+      }
+    }
+  }
+  const std::string bytes = pack(json::parse(rows[1].object).as_object(), keys);
+  BOOST_CHECK_THROW(string_payload(bytes.substr(0, bytes.size() - 3), reads), std::invalid_argument);
+  BOOST_CHECK_THROW(string_payload("", reads), std::invalid_argument);
+  BOOST_CHECK_THROW(string_payload("\x07\x00", reads), std::invalid_argument);  // an array
+}
+
+BOOST_AUTO_TEST_CASE(same_outside_compares_all_but_the_span) {
+  struct Row {
+    const char* what;
+    std::string a, b;
+    ByteSpan span;
+    bool same;
+  };
+  const Row rows[] = {
+      {"equal", "abcdefgh", "abcdefgh", {2, 3}, true},
+      {"differ inside", "abcdefgh", "abXYZfgh", {2, 3}, true},
+      {"differ just before", "abcdefgh", "aXcdefgh", {2, 3}, false},
+      {"differ just after", "abcdefgh", "abcdeXgh", {2, 3}, false},
+      {"differ at the end", "abcdefgh", "abcdefgX", {2, 3}, false},
+      {"span at the end", "abcdefgh", "abcdefXY", {6, 2}, true},
+      {"empty span", "abcdefgh", "abcdefgh", {8, 0}, true},
+      {"b longer", "abcdefgh", "abcdefghi", {2, 3}, false},
+      {"b shorter, inside", "abcdefgh", "abcdfgh", {2, 3}, false},
+      {"span past the end", "abcdefgh", "abcdefgh", {6, 3}, false},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      BOOST_TEST(same_outside(r.a, r.b, r.span) == r.same);
+      if (r.a.size() == r.b.size()) BOOST_TEST(same_outside(r.b, r.a, r.span) == r.same);
+    }
   }
 }
 
