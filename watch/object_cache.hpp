@@ -114,6 +114,9 @@ class ObjectCache {
   // object (the mask and transform applied), its keys interned in keys(); `key` its cache
   // key (not empty). `list`: as upsert_masked's (0: a watch event's object).
   void upsert_packed(std::string_view key, std::string_view packed, std::uint64_t list);
+  // A hint that `key` is upserted soon (an event for it is being decoded): starts loading
+  // what its lookup reads first. Changes nothing.
+  void prefetch(std::string_view key) const noexcept { objects_.prefetch(key); }
   // The table packed objects must be made with.
   KeyTable& keys() noexcept { return *keys_; }
   const KeyTable& keys() const noexcept { return *keys_; }

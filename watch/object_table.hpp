@@ -66,6 +66,9 @@ class ObjectTable {
   ObjectTable& operator=(const ObjectTable&) = delete;
 
   Entry* find(std::string_view key) const noexcept;
+  // A hint that `key` is looked up soon: starts loading the slot where its lookup begins
+  // (among 100 000 objects, most likely not in cache). Changes nothing.
+  void prefetch(std::string_view key) const noexcept { __builtin_prefetch(&slots_[hash(key) & (slots_.size() - 1)]); }
   // The entry of `key`, and true when it was made now (with no packed bytes, list 0).
   // Throws std::length_error for a key over 4 GiB or a table over 2^60 slots.
   std::pair<Entry*, bool> emplace(std::string_view key);
