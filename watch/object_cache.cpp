@@ -209,11 +209,16 @@ void ObjectCache::upsert_packed(std::string_view key, std::string_view packed, s
   change(*e, packed);
 }
 
-std::pair<std::uint16_t, std::uint16_t> ObjectCache::version_span(std::string_view packed) const {
-  if (!version_) return {0, 0};
-  const std::optional<ByteSpan> s = string_payload(packed, *version_);
-  if (!s || s->at + s->size > 0xffff) return {0, 0};  // past what an entry's 16 bits hold: none
+namespace {
+// A span as an entry holds it: {0, 0} for none, or past what its 16 bits hold.
+std::pair<std::uint16_t, std::uint16_t> entry_span(const std::optional<ByteSpan>& s) noexcept {
+  if (!s || s->at + s->size > 0xffff) return {0, 0};
   return {static_cast<std::uint16_t>(s->at), static_cast<std::uint16_t>(s->size)};
+}
+}  // namespace
+
+std::pair<std::uint16_t, std::uint16_t> ObjectCache::version_span(std::string_view packed) const {
+  return version_ ? entry_span(string_payload(packed, *version_)) : std::pair<std::uint16_t, std::uint16_t>{0, 0};
 }
 
 void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64_t list) {
@@ -241,13 +246,14 @@ void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64
 
 void ObjectCache::change(Entry& e, std::string_view packed) {
   // Most updates leave what the indexes read as it was: no index function is called. Most
-  // of those change only the resourceVersion: bytes the same size as the stored ones, and
-  // the same outside the stored version's characters, are the same tree but for that
-  // string's characters (the string's tag and length, and every byte before and after it,
-  // read the same), which no index reads: the version span stays, and no walk is needed.
-  const bool version_only = e.unread_size != 0 && same_outside(e.packed(), packed, {e.unread_at, e.unread_size});
-  const bool none_read = any_reads_ == nullptr || version_only || any_reads_->same(e.packed(), packed);
-  const auto [version_at, version_size] = version_only ? std::pair{e.unread_at, e.unread_size} : version_span(packed);
+  // of those change only the resourceVersion: bytes that are the stored ones with that
+  // string alone replaced (same_but_string) are the same tree but for it, which no index
+  // reads: no walk is needed, and the version's new place is known. Else the reads are
+  // compared, and the version found in the new bytes.
+  const std::optional<ByteSpan> moved =
+      e.unread_size == 0 ? std::nullopt : same_but_string(e.packed(), packed, {e.unread_at, e.unread_size});
+  const bool none_read = any_reads_ == nullptr || moved || any_reads_->same(e.packed(), packed);
+  const auto [version_at, version_size] = moved ? entry_span(moved) : version_span(packed);
   std::size_t i = 0;
   for (auto& [name, index] : indexes_) {
     Refiling& r = refiling_[i++];

@@ -184,7 +184,8 @@ class ObjectCache {
   // Every index's reads merged: an update that changes none of them costs one walk.
   std::unique_ptr<PackedReads> any_reads_;
   // metadata.resourceVersion, when there are indexes and none reads it: an update whose
-  // bytes differ only within the stored version's characters changes no index (no walk).
+  // bytes are the stored ones with only the version's string replaced (whatever its new
+  // length) changes no index, and needs no walk of the index reads.
   std::unique_ptr<PackedReads> version_;
   std::size_t packed_bytes_ = 0;
   std::uint64_t replaces_ = 0;  // replace()'s own list numbers (top bit set: never the reflector's)

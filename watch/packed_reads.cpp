@@ -175,10 +175,38 @@ std::optional<ByteSpan> string_payload(std::string_view bytes, const PackedReads
   }
 }
 
-bool same_outside(std::string_view a, std::string_view b, ByteSpan span) noexcept {
-  const std::size_t end = span.at + span.size;
-  return a.size() == b.size() && end <= a.size() && std::memcmp(a.data(), b.data(), span.at) == 0 &&
-         std::memcmp(a.data() + end, b.data() + end, a.size() - end) == 0;
+namespace {
+// The varint at `at` of `bytes` (moving `at` past it), or nullopt past the end or when longer
+// than 64 bits.
+std::optional<std::uint64_t> varint_at(std::string_view bytes, std::size_t& at) noexcept {
+  std::uint64_t v = 0;
+  for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+    const auto c = static_cast<unsigned char>(bytes[at++]);
+    v |= static_cast<std::uint64_t>(c & 0x7f) << shift;
+    if ((c & 0x80) == 0) return v;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<ByteSpan> same_but_string(std::string_view a, std::string_view b, ByteSpan span) noexcept {
+  if (span.at > a.size() || span.size > a.size() - span.at) return std::nullopt;
+  // The string's header in a: its tag, then its length, ending where the characters begin.
+  std::size_t width = 1;
+  for (std::size_t n = span.size; n >= 0x80; n >>= 7) ++width;
+  if (span.at < 1 + width) return std::nullopt;
+  const std::size_t tag = span.at - 1 - width;
+  std::size_t at = tag + 1;
+  if (static_cast<unsigned char>(a[tag]) != Tag::String || varint_at(a, at) != span.size || at != span.at) return std::nullopt;
+  // b's length, at the same place; then as many bytes after b's string as after a's.
+  at = tag + 1;
+  const std::optional<std::uint64_t> size = varint_at(b, at);
+  const std::size_t tail = a.size() - span.at - span.size;
+  if (!size || *size > b.size() - at || b.size() - at - *size != tail) return std::nullopt;
+  if (std::memcmp(a.data(), b.data(), tag + 1) != 0 || std::memcmp(a.data() + a.size() - tail, b.data() + b.size() - tail, tail) != 0) {
+    return std::nullopt;
+  }
+  return ByteSpan{at, static_cast<std::size_t>(*size)};
 }
 
 json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads, json::storage_ptr sp) {

@@ -73,9 +73,12 @@ struct ByteSpan {
 // not packed JSON.
 std::optional<ByteSpan> string_payload(std::string_view bytes, const PackedReads& path);
 
-// Whether `a` and `b` have the same size and the same bytes outside `span` (which lies
-// within them).
-bool same_outside(std::string_view a, std::string_view b, ByteSpan span) noexcept;
+// When `b` is `a` with one string's characters replaced, the characters of that string in
+// `b`; else nullopt. `span` is where that string's characters lie in `a`, after its tag and
+// its length: `b` must have the same bytes as `a` up to and with that tag, a length after
+// it, and then, after that many characters, the same bytes as `a` after the string, to
+// the end. Then `b` reads as the same tree as `a`, but for that string.
+std::optional<ByteSpan> same_but_string(std::string_view a, std::string_view b, ByteSpan span) noexcept;
 
 // One-off forms (a PackedReads made for the call).
 boost::json::object unpack_masked(std::string_view bytes, const KeyTable& keys, const FieldMask& reads,

@@ -321,31 +321,62 @@ BOOST_AUTO_TEST_CASE(string_payload_finds_the_characters_of_the_string_at_a_path
   BOOST_CHECK_THROW(string_payload("\x07\x00", reads), std::invalid_argument);  // an array
 }
 
-BOOST_AUTO_TEST_CASE(same_outside_compares_all_but_the_span) {
+BOOST_AUTO_TEST_CASE(same_but_string_follows_a_string_whose_characters_change) {
+  // `a` with its version at the span string_payload gives, against `b`: the characters of
+  // b's version when nothing else differs (nullopt: something else does).
   struct Row {
     const char* what;
-    std::string a, b;
-    ByteSpan span;
-    bool same;
+    std::string b;
+    std::optional<std::string> version;
   };
+  auto object = [](const std::string& rv, const std::string& before = "\"x\"", const std::string& after = "\"y\"") {
+    return R"({"metadata":{"labels":{"l":)" + before + R"(},"resourceVersion":")" + rv + R"(","name":)" + after + "}}";
+  };
+  const std::string long_rv(200, '7');  // two bytes of length
   const Row rows[] = {
-      {"equal", "abcdefgh", "abcdefgh", {2, 3}, true},
-      {"differ inside", "abcdefgh", "abXYZfgh", {2, 3}, true},
-      {"differ just before", "abcdefgh", "aXcdefgh", {2, 3}, false},
-      {"differ just after", "abcdefgh", "abcdeXgh", {2, 3}, false},
-      {"differ at the end", "abcdefgh", "abcdefgX", {2, 3}, false},
-      {"span at the end", "abcdefgh", "abcdefXY", {6, 2}, true},
-      {"empty span", "abcdefgh", "abcdefgh", {8, 0}, true},
-      {"b longer", "abcdefgh", "abcdefghi", {2, 3}, false},
-      {"b shorter, inside", "abcdefgh", "abcdfgh", {2, 3}, false},
-      {"span past the end", "abcdefgh", "abcdefgh", {6, 3}, false},
+      {"the same", object("41"), "41"},
+      {"other characters", object("42"), "42"},
+      {"longer", object("410"), "410"},
+      {"shorter", object("4"), "4"},
+      {"empty", object(""), ""},
+      {"long enough for two bytes of length", object(long_rv), long_rv},
+      {"a byte before it", object("42", "\"z\""), std::nullopt},
+      {"a byte after it", object("42", "\"x\"", "\"z\""), std::nullopt},
+      {"longer before it", object("4", "\"xx\""), std::nullopt},
+      {"longer after it", object("4", "\"x\"", "\"yy\""), std::nullopt},
+      {"a number now", R"({"metadata":{"labels":{"l":"x"},"resourceVersion":41,"name":"y"}})", std::nullopt},
   };
+  KeyTable keys;
+  FieldMask path;
+  path.keep({"metadata", "resourceVersion"});
+  const PackedReads reads(path, keys);
+  const std::string a = pack(json::parse(object("41")).as_object(), keys);
+  const std::optional<ByteSpan> span = string_payload(a, reads);
+  BOOST_REQUIRE(span.has_value());
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT(r.what) {
-      BOOST_TEST(same_outside(r.a, r.b, r.span) == r.same);
-      if (r.a.size() == r.b.size()) BOOST_TEST(same_outside(r.b, r.a, r.span) == r.same);
+      const std::string b = pack(json::parse(r.b).as_object(), keys);
+      const std::optional<ByteSpan> moved = same_but_string(a, b, *span);
+      BOOST_REQUIRE(moved.has_value() == r.version.has_value());
+      if (moved) {
+        BOOST_TEST(b.substr(moved->at, moved->size) == *r.version);
+        BOOST_TEST(moved->at == string_payload(b, reads)->at);
+      }
+      for (std::size_t cut = 0; cut < b.size(); ++cut) BOOST_TEST(!same_but_string(a, b.substr(0, cut), *span).has_value());
     }
   }
+  // Bytes between b's string and the bytes a has after its string: not a with one string
+  // replaced, whatever the bytes at the end.
+  std::string extra = a.substr(0, span->at - 1) + '\x01' + "4" + "Z" + a.substr(span->at + span->size);
+  BOOST_TEST(!same_but_string(a, extra, *span).has_value());
+  extra = a.substr(0, span->at - 1) + '\x01' + "4" + a.substr(span->at + span->size);
+  BOOST_TEST(same_but_string(a, extra, *span).has_value());  // the same without them
+  // A span that is not a string's characters in `a` (its bytes before are not its header).
+  for (std::size_t at = 0; at <= a.size(); ++at) {
+    if (at != span->at) BOOST_TEST(!same_but_string(a, a, {at, span->size}).has_value(), "at " << at);
+  }
+  BOOST_TEST(!same_but_string(a, a, {span->at, span->size + 1}).has_value());
+  BOOST_TEST(!same_but_string(a, a, {span->at, a.size()}).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
