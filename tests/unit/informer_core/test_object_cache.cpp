@@ -294,7 +294,12 @@ BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
   // then files what a cache given `to` alone files, and its function runs only when a read
   // field changed (calls: 0 or 2; -1: either, a false "differs" is allowed). The bytes come
   // from pack() (upsert) and from the watch decoder (upsert_packed).
-  const std::string lane = R"({"lane":"local","team":"x"})", tail = R"(,"annotations":{"f/issue":"I_1","o":"p"}},"status":{"phase":"Running"})";
+  // What follows the version: the annotations (one read), then the status.
+  auto after = [](const std::string& issue, const std::string& other, const std::string& status) {
+    return R"(,"annotations":{"f/issue":")" + issue + R"(","o":")" + other + R"("}},"status":)" + status;
+  };
+  const std::string lane = R"({"lane":"local","team":"x"})", tail = after("I_1", "p", R"({"phase":"Running"})");
+  const std::string unversioned = R"({"metadata":{"name":"a","namespace":"llm","labels":)" + lane + tail + "}";
   struct Row {
     const char* what;
     std::string from, to;
@@ -305,18 +310,18 @@ BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
       {"the version, longer", versioned(lane, "99", tail), versioned(lane, "100", tail), 0},
       {"the version, shorter", versioned(lane, "100", tail), versioned(lane, "99", tail), 0},
       {"and an unread label", versioned(lane, "11", tail), versioned(R"({"lane":"local","team":"y"})", "12", tail), 0},
-      {"and an unread annotation", versioned(lane, "11", tail), versioned(lane, "12", R"(,"annotations":{"f/issue":"I_1","o":"q"}},"status":{"phase":"Running"})"), 0},
+      {"and an unread annotation", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "q", R"({"phase":"Running"})")), 0},
       {"and the read label", versioned(lane, "11", tail), versioned(R"({"lane":"cloud","team":"x"})", "12", tail), 2},
       {"and the read label added", versioned(R"({"team":"x"})", "11", tail), versioned(lane, "12", tail), 2},
       {"and the read label removed", versioned(lane, "11", tail), versioned(R"({"team":"x"})", "12", tail), 2},
       {"and the labels now a string", versioned(lane, "11", tail), versioned(R"("lane")", "12", tail), 2},
       {"and the labels reordered", versioned(lane, "11", tail), versioned(R"({"team":"x","lane":"local"})", "12", tail), -1},
-      {"and the read annotation", versioned(lane, "11", tail), versioned(lane, "12", R"(,"annotations":{"f/issue":"I_2","o":"p"}},"status":{"phase":"Running"})"), 2},
-      {"and the phase", versioned(lane, "11", tail), versioned(lane, "12", R"(,"annotations":{"f/issue":"I_1","o":"p"}},"status":{"phase":"Pending"})"), 2},
-      {"and the phase absent", versioned(lane, "11", tail), versioned(lane, "12", R"(,"annotations":{"f/issue":"I_1","o":"p"}},"status":{})"), 2},
-      {"and the status now a string", versioned(lane, "11", tail), versioned(lane, "12", R"(,"annotations":{"f/issue":"I_1","o":"p"}},"status":"Running")"), 2},
-      {"the version gone", versioned(lane, "11", tail), R"({"metadata":{"name":"a","namespace":"llm","labels":)" + lane + tail + "}", 0},
-      {"the version back, and the label", R"({"metadata":{"name":"a","namespace":"llm","labels":)" + lane + tail + "}", versioned(R"({"lane":"cloud"})", "12", tail), 2},
+      {"and the read annotation", versioned(lane, "11", tail), versioned(lane, "12", after("I_2", "p", R"({"phase":"Running"})")), 2},
+      {"and the phase", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "p", R"({"phase":"Pending"})")), 2},
+      {"and the phase absent", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "p", "{}")), 2},
+      {"and the status now a string", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "p", R"("Running")")), 2},
+      {"the version gone", versioned(lane, "11", tail), unversioned, 0},
+      {"the version back, and the label", unversioned, versioned(R"({"lane":"cloud"})", "12", tail), 2},
   };
   FieldMask reads;
   reads.keep({"metadata", "labels", "lane"});
@@ -352,6 +357,15 @@ BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
       }
     }
   }
+  // A version whose place a read string of its length takes (the version gone), then that
+  // string changed: the span must not outlive the version.
+  FieldMask o_reads;
+  o_reads.keep({"metadata", "o"});
+  ObjectCache by_o({}, {{"i", {[](const json::object& o) { return std::vector<std::string>{json::serialize(o)}; }, o_reads}}});
+  by_o.upsert(json::parse(R"({"metadata":{"resourceVersion":"abc","name":"a"}})").as_object());
+  by_o.upsert(json::parse(R"({"metadata":{"o":"abc","name":"a"}})").as_object());
+  by_o.upsert(json::parse(R"({"metadata":{"o":"xyz","name":"a"}})").as_object());
+  BOOST_TEST(filed(by_o) == R"({"metadata":{"o":"xyz"}}:1 )");
   // An index that reads the version itself: a change of the version alone is a change.
   FieldMask version;
   version.keep({"metadata", "resourceVersion"});

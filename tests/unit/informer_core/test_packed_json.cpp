@@ -289,7 +289,8 @@ BOOST_AUTO_TEST_CASE(string_payload_finds_the_characters_of_the_string_at_a_path
   const Row rows[] = {
       {"first in metadata", R"({"metadata":{"resourceVersion":"41","name":"a"}})", "41"},
       {"after objects and arrays to pass over",
-       R"({"kind":"W","spec":{"resourceVersion":"no"},"metadata":{"labels":{"a":"b"},"f":[1,{"resourceVersion":"no"}],"resourceVersion":"9876"}})",
+       R"({"kind":"W","spec":{"resourceVersion":"no"},)"
+       R"("metadata":{"labels":{"a":"b"},"f":[1,{"resourceVersion":"no"}],"resourceVersion":"9876"}})",
        "9876"},
       {"empty", R"({"metadata":{"resourceVersion":""}})", ""},
       {"a number", R"({"metadata":{"resourceVersion":41}})", std::nullopt},
