@@ -65,6 +65,12 @@ ObjectCache::ObjectCache(std::function<json::object(json::object)> transform,
     indexes_.emplace(name, Index{std::move(spec.fn), PackedReads(spec.reads, *keys_), {}});
   }
   if (!indexes_.empty()) any_reads_ = std::make_unique<PackedReads>(any, *keys_);
+  const FieldMask* metadata = any.child("metadata");
+  if (any_reads_ && (metadata == nullptr || metadata->child("resourceVersion") == nullptr)) {
+    FieldMask version;
+    version.keep({"metadata", "resourceVersion"});
+    version_ = std::make_unique<PackedReads>(version, *keys_);
+  }
   refiling_.resize(indexes_.size());
 }
 
@@ -189,6 +195,13 @@ void ObjectCache::upsert_packed(std::string_view key, std::string_view packed, s
     add(key, packed, list);
     return;
   }
+  // The stored bytes are read next (compared, then overwritten), most likely not in cache:
+  // every line of them is asked for at once, rather than one miss after another.
+  const std::string_view stored = e->packed();
+  const auto line = [](const char* p) { return reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{63}; };
+  for (std::uintptr_t at = line(stored.data()) + 64; !stored.empty() && at <= line(&stored.back()); at += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(at));
+  }
   // A watch event's object keeps the mark of the list that named it last.
   if (list != 0) e->list = list;
   // Nothing stored changed (a relist of an unchanged object): no update.
@@ -196,9 +209,22 @@ void ObjectCache::upsert_packed(std::string_view key, std::string_view packed, s
   change(*e, packed);
 }
 
+namespace {
+// A span as an entry holds it: {0, 0} for none, or past what its 16 bits hold.
+std::pair<std::uint16_t, std::uint16_t> entry_span(const std::optional<ByteSpan>& s) noexcept {
+  if (!s || s->at + s->size > 0xffff) return {0, 0};
+  return {static_cast<std::uint16_t>(s->at), static_cast<std::uint16_t>(s->size)};
+}
+}  // namespace
+
+std::pair<std::uint16_t, std::uint16_t> ObjectCache::version_span(std::string_view packed) const {
+  return version_ ? entry_span(string_payload(packed, *version_)) : std::pair<std::uint16_t, std::uint16_t>{0, 0};
+}
+
 void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64_t list) {
   std::size_t i = 0;
   for (auto& [name, index] : indexes_) values_of(index, packed, refiling_[i++].after);
+  const auto [version_at, version_size] = version_span(packed);
   Entry& e = *objects_.emplace(key).first;
   try {
     e.set_packed(packed);
@@ -207,6 +233,8 @@ void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64
     throw;
   }
   e.list = list;
+  e.unread_at = version_at;
+  e.unread_size = version_size;
   packed_bytes_ += packed.size();
   i = 0;
   for (auto& [name, index] : indexes_) file(index, e.key(), refiling_[i++].after);
@@ -217,8 +245,15 @@ void ObjectCache::add(std::string_view key, std::string_view packed, std::uint64
 }
 
 void ObjectCache::change(Entry& e, std::string_view packed) {
-  // Most updates leave what the indexes read as it was: no index function is called.
-  const bool none_read = any_reads_ == nullptr || any_reads_->same(e.packed(), packed);
+  // Most updates leave what the indexes read as it was: no index function is called. Most
+  // of those change only the resourceVersion: bytes that are the stored ones with that
+  // string alone replaced (same_but_string) are the same tree but for it, which no index
+  // reads: no walk is needed, and the version's new place is known. Else the reads are
+  // compared, and the version found in the new bytes.
+  const std::optional<ByteSpan> moved =
+      e.unread_size == 0 ? std::nullopt : same_but_string(e.packed(), packed, {e.unread_at, e.unread_size});
+  const bool none_read = any_reads_ == nullptr || moved || any_reads_->same(e.packed(), packed);
+  const auto [version_at, version_size] = moved ? entry_span(moved) : version_span(packed);
   std::size_t i = 0;
   for (auto& [name, index] : indexes_) {
     Refiling& r = refiling_[i++];
@@ -232,6 +267,8 @@ void ObjectCache::change(Entry& e, std::string_view packed) {
   if (with_before) before_scratch_.assign(e.packed());
   const std::size_t old_size = e.packed().size();
   e.set_packed(packed);
+  e.unread_at = version_at;
+  e.unread_size = version_size;
   packed_bytes_ = packed_bytes_ - old_size + packed.size();
   i = 0;
   for (auto& [name, index] : indexes_) {

@@ -114,6 +114,9 @@ class ObjectCache {
   // object (the mask and transform applied), its keys interned in keys(); `key` its cache
   // key (not empty). `list`: as upsert_masked's (0: a watch event's object).
   void upsert_packed(std::string_view key, std::string_view packed, std::uint64_t list);
+  // A hint that `key` is upserted soon (an event for it is being decoded): starts loading
+  // what its lookup reads first. Changes nothing.
+  void prefetch(std::string_view key) const noexcept { objects_.prefetch(key); }
   // The table packed objects must be made with.
   KeyTable& keys() noexcept { return *keys_; }
   const KeyTable& keys() const noexcept { return *keys_; }
@@ -159,6 +162,9 @@ class ObjectCache {
   void upsert_projected(const std::string& key, const boost::json::object& projected, std::uint64_t list);
   void add(std::string_view key, std::string_view packed, std::uint64_t list);
   void change(Entry& e, std::string_view packed);
+  // Where `packed` holds the resourceVersion's characters, as an entry remembers it
+  // (Entry::unread_at, unread_size; {0, 0}: none, or no index to spare the comparison).
+  std::pair<std::uint16_t, std::uint16_t> version_span(std::string_view packed) const;
   void erase(std::string_view key);
   // The stored objects in key order (for_each, for_each_key).
   std::vector<const Entry*> in_key_order() const;
@@ -177,6 +183,10 @@ class ObjectCache {
   std::map<std::string, Index, std::less<>> indexes_;
   // Every index's reads merged: an update that changes none of them costs one walk.
   std::unique_ptr<PackedReads> any_reads_;
+  // metadata.resourceVersion, when there are indexes and none reads it: an update whose
+  // bytes are the stored ones with only the version's string replaced (whatever its new
+  // length) changes no index, and needs no walk of the index reads.
+  std::unique_ptr<PackedReads> version_;
   std::size_t packed_bytes_ = 0;
   std::uint64_t replaces_ = 0;  // replace()'s own list numbers (top bit set: never the reflector's)
   WatchCacheHandlers handlers_;

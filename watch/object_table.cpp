@@ -19,6 +19,8 @@ constexpr std::size_t kFirstSlots = 64;
 // entry.
 bool too_full(std::size_t entries, std::size_t slots) noexcept { return entries * 5 > slots * 4; }
 
+static_assert(sizeof(void*) != 8 || sizeof(ObjectTable::Entry) == 32, "an entry's header is 32 bytes on 64-bit targets");
+
 std::uint64_t tag_of(std::uint64_t h) noexcept { return h & ~((std::uint64_t{1} << 48) - 1); }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "watch/packed_json.hpp"
 #include "watch/watch_cache_io.hpp"
+#include "watch/watch_decoder.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -256,6 +258,146 @@ BOOST_AUTO_TEST_CASE(upsert_packed_is_the_core_and_handlers_decode_on_demand) {
   BOOST_TEST(!c.contains("llm/x"));
   BOOST_CHECK_THROW(c.upsert_packed("b", "\x08\x01\x63", 0), std::invalid_argument);  // an object with key id 99
   BOOST_TEST(c.get("b")->at("metadata").at("name") == "b");
+}
+
+namespace {
+// An object whose resourceVersion lies between what an index reads before it (labels) and
+// after it (annotations, status).
+std::string versioned(const std::string& labels, const std::string& rv, const std::string& tail) {
+  return R"({"metadata":{"name":"a","namespace":"llm","labels":)" + labels + R"(,"resourceVersion":")" + rv + "\"" + tail + "}";
+}
+// The bridge's kind of index: a label, an annotation, the phase (the version unread).
+std::vector<std::string> filed_under(const json::object& o) {
+  std::vector<std::string> out;
+  auto add = [&](const char* what, const json::value* v) {
+    if (v != nullptr && v->is_string()) out.push_back(what + std::string(v->get_string()));
+  };
+  const json::object* md = o.if_contains("metadata") ? o.at("metadata").if_object() : nullptr;
+  const json::value* labels = md ? md->if_contains("labels") : nullptr;
+  const json::value* notes = md ? md->if_contains("annotations") : nullptr;
+  if (labels && labels->is_object()) add("lane=", labels->get_object().if_contains("lane"));
+  if (notes && notes->is_object()) add("issue=", notes->get_object().if_contains("f/issue"));
+  const json::value* status = o.if_contains("status");
+  if (status && status->is_object()) add("phase=", status->get_object().if_contains("phase"));
+  return out;
+}
+// Index "i" as text: each value and its count.
+std::string filed(const ObjectCache& c) {
+  std::string out;
+  for (const auto& [value, n] : c.index_counts("i")) out += value + ":" + std::to_string(n) + " ";
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
+  // Each row updates one object from `from` to `to`, the version changed with it: the index
+  // then files what a cache given `to` alone files, and its function runs only when a read
+  // field changed (calls: 0 or 2; -1: either, a false "differs" is allowed). The bytes come
+  // from pack() (upsert) and from the watch decoder (upsert_packed).
+  // What follows the version: the annotations (one read), then the status.
+  auto after = [](const std::string& issue, const std::string& other, const std::string& status) {
+    return R"(,"annotations":{"f/issue":")" + issue + R"(","o":")" + other + R"("}},"status":)" + status;
+  };
+  const std::string lane = R"({"lane":"local","team":"x"})", tail = after("I_1", "p", R"({"phase":"Running"})");
+  const std::string unversioned = R"({"metadata":{"name":"a","namespace":"llm","labels":)" + lane + tail + "}";
+  struct Row {
+    const char* what;
+    std::string from, to;
+    int calls;
+  };
+  const Row rows[] = {
+      {"the version, same length", versioned(lane, "11", tail), versioned(lane, "12", tail), 0},
+      {"the version, longer", versioned(lane, "99", tail), versioned(lane, "100", tail), 0},
+      {"the version, shorter", versioned(lane, "100", tail), versioned(lane, "99", tail), 0},
+      {"and an unread label", versioned(lane, "11", tail), versioned(R"({"lane":"local","team":"y"})", "12", tail), 0},
+      {"and an unread annotation", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "q", R"({"phase":"Running"})")), 0},
+      {"and the read label", versioned(lane, "11", tail), versioned(R"({"lane":"cloud","team":"x"})", "12", tail), 2},
+      {"and the read label added", versioned(R"({"team":"x"})", "11", tail), versioned(lane, "12", tail), 2},
+      {"and the read label removed", versioned(lane, "11", tail), versioned(R"({"team":"x"})", "12", tail), 2},
+      {"and the labels now a string", versioned(lane, "11", tail), versioned(R"("lane")", "12", tail), 2},
+      {"and the labels reordered", versioned(lane, "11", tail), versioned(R"({"team":"x","lane":"local"})", "12", tail), -1},
+      {"and the read annotation", versioned(lane, "11", tail), versioned(lane, "12", after("I_2", "p", R"({"phase":"Running"})")), 2},
+      {"and the phase", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "p", R"({"phase":"Pending"})")), 2},
+      {"and the phase absent", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "p", "{}")), 2},
+      {"and the status now a string", versioned(lane, "11", tail), versioned(lane, "12", after("I_1", "p", R"("Running")")), 2},
+      {"the version gone", versioned(lane, "11", tail), unversioned, 0},
+      {"the version back, and the label", unversioned, versioned(R"({"lane":"cloud"})", "12", tail), 2},
+  };
+  FieldMask reads;
+  reads.keep({"metadata", "labels", "lane"});
+  reads.keep({"metadata", "annotations", "f/issue"});
+  reads.keep({"status", "phase"});
+  FieldMask whole;
+  for (const char* k : {"metadata", "status"}) whole.keep({k});
+  for (const auto& r : rows) {
+    for (const bool decoded : {false, true}) {
+      BOOST_TEST_CONTEXT(r.what << (decoded ? ", decoded" : ", packed")) {
+        int calls = 0;
+        auto counted = [&](const json::object& o) {
+          ++calls;
+          return filed_under(o);
+        };
+        ObjectCache c({}, {{"i", {counted, reads}}}, whole);
+        WatchDecoder dec(c.fields(), false, c.keys());
+        auto upsert = [&](const std::string& object) {
+          if (!decoded) return c.upsert(json::parse(object).as_object());
+          json::monotonic_resource arena;
+          const WatchEvent ev = dec.decode(R"({"type":"MODIFIED","object":)" + object + "}", json::storage_ptr(&arena));
+          BOOST_REQUIRE(ev.packed.has_value());
+          c.upsert_packed(ev.packed->key, ev.packed->bytes, 0);
+        };
+        upsert(r.from);
+        calls = 0;
+        upsert(r.to);
+        if (r.calls >= 0) BOOST_TEST(calls == r.calls);
+        ObjectCache fresh({}, {{"i", {filed_under, reads}}}, whole);
+        fresh.upsert(json::parse(r.to).as_object());
+        BOOST_TEST(filed(c) == filed(fresh));
+        BOOST_TEST(json::serialize(*c.get("llm/a")) == json::serialize(*fresh.get("llm/a")));
+      }
+    }
+  }
+  // A version whose place a read string of its length takes (the version gone), then that
+  // string changed: the span must not outlive the version.
+  FieldMask o_reads;
+  o_reads.keep({"metadata", "o"});
+  ObjectCache by_o({}, {{"i", {[](const json::object& o) { return std::vector<std::string>{json::serialize(o)}; }, o_reads}}});
+  by_o.upsert(json::parse(R"({"metadata":{"resourceVersion":"abc","name":"a"}})").as_object());
+  by_o.upsert(json::parse(R"({"metadata":{"o":"abc","name":"a"}})").as_object());
+  by_o.upsert(json::parse(R"({"metadata":{"o":"xyz","name":"a"}})").as_object());
+  BOOST_TEST(filed(by_o) == R"({"metadata":{"o":"xyz"}}:1 )");
+  // An index that reads the version itself: a change of the version alone is a change.
+  FieldMask version;
+  version.keep({"metadata", "resourceVersion"});
+  ObjectCache by_version({}, {{"i", {[](const json::object& o) { return std::vector<std::string>{resource_version_of(o)}; }, version}}},
+                         whole);
+  by_version.upsert(json::parse(versioned(lane, "11", tail)).as_object());
+  by_version.upsert(json::parse(versioned(lane, "12", tail)).as_object());
+  BOOST_TEST(filed(by_version) == "12:1 ");
+  // The states one after another on one cache; then, on a new one, a version that shrinks
+  // and the key after it renamed (one byte, where the longer version's span ended: the span
+  // must follow the version): whatever the span remembered from the state before, every
+  // state is filed as it reads.
+  const std::string renamed = R"(,"annotationz":{"f/issue":"I_1","o":"p"}},"status":{"phase":"Running"})";
+  const std::vector<std::vector<std::string>> sequences = {
+      [&] {
+        std::vector<std::string> all;
+        for (const auto& r : rows) all.push_back(r.from);
+        return all;
+      }(),
+      {versioned(lane, "100", tail), versioned(lane, "99", tail), versioned(lane, "99", renamed)},
+  };
+  for (const auto& states : sequences) {
+    ObjectCache c({}, {{"i", {filed_under, reads}}}, whole);
+    for (const auto& state : states) {
+      BOOST_TEST_CONTEXT(state) {
+        c.upsert(json::parse(state).as_object());
+        ObjectCache fresh({}, {{"i", {filed_under, reads}}}, whole);
+        fresh.upsert(json::parse(state).as_object());
+        BOOST_TEST(filed(c) == filed(fresh));
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

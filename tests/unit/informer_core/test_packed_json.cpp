@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -275,6 +276,108 @@ BOOST_AUTO_TEST_CASE(packed_reads_keep_answering_as_new_keys_arrive) {
     BOOST_TEST(reads.same(packed, packed));
     previous = packed;
   }
+}
+
+BOOST_AUTO_TEST_CASE(string_payload_finds_the_characters_of_the_string_at_a_path) {
+  // Each row: an object, and the characters of metadata.resourceVersion in its packed bytes
+  // (nullopt: no string there).
+  struct Row {
+    const char* what;
+    const char* object;
+    std::optional<std::string> found;
+  };
+  const Row rows[] = {
+      {"first in metadata", R"({"metadata":{"resourceVersion":"41","name":"a"}})", "41"},
+      {"after objects and arrays to pass over",
+       R"({"kind":"W","spec":{"resourceVersion":"no"},)"
+       R"("metadata":{"labels":{"a":"b"},"f":[1,{"resourceVersion":"no"}],"resourceVersion":"9876"}})",
+       "9876"},
+      {"empty", R"({"metadata":{"resourceVersion":""}})", ""},
+      {"a number", R"({"metadata":{"resourceVersion":41}})", std::nullopt},
+      {"an object", R"({"metadata":{"resourceVersion":{"v":"41"}}})", std::nullopt},
+      {"absent", R"({"metadata":{"name":"a"}})", std::nullopt},
+      {"metadata absent", R"({"resourceVersion":"41"})", std::nullopt},
+      {"metadata a string", R"({"metadata":"resourceVersion"})", std::nullopt},
+      {"metadata an array", R"({"metadata":[{"resourceVersion":"41"}]})", std::nullopt},
+      {"escaped characters", R"({"metadata":{"resourceVersion":"a\"b\u00e9"}})", "a\"b\xc3\xa9"},
+  };
+  KeyTable keys;
+  FieldMask path;
+  path.keep({"metadata", "resourceVersion"});
+  const PackedReads reads(path, keys);
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      const std::string bytes = pack(json::parse(r.object).as_object(), keys);
+      const std::optional<ByteSpan> s = string_payload(bytes, reads);
+      BOOST_REQUIRE(s.has_value() == r.found.has_value());
+      if (s) {
+        BOOST_TEST(s->at + s->size <= bytes.size());
+        BOOST_TEST(bytes.substr(s->at, s->size) == *r.found);
+      }
+    }
+  }
+  const std::string bytes = pack(json::parse(rows[1].object).as_object(), keys);
+  BOOST_CHECK_THROW(string_payload(bytes.substr(0, bytes.size() - 3), reads), std::invalid_argument);
+  BOOST_CHECK_THROW(string_payload("", reads), std::invalid_argument);
+  BOOST_CHECK_THROW(string_payload("\x07\x00", reads), std::invalid_argument);  // an array
+}
+
+BOOST_AUTO_TEST_CASE(same_but_string_follows_a_string_whose_characters_change) {
+  // `a` with its version at the span string_payload gives, against `b`: the characters of
+  // b's version when nothing else differs (nullopt: something else does).
+  struct Row {
+    const char* what;
+    std::string b;
+    std::optional<std::string> version;
+  };
+  auto object = [](const std::string& rv, const std::string& before = "\"x\"", const std::string& after = "\"y\"") {
+    return R"({"metadata":{"labels":{"l":)" + before + R"(},"resourceVersion":")" + rv + R"(","name":)" + after + "}}";
+  };
+  const std::string long_rv(200, '7');  // two bytes of length
+  const Row rows[] = {
+      {"the same", object("41"), "41"},
+      {"other characters", object("42"), "42"},
+      {"longer", object("410"), "410"},
+      {"shorter", object("4"), "4"},
+      {"empty", object(""), ""},
+      {"long enough for two bytes of length", object(long_rv), long_rv},
+      {"a byte before it", object("42", "\"z\""), std::nullopt},
+      {"a byte after it", object("42", "\"x\"", "\"z\""), std::nullopt},
+      {"longer before it", object("4", "\"xx\""), std::nullopt},
+      {"longer after it", object("4", "\"x\"", "\"yy\""), std::nullopt},
+      {"a number now", R"({"metadata":{"labels":{"l":"x"},"resourceVersion":41,"name":"y"}})", std::nullopt},
+  };
+  KeyTable keys;
+  FieldMask path;
+  path.keep({"metadata", "resourceVersion"});
+  const PackedReads reads(path, keys);
+  const std::string a = pack(json::parse(object("41")).as_object(), keys);
+  const std::optional<ByteSpan> span = string_payload(a, reads);
+  BOOST_REQUIRE(span.has_value());
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.what) {
+      const std::string b = pack(json::parse(r.b).as_object(), keys);
+      const std::optional<ByteSpan> moved = same_but_string(a, b, *span);
+      BOOST_REQUIRE(moved.has_value() == r.version.has_value());
+      if (moved) {
+        BOOST_TEST(b.substr(moved->at, moved->size) == *r.version);
+        BOOST_TEST(moved->at == string_payload(b, reads)->at);
+      }
+      for (std::size_t cut = 0; cut < b.size(); ++cut) BOOST_TEST(!same_but_string(a, b.substr(0, cut), *span).has_value());
+    }
+  }
+  // Bytes between b's string and the bytes a has after its string: not a with one string
+  // replaced, whatever the bytes at the end.
+  std::string extra = a.substr(0, span->at - 1) + '\x01' + "4" + "Z" + a.substr(span->at + span->size);
+  BOOST_TEST(!same_but_string(a, extra, *span).has_value());
+  extra = a.substr(0, span->at - 1) + '\x01' + "4" + a.substr(span->at + span->size);
+  BOOST_TEST(same_but_string(a, extra, *span).has_value());  // the same without them
+  // A span that is not a string's characters in `a` (its bytes before are not its header).
+  for (std::size_t at = 0; at <= a.size(); ++at) {
+    if (at != span->at) BOOST_TEST(!same_but_string(a, a, {at, span->size}).has_value(), "at " << at);
+  }
+  BOOST_TEST(!same_but_string(a, a, {span->at, span->size + 1}).has_value());
+  BOOST_TEST(!same_but_string(a, a, {span->at, a.size()}).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
