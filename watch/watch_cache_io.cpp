@@ -95,6 +95,8 @@ struct WatchCache::Impl {
         reflector(opts.reflector, [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }),
         decoder(cache.fields(), static_cast<bool>(opts.transform), cache.keys()) {
     if (const auto& mask = cache.fields()) list_mask = FieldMask::list_answer(*mask);
+    // The store's lookup of a line's key can start while the decoder walks the line.
+    decoder.set_key_hint([this](std::string_view key) { cache.prefetch(key); });
   }
 
   // Applies store operations; returns the I/O actions among them, in order.

@@ -68,7 +68,10 @@ class Pipeline {
     refl_.start(now_);
     refl_.on_list_page(now_, {}, "1", "");
     decoder_ = std::make_unique<kube::WatchDecoder>(mask_, static_cast<bool>(opts.transform), store_.keys(), fast);
+    decoder_->set_key_hint([this](std::string_view key) { store_.prefetch(key); });  // as the informer does
   }
+  Pipeline(const Pipeline&) = delete;  // the decoder's hint holds `this`
+  Pipeline& operator=(const Pipeline&) = delete;
   void operator()(const std::string& line) {
     json::monotonic_resource mr(buffer_.get(), 64 * 1024);  // the informer's line arena
     json::storage_ptr sp(&mr);
