@@ -287,25 +287,27 @@ std::string filed(const ObjectCache& c) {
   for (const auto& [value, n] : c.index_counts("i")) out += value + ":" + std::to_string(n) + " ";
   return out;
 }
-}  // namespace
 
-BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
-  // Each row updates one object from `from` to `to`, the version changed with it: the index
-  // then files what a cache given `to` alone files, and its function runs only when a read
-  // field changed (calls: 0 or 2; -1: either, a false "differs" is allowed). The bytes come
-  // from pack() (upsert) and from the watch decoder (upsert_packed).
-  // What follows the version: the annotations (one read), then the status.
-  auto after = [](const std::string& issue, const std::string& other, const std::string& status) {
-    return R"(,"annotations":{"f/issue":")" + issue + R"(","o":")" + other + R"("}},"status":)" + status;
-  };
-  const std::string lane = R"({"lane":"local","team":"x"})", tail = after("I_1", "p", R"({"phase":"Running"})");
+// What follows the version: the annotations (one read), then the status.
+std::string after_version(const std::string& issue, const std::string& other, const std::string& status) {
+  return R"(,"annotations":{"f/issue":")" + issue + R"(","o":")" + other + R"("}},"status":)" + status;
+}
+const std::string kLane = R"({"lane":"local","team":"x"})";
+const std::string kTail = after_version("I_1", "p", R"({"phase":"Running"})");
+
+struct VersionRow {
+  const char* what;
+  std::string from, to;
+  int calls;
+};
+
+// Updates that change the version, and with it one thing each.
+std::vector<VersionRow> version_rows() {
+  const auto& lane = kLane;
+  const auto& tail = kTail;
+  const auto after = after_version;
   const std::string unversioned = R"({"metadata":{"name":"a","namespace":"llm","labels":)" + lane + tail + "}";
-  struct Row {
-    const char* what;
-    std::string from, to;
-    int calls;
-  };
-  const Row rows[] = {
+  return {
       {"the version, same length", versioned(lane, "11", tail), versioned(lane, "12", tail), 0},
       {"the version, longer", versioned(lane, "99", tail), versioned(lane, "100", tail), 0},
       {"the version, shorter", versioned(lane, "100", tail), versioned(lane, "99", tail), 0},
@@ -323,10 +325,25 @@ BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
       {"the version gone", versioned(lane, "11", tail), unversioned, 0},
       {"the version back, and the label", unversioned, versioned(R"({"lane":"cloud"})", "12", tail), 2},
   };
+}
+
+// The reads of the version tables' index.
+FieldMask version_reads() {
   FieldMask reads;
   reads.keep({"metadata", "labels", "lane"});
   reads.keep({"metadata", "annotations", "f/issue"});
   reads.keep({"status", "phase"});
+  return reads;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
+  // Each row updates one object from `from` to `to`, the version changed with it: the index
+  // then files what a cache given `to` alone files, and its function runs only when a read
+  // field changed (calls: 0 or 2; -1: either, a false "differs" is allowed). The bytes come
+  // from pack() (upsert) and from the watch decoder (upsert_packed).
+  const std::vector<VersionRow> rows = version_rows();
+  const FieldMask reads = version_reads();
   FieldMask whole;
   for (const char* k : {"metadata", "status"}) whole.keep({k});
   for (const auto& r : rows) {
@@ -357,6 +374,15 @@ BOOST_AUTO_TEST_CASE(updates_that_change_the_version_and_what_an_index_reads) {
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_version_span_follows_the_version) {
+  const auto& lane = kLane;
+  const auto& tail = kTail;
+  const std::vector<VersionRow> rows = version_rows();
+  const FieldMask reads = version_reads();
+  FieldMask whole;
+  for (const char* k : {"metadata", "status"}) whole.keep({k});
   // A version whose place a read string of its length takes (the version gone), then that
   // string changed: the span must not outlive the version.
   FieldMask o_reads;
