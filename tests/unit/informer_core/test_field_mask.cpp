@@ -5,6 +5,7 @@
 #include "watch/field_mask.hpp"
 #include "watch/json_input.hpp"
 #include "watch/simd_parse.hpp"
+#include "sample_mask.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -22,16 +23,7 @@ namespace json = boost::json;
 
 namespace {
 
-FieldMask sample_mask() {
-  FieldMask m;
-  m.keep({"metadata", "name"});
-  m.keep({"metadata", "labels"});
-  m.keep_prefix({"metadata", "annotations"}, "keep.me/");
-  m.keep({"spec", "steps", "kind"});
-  m.keep({"status", "phase"});
-  m.keep({"status", "conditions", "type"});
-  return m;
-}
+using test::sample_mask;
 
 json::value parse(std::string_view s) { return json::parse(s); }
 

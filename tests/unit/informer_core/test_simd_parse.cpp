@@ -4,6 +4,7 @@
 #include "watch/field_mask.hpp"
 #include "watch/json_input.hpp"
 #include "watch/simd_parse.hpp"
+#include "sample_mask.hpp"
 
 #include <boost/json/error.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -199,16 +200,7 @@ BOOST_AUTO_TEST_SUITE(mask_stamp)
 
 namespace {
 
-FieldMask stamped_mask() {
-  FieldMask m;
-  m.keep({"metadata", "name"});
-  m.keep({"metadata", "labels"});
-  m.keep_prefix({"metadata", "annotations"}, "keep.me/");
-  m.keep({"spec", "steps", "kind"});
-  m.keep({"status", "phase"});
-  m.keep({"status", "conditions", "type"});
-  return m;
-}
+FieldMask stamped_mask() { return test::sample_mask(); }
 
 // The stamp of the node at `path` (child() by child()).
 std::uint64_t stamp_at(const FieldMask& m, const std::vector<std::string>& path) {
